@@ -1,0 +1,3 @@
+from qmlsec.cli.main import app
+
+app()

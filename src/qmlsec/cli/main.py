@@ -1,0 +1,15 @@
+"""The ``qmlsec`` command. Each command group lives in its own module of this package."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="qmlsec",
+    help="Security testbed for Quantum Machine Learning as a Service.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Command groups register themselves below, one line each.

@@ -1,0 +1,1 @@
+"""killchain/export layer."""
