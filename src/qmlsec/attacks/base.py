@@ -1,0 +1,135 @@
+"""The attack base class: declared prerequisites, validated params, explicit seed.
+
+Each family (``evasion``, ``poisoning``, ``extraction``, ``inference``, ``tampering``,
+``fault``, ``leakage``, ``sidechannel``, ``recon``, ``availability``) has a thin base class
+in its sub-package that adds one verb. Every attack also implements :meth:`Attack.run`,
+the uniform entry the CLI, campaigns and ``qmlsec assess`` use: it calls the verb on the
+data in an :class:`AttackContext` and returns an :class:`AttackResult`.
+
+Constructors store and validate; the verb does the work (no I/O or random draws in
+``__init__``).
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+from pydantic import ValidationError
+
+from qmlsec.attacks.result import AttackResult
+from qmlsec.attacks.targets import Capability, Position, Target
+from qmlsec.config import FrozenModel
+from qmlsec.exceptions import ConfigError, RequirementError
+from qmlsec.killchain.catalog import require_technique_id
+
+
+class NoParams(FrozenModel):
+    """An attack without tunable parameters."""
+
+
+@dataclass
+class AttackContext:
+    """The data and handles an attack run works on.
+
+    Attributes:
+        x_train, y_train: the victim's training split (raw features), when known.
+        x_test, y_test: held-out data the attack is evaluated on.
+        train_victim: retrains the victim on given data (for poisoning/backdoors);
+            returns a fitted model.
+        extras: outputs of earlier stages of a multi-stage path.
+    """
+
+    x_test: np.ndarray
+    y_test: np.ndarray
+    x_train: np.ndarray | None = None
+    y_train: np.ndarray | None = None
+    train_victim: Callable[[np.ndarray, np.ndarray], Any] | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+class Attack(ABC):
+    """Base of every attack.
+
+    Subclasses set the class attributes below; construction checks them against the
+    target and raises :class:`~qmlsec.exceptions.RequirementError` naming what is missing.
+    """
+
+    name: ClassVar[str]
+    technique_id: ClassVar[str]
+    family: ClassVar[str]
+    requires: ClassVar[frozenset[Capability]] = frozenset()
+    positions: ClassVar[frozenset[Position]] = frozenset(Position)
+    Params: ClassVar[type[FrozenModel]] = NoParams
+
+    def __init__(
+        self, target: Target, params: FrozenModel | dict[str, Any] | None = None, *, seed: int = 0
+    ) -> None:
+        require_technique_id(self.technique_id)
+        self.params = self.validate_params(params)
+        self.check_requirements(target)
+        self.target = target
+        self.seed = int(seed)
+
+    @classmethod
+    def validate_params(cls, params: FrozenModel | dict[str, Any] | None) -> Any:
+        """Validate ``params`` against the attack's ``Params`` model."""
+        if isinstance(params, cls.Params):
+            return params
+        raw = params.model_dump() if isinstance(params, FrozenModel) else dict(params or {})
+        try:
+            return cls.Params(**raw)
+        except ValidationError as err:
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'params'}: {e['msg']}" for e in err.errors()
+            )
+            raise ConfigError(
+                f"invalid parameters for attack {cls.name!r}: {problems}",
+                hint=f"valid parameters: {', '.join(cls.Params.model_fields) or 'none'}",
+            ) from None
+
+    @classmethod
+    def check_requirements(cls, target: Target) -> None:
+        """Raise if ``target`` lacks a required capability or sits in a wrong position."""
+        missing = target.missing(cls.requires)
+        if missing:
+            names = ", ".join(sorted(c.value for c in missing))
+            raise RequirementError(
+                f"attack {cls.name!r} needs {names}, which the target does not offer "
+                f"(attacker position: {target.position.value})",
+                hint="use a target that grants these capabilities, e.g. Target.white_box(model) "
+                "for gradient attacks or a probability-returning endpoint",
+            )
+        if target.position not in cls.positions:
+            allowed = ", ".join(sorted(p.value for p in cls.positions))
+            raise RequirementError(
+                f"attack {cls.name!r} cannot be mounted from position {target.position.value!r}",
+                hint=f"allowed positions: {allowed}",
+            )
+
+    def new_result(self, **kwargs: Any) -> AttackResult:
+        """An :class:`AttackResult` pre-filled with this attack's identity, params and seed."""
+        return AttackResult(
+            attack=self.name,
+            technique_id=self.technique_id,
+            params=self.params.model_dump(mode="json"),
+            seed=self.seed,
+            **kwargs,
+        )
+
+    def run(self, ctx: AttackContext) -> AttackResult:
+        """Run the attack on ``ctx`` and time it."""
+        start = time.perf_counter()
+        result = self._run(ctx)
+        result.seconds = time.perf_counter() - start
+        if self.target.endpoint is not None and hasattr(self.target.endpoint, "stats"):
+            result.queries = self.target.endpoint.stats.to_dict()
+        return result
+
+    @abstractmethod
+    def _run(self, ctx: AttackContext) -> AttackResult:
+        """Family/attack-specific work behind :meth:`run`."""

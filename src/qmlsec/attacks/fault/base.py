@@ -1,0 +1,18 @@
+"""Base class of the fault family: one verb, `inject`."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import Any, ClassVar
+
+from qmlsec.attacks.base import Attack
+
+
+class FaultInjectionAttack(Attack):
+    """Injects physical faults (e.g. crosstalk) into the victim's executions."""
+
+    family: ClassVar[str] = "fault"
+
+    @abstractmethod
+    def inject(self, *args: Any, **kwargs: Any) -> Any:
+        """Inject the fault into the victim's executions and return what was injected."""

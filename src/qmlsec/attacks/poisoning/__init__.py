@@ -1,0 +1,1 @@
+"""poisoning attacks."""
