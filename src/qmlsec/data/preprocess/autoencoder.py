@@ -202,7 +202,7 @@ class ConvAutoencoder(Step):
 
     def _set_arrays(self, arrays: dict[str, np.ndarray]) -> None:
         self.shape_ = self._resolve_shape(int(self.n_features_in_ or 0))
-        low, high = (float(v) for v in arrays["input_range"])
+        low, high = (float(v) for v in self._array(arrays, "input_range", (2,)))
         self.input_low_, self.input_high_ = low, high
         net = self._build(None).double()
         state = {

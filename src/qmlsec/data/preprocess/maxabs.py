@@ -85,5 +85,5 @@ class MaxAbsScaler(Step):
         return {"max_abs": self.max_abs_.copy()}
 
     def _set_arrays(self, arrays: dict[str, np.ndarray]) -> None:
-        self.max_abs_ = arrays["max_abs"].astype(np.float64)
+        self.max_abs_ = self._array(arrays, "max_abs", (self._check_fitted(),))
         self._derive()

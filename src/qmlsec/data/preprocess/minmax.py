@@ -93,6 +93,7 @@ class MinMaxScaler(Step):
         return {"data_min": self.data_min_.copy(), "data_max": self.data_max_.copy()}
 
     def _set_arrays(self, arrays: dict[str, np.ndarray]) -> None:
-        self.data_min_ = arrays["data_min"].astype(np.float64)
-        self.data_max_ = arrays["data_max"].astype(np.float64)
+        d = self._check_fitted()
+        self.data_min_ = self._array(arrays, "data_min", (d,))
+        self.data_max_ = self._array(arrays, "data_max", (d,))
         self._derive()

@@ -104,6 +104,7 @@ class PCA(Step):
         }
 
     def _set_arrays(self, arrays: dict[str, np.ndarray]) -> None:
-        self.mean_ = arrays["mean"].astype(np.float64)
-        self.components_ = arrays["components"].astype(np.float64)
-        self.explained_variance_ = arrays["explained_variance"].astype(np.float64)
+        d, k = self._check_fitted(), self.n_components
+        self.mean_ = self._array(arrays, "mean", (d,))
+        self.components_ = self._array(arrays, "components", (k, d))
+        self.explained_variance_ = self._array(arrays, "explained_variance", (k,))

@@ -64,5 +64,6 @@ class StandardScaler(Step):
         return {"mean": self.mean_.copy(), "scale": self.scale_.copy()}
 
     def _set_arrays(self, arrays: dict[str, np.ndarray]) -> None:
-        self.mean_ = arrays["mean"].astype(np.float64)
-        self.scale_ = arrays["scale"].astype(np.float64)
+        d = self._check_fitted()
+        self.mean_ = self._array(arrays, "mean", (d,))
+        self.scale_ = self._array(arrays, "scale", (d,))

@@ -80,6 +80,18 @@ class Step(ABC):
             ) from None
         return step
 
+    def _array(
+        self, arrays: dict[str, np.ndarray], name: str, shape: tuple[int, ...]
+    ) -> np.ndarray:
+        """Fetch saved array ``name`` as float64, requiring ``shape``."""
+        value = np.asarray(arrays[name], dtype=np.float64)
+        if value.shape != shape:
+            raise ConfigError(
+                f"saved {self.kind} array {name!r} has shape {value.shape}, expected {shape}",
+                hint="the pre-processing state is damaged; re-save the model",
+            )
+        return value
+
     def _check_fitted(self) -> int:
         if self.n_features_in_ is None:
             raise ConfigError(f"{self.kind} step is not fitted", hint="call fit(X_train) first")
