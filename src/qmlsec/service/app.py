@@ -1,0 +1,93 @@
+"""The app factory of the QMLaaS inference service.
+
+:func:`create_app` builds a FastAPI app from :class:`ServiceSettings`: keys, models,
+usage and jobs in the database, an audit log, per-app Prometheus metrics, rate limits,
+budgets and a query monitor, with every error answered as problem+json. All routes:
+
+- ``GET /healthz``, ``GET /readyz``, ``GET /metrics``
+- ``GET /v1/models``, ``GET /v1/models/{id}``, ``POST /v1/models/{id}/predict``
+- ``POST /v1/jobs``, ``GET /v1/jobs/{id}``, ``GET /v1/usage``
+- ``POST|GET /admin/keys``, ``DELETE /admin/keys/{id}``, ``POST /admin/models``,
+  ``DELETE /admin/models/{id}``, ``GET /admin/audit``
+
+Example:
+    >>> import tempfile
+    >>> from fastapi.testclient import TestClient
+    >>> from qmlsec.service.app import create_app
+    >>> from qmlsec.service.settings import ServiceSettings
+    >>> with TestClient(create_app(ServiceSettings(data_dir=tempfile.mkdtemp()))) as client:
+    ...     client.get("/healthz").json()
+    {'status': 'ok'}
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+import qmlsec
+from qmlsec.service.middleware import ServiceMiddleware
+from qmlsec.service.monitor import QueryMonitor
+from qmlsec.service.problems import MEDIA_TYPE, install_handlers
+from qmlsec.service.routes import admin, health, jobs, models
+from qmlsec.service.runner import ModelLoader
+from qmlsec.service.settings import ServiceSettings
+from qmlsec.service.state import ServiceState
+
+
+def create_app(
+    settings: ServiceSettings | None = None,
+    *,
+    loader: ModelLoader | None = None,
+    monitor: QueryMonitor | None = None,
+) -> FastAPI:
+    """Build a service app.
+
+    Args:
+        settings: Service settings; ``None`` reads ``QMLSEC_*`` environment variables.
+        loader: Verifies artifacts and builds endpoints; defaults to the artifact loader
+            of the inference layer.
+        monitor: Query monitor (e.g. an extraction detector); none by default.
+    """
+    state = ServiceState.build(
+        settings or ServiceSettings.from_env(), loader=loader, monitor=monitor
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        state.close()
+
+    app = FastAPI(
+        title="qmlsec inference service",
+        version=getattr(qmlsec, "__version__", "0"),
+        description="Quantum ML models behind API keys, rate limits, budgets and audit.",
+        lifespan=lifespan,
+    )
+    app.state.service = state
+    install_handlers(app)
+    for module in (health, models, jobs, admin):
+        app.include_router(module.router)
+    app.add_middleware(ServiceMiddleware)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, with every 4xx/5xx body as ``application/problem+json``."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if status[0] in "45" and "application/json" in content:
+                        content[MEDIA_TYPE] = content.pop("application/json")
+        app.openapi_schema = schema
+    return app.openapi_schema

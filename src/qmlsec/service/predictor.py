@@ -1,0 +1,196 @@
+"""The query path shared by synchronous predictions and asynchronous jobs.
+
+:meth:`Predictor.prepare` does everything that may refuse a query, in this order:
+ownership, backend, shots bounds, input validation (shape, finite values, batch size,
+feature range), the daily budget reservation and the query monitor. :meth:`Predictor.run`
+executes a prepared query through the endpoint, settles the budget to what was spent,
+and records metrics. Inputs never leave this module except as a hash.
+
+Example:
+    >>> from qmlsec.service.predictor import shots_needed
+    >>> shots_needed(shots=100, n_samples=3), shots_needed(shots=None, n_samples=3)
+    (300, 0)
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+import numpy as np
+
+from qmlsec.exceptions import (
+    BackendError,
+    ConfigError,
+    DataError,
+    DetectionError,
+    PermissionDeniedError,
+    QmlsecError,
+)
+from qmlsec.service.audit import input_hash
+from qmlsec.service.auth import Principal
+from qmlsec.service.context import RequestContext
+from qmlsec.service.limits import QueryBudget, Reservation
+from qmlsec.service.metrics import ServiceMetrics
+from qmlsec.service.monitor import QueryMonitor
+from qmlsec.service.registry import ModelRegistry
+from qmlsec.service.runner import Endpoint, execute
+from qmlsec.service.schemas import PredictRequest, PredictResponse
+from qmlsec.service.settings import ServiceSettings
+
+
+def shots_needed(*, shots: int | None, n_samples: int) -> int:
+    """Shots reserved for a batch: one circuit per sample."""
+    return 0 if shots is None else shots * n_samples
+
+
+@dataclass(frozen=True)
+class PreparedQuery:
+    """A validated query whose budget is reserved."""
+
+    model_id: str
+    endpoint: Endpoint
+    X: np.ndarray
+    request: PredictRequest
+    backend: str
+    seed: int | None
+    reservation: Reservation
+
+
+class Predictor:
+    """Validates, budgets, monitors and runs queries."""
+
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        registry: ModelRegistry,
+        budget: QueryBudget,
+        monitor: QueryMonitor,
+        metrics: ServiceMetrics,
+    ) -> None:
+        self.settings = settings
+        self.registry = registry
+        self.budget = budget
+        self.monitor = monitor
+        self.metrics = metrics
+
+    def prepare(
+        self, who: Principal, model_id: str, req: PredictRequest, ctx: RequestContext
+    ) -> PreparedQuery:
+        """Check and reserve a query; raises a :class:`QmlsecError` to refuse it."""
+        s = self.settings
+        record = self.registry.get(model_id)
+        if not who.can_see(record.tenant):
+            raise PermissionDeniedError(
+                f"model {model_id!r} belongs to another tenant",
+                hint="query a model of your own tenant",
+            )
+        backend = req.backend or s.backends[0]
+        ctx.note(model_id=model_id, backend=backend, output=req.output, shots=req.shots)
+        if backend not in s.backends:
+            raise ConfigError(
+                f"backend {backend!r} is not offered", hint=f"use one of {list(s.backends)}"
+            )
+        if req.shots is None and not s.allow_exact:
+            raise ConfigError("exact answers are disabled", hint=f"pass shots >= {s.min_shots}")
+        if req.shots is not None and not s.min_shots <= req.shots <= s.max_shots:
+            raise ConfigError(
+                f"shots must lie in [{s.min_shots}, {s.max_shots}], got {req.shots}",
+                hint="ask for fewer or more shots",
+            )
+        if len(req.inputs) > s.max_batch:
+            raise ConfigError(
+                f"batch of {len(req.inputs)} samples exceeds the limit of {s.max_batch}",
+                hint="split the batch",
+            )
+        try:
+            endpoint = self.registry.endpoint(record, backend)
+        except QmlsecError as err:
+            raise BackendError(
+                f"model {model_id!r} cannot be loaded on {backend!r}: {err.message}",
+                hint="an admin should check the artifact (GET /readyz)",
+            ) from err
+        X = self._validate(req, endpoint)
+        ctx.note(n_samples=int(X.shape[0]), input_hash=input_hash(X))
+        reservation = self.budget.reserve(
+            who.key_id, int(X.shape[0]), shots_needed(shots=req.shots, n_samples=X.shape[0])
+        )
+        alert = self.monitor.observe(who.key_id, model_id, X)
+        if alert is not None:
+            self.metrics.alerts.labels(detector=alert.detector, model=model_id).inc()
+            ctx.note(
+                alerts=[
+                    {
+                        "detector": alert.detector,
+                        "score": alert.score,
+                        "threshold": alert.threshold,
+                        "detail": alert.detail,
+                    }
+                ]
+            )
+            if s.on_alert == "block":
+                self.budget.settle(reservation, samples=0, shots=0)
+                raise DetectionError(
+                    f"query pattern flagged by the {alert.detector} monitor: {alert.detail}",
+                    hint="this key's queries look like model extraction; contact an admin",
+                )
+        seed = req.seed
+        if req.shots is not None and seed is None:
+            seed = secrets.randbits(63)
+        ctx.note(seed=seed)
+        return PreparedQuery(model_id, endpoint, X, req, backend, seed, reservation)
+
+    def run(self, q: PreparedQuery, request_id: str) -> PredictResponse:
+        """Execute a prepared query; refunds its reservation if execution fails."""
+        try:
+            pred = execute(
+                q.endpoint, q.X, output=q.request.output, shots=q.request.shots, seed=q.seed
+            )
+        except BaseException:
+            self.budget.settle(q.reservation, samples=0, shots=0)
+            raise
+        n = int(q.X.shape[0])
+        self.budget.settle(q.reservation, samples=n, shots=pred.shots)
+        labels = {"model": q.model_id, "backend": q.backend}
+        self.metrics.samples.labels(**labels).inc(n)
+        self.metrics.circuits.labels(**labels).inc(pred.circuits)
+        self.metrics.shots.labels(**labels).inc(pred.shots)
+        for stage, seconds in pred.stage_seconds.items():
+            self.metrics.stage.labels(stage=stage).observe(seconds)
+        values = pred.values
+        out = values.astype(int).tolist() if q.request.output == "labels" else values.tolist()
+        return PredictResponse(
+            model_id=q.model_id,
+            request_id=request_id,
+            output=q.request.output,
+            values=out,
+            n_samples=n,
+            shots=pred.shots,
+            circuits=pred.circuits,
+            backend=q.backend,
+            seed=q.seed,
+        )
+
+    def _validate(self, req: PredictRequest, endpoint: Endpoint) -> np.ndarray:
+        widths = {len(row) for row in req.inputs}
+        if widths != {endpoint.n_features}:
+            raise DataError(
+                f"every sample needs {endpoint.n_features} features, got widths {sorted(widths)}",
+                hint="send one row of raw features per sample",
+            )
+        X = np.asarray(req.inputs, dtype=np.float64)
+        if not np.isfinite(X).all():  # JSON cannot carry NaN, but be explicit
+            raise DataError("inputs contain non-finite values", hint="send finite numbers")
+        rng_ = endpoint.feature_range
+        if rng_ is None or self.settings.range_policy == "off":
+            return X
+        lo, hi = float(rng_[0]), float(rng_[1])
+        pad = (hi - lo) * self.settings.range_margin
+        if self.settings.range_policy == "clip":
+            return np.clip(X, lo - pad, hi + pad)
+        if X.min() < lo - pad or X.max() > hi + pad:
+            raise DataError(
+                f"inputs outside the model's feature range [{lo - pad:g}, {hi + pad:g}]",
+                hint="scale the features like the training data",
+            )
+        return X

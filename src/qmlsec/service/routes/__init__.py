@@ -1,0 +1,1 @@
+"""HTTP routes of the inference service, one router per resource."""

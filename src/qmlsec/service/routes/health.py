@@ -1,0 +1,62 @@
+"""Liveness, readiness and Prometheus metrics.
+
+Example:
+    >>> from qmlsec.service.routes.health import router
+    >>> sorted(r.path for r in router.routes)
+    ['/healthz', '/metrics', '/readyz']
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request, Response, Security
+from fastapi.responses import PlainTextResponse
+
+from qmlsec.exceptions import BackendError
+from qmlsec.service.deps import api_key_header, authenticate, get_state, require
+from qmlsec.service.metrics import CONTENT_TYPE
+from qmlsec.service.routes.common import errors
+from qmlsec.service.schemas import Health, Ready
+from qmlsec.service.state import ServiceState
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", response_model=Health, summary="Liveness")
+def healthz() -> Health:
+    """The process is up."""
+    return Health(status="ok")
+
+
+@router.get("/readyz", response_model=Ready, responses=errors(503), summary="Readiness")
+def readyz(state: ServiceState = Depends(get_state)) -> Ready:
+    """The database answers and every registered model's endpoint can be built."""
+    if not state.db.ping():
+        raise BackendError("the service database does not answer", hint="check the database")
+    broken = state.registry.unready(state.settings.backends[0])
+    if broken:
+        listing = "; ".join(f"{m}: {why}" for m, why in sorted(broken.items()))
+        raise BackendError(
+            f"{len(broken)} model(s) cannot be loaded: {listing}",
+            hint="re-register or remove the broken models",
+        )
+    return Ready(status="ready", database=True, models=len(state.registry.list()))
+
+
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    responses={
+        200: {"content": {"text/plain": {"schema": {"type": "string"}}}},
+        **errors(401, 403),
+    },
+    summary="Prometheus metrics",
+)
+def metrics(
+    request: Request,
+    key: str | None = Security(api_key_header),
+    state: ServiceState = Depends(get_state),
+) -> Response:
+    """Metrics in the Prometheus text format (an admin key is needed unless public)."""
+    if not state.settings.metrics_public:
+        require("admin")(authenticate(request, key))
+    return Response(state.metrics.render(), media_type=CONTENT_TYPE)

@@ -1,0 +1,165 @@
+"""The one adapter between the service and the inference layer.
+
+The service only ever talks to an :class:`Endpoint` (the contract of
+``qmlsec.cloud.inference``, see ``docs/architecture.md``) obtained from a
+:class:`ModelLoader`. :class:`ArtifactLoader` is the production loader: it verifies a
+saved artifact and builds its endpoint. Anything else (a test double, a remote model)
+plugs in by passing another loader to :func:`qmlsec.service.app.create_app`.
+
+Example:
+    >>> import numpy as np
+    >>> from qmlsec.service.runner import Prediction
+    >>> Prediction(values=np.zeros(2, dtype=int), shots=0, circuits=2, stage_seconds={}).circuits
+    2
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol, runtime_checkable
+
+import numpy as np
+
+from qmlsec.exceptions import ArtifactError, BackendError
+
+Output = Literal["labels", "probabilities", "expectations"]
+# Manifest fields that describe a model without revealing it (never weights).
+PUBLIC_FIELDS = (
+    "name",
+    "version",
+    "created_at",
+    "task",
+    "classes",
+    "n_qubits",
+    "encoding",
+    "rotation",
+    "ansatz",
+    "layers",
+    "entanglement",
+    "readout",
+    "preprocessing",
+    "dataset",
+    "device",
+    "backend",
+    "seed",
+    "metrics",
+    "signed",
+)
+
+
+@runtime_checkable
+class Endpoint(Protocol):
+    """What the inference layer serves (``qmlsec.cloud.inference.Endpoint``)."""
+
+    model_id: str
+    n_features: int
+    n_classes: int
+    feature_range: tuple[float, float] | None
+
+    def query(
+        self,
+        X: np.ndarray,
+        *,
+        output: Output = "probabilities",
+        shots: int | None = None,
+        seed: int | None = None,
+    ) -> Any:
+        """Answer a batch; returns an object shaped like ``EndpointResponse``."""
+        ...
+
+
+class ModelLoader(Protocol):
+    """Verifies model artifacts and builds their endpoints."""
+
+    def inspect(self, model_dir: Path, *, require_signature: bool) -> dict[str, Any]:
+        """Verify an artifact and return its public card (raises ArtifactError)."""
+        ...
+
+    def load(self, model_dir: Path, *, backend: str) -> Endpoint:
+        """Build a verified endpoint that runs on ``backend``."""
+        ...
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One answered batch, normalised from an ``EndpointResponse``."""
+
+    values: np.ndarray
+    shots: int
+    circuits: int
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+
+def describe(endpoint: Endpoint, manifest: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The public card of a model: its input/output shape plus whitelisted manifest fields."""
+    card: dict[str, Any] = {
+        "n_features": int(endpoint.n_features),
+        "n_classes": int(endpoint.n_classes),
+        "feature_range": (
+            None if endpoint.feature_range is None else [float(v) for v in endpoint.feature_range]
+        ),
+    }
+    for name in PUBLIC_FIELDS:
+        if manifest and name in manifest and name not in card:
+            card[name] = manifest[name]
+    return card
+
+
+def execute(
+    endpoint: Endpoint, X: np.ndarray, *, output: Output, shots: int | None, seed: int | None
+) -> Prediction:
+    """Run one batch through an endpoint and check the answer's shape."""
+    resp = endpoint.query(X, output=output, shots=shots, seed=seed)
+    values = np.asarray(resp.values)
+    if values.shape[0] != X.shape[0]:
+        raise BackendError(
+            f"endpoint returned {values.shape[0]} answers for {X.shape[0]} samples",
+            hint="the inference backend is faulty; check the model artifact",
+        )
+    stages = {str(k): float(v) for k, v in dict(resp.stage_seconds).items()}
+    return Prediction(values, int(resp.shots), int(resp.circuits), stages)
+
+
+class ArtifactLoader:
+    """Production loader over ``qmlsec.models.artifact`` and ``qmlsec.cloud.inference``."""
+
+    def inspect(self, model_dir: Path, *, require_signature: bool) -> dict[str, Any]:
+        """Verify hashes (and the signature where required) and describe the model."""
+        artifact = _module("qmlsec.models.artifact")
+        verified = artifact.verify_artifact(model_dir)
+        manifest = _as_mapping(verified)
+        if require_signature and not (manifest or {}).get("signed"):
+            raise ArtifactError(
+                f"artifact {model_dir} carries no verified signature",
+                hint="sign the artifact or start the service without --require-signature",
+            )
+        return describe(self.load(model_dir, backend="ideal"), manifest)
+
+    def load(self, model_dir: Path, *, backend: str) -> Endpoint:
+        """A verified endpoint of the artifact at ``model_dir``."""
+        inference = _module("qmlsec.cloud.inference")
+        endpoint: Endpoint = inference.load_endpoint(model_dir, backend=backend)
+        return endpoint
+
+
+def _as_mapping(obj: Any) -> Mapping[str, Any] | None:
+    if isinstance(obj, Mapping):
+        return obj
+    if hasattr(obj, "model_dump"):
+        return dict(obj.model_dump(mode="json"))
+    if hasattr(obj, "__dict__"):
+        return dict(vars(obj))
+    return None
+
+
+def _module(name: str) -> Any:
+    try:
+        return importlib.import_module(name)
+    except ImportError as err:
+        raise BackendError(
+            f"the inference layer ({name}) is not installed in this build",
+            hint="install a qmlsec release that ships qmlsec.cloud.inference",
+        ) from err
