@@ -7,8 +7,6 @@ can be tested on its own; it is never product code.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import socket
 import threading
 import time
@@ -20,12 +18,14 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
+import torch
 import uvicorn
 from fastapi import FastAPI
 
-from qmlsec.exceptions import ArtifactError
+from qmlsec.models.artifact import load_artifact, save_artifact, verify_artifact
 from qmlsec.service.app import create_app
 from qmlsec.service.monitor import QueryMonitor
+from qmlsec.service.runner import describe
 from qmlsec.service.settings import ServiceSettings
 
 ADMIN_KEY = "qk_0123456789ab." + "A" * 43
@@ -76,58 +76,29 @@ class LinearEndpoint:
 
 
 def write_double(folder: Path, seed: int = 0) -> Path:
-    """A fake artifact: weights JSON plus a manifest holding its sha256."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """A real artifact (hashed manifest, safetensors) holding the double's weights."""
     gen = np.random.default_rng(seed)
-    weights = {
-        "W": (3 * gen.normal(size=(N_FEATURES, N_CLASSES))).tolist(),
-        "b": gen.normal(size=N_CLASSES).tolist(),
+    tensors = {
+        "W": torch.tensor(3 * gen.normal(size=(N_FEATURES, N_CLASSES))),
+        "b": torch.tensor(gen.normal(size=N_CLASSES)),
     }
-    data = json.dumps(weights).encode()
-    (folder / "weights.json").write_bytes(data)
-    manifest = {
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "name": folder.name,
-        "n_qubits": N_QUBITS,
-        "encoding": "angle",
-    }
-    (folder / "manifest.json").write_text(json.dumps(manifest))
-    return folder
+    manifest = {"name": folder.name, "n_qubits": N_QUBITS, "encoding": "angle"}
+    return save_artifact(folder, manifest=manifest, tensors=tensors, arrays={})
 
 
 class DoubleLoader:
-    """Verifies the fake artifact's hash and builds a :class:`LinearEndpoint`."""
+    """Verifies the artifact (hashes) and builds a :class:`LinearEndpoint` from it."""
 
     def __init__(self) -> None:
         self.loads = 0
 
-    def inspect(self, model_dir: Path, *, require_signature: bool) -> dict[str, Any]:
-        manifest = self._verify(model_dir)
-        ep = self.load(model_dir, backend="ideal")
-        return {
-            "n_features": ep.n_features,
-            "n_classes": ep.n_classes,
-            "feature_range": list(ep.feature_range),
-            "n_qubits": manifest["n_qubits"],
-            "encoding": manifest["encoding"],
-        }
+    def inspect(self, model_dir: Path) -> dict[str, Any]:
+        return describe(self.load(model_dir, backend="ideal"), verify_artifact(model_dir))
 
     def load(self, model_dir: Path, *, backend: str) -> LinearEndpoint:
-        self._verify(model_dir)
+        art = load_artifact(model_dir)
         self.loads += 1
-        w = json.loads((model_dir / "weights.json").read_text())
-        return LinearEndpoint(model_dir.name, np.array(w["W"]), np.array(w["b"]))
-
-    @staticmethod
-    def _verify(model_dir: Path) -> dict[str, Any]:
-        try:
-            manifest = json.loads((model_dir / "manifest.json").read_text())
-            data = (model_dir / "weights.json").read_bytes()
-        except (OSError, ValueError) as err:
-            raise ArtifactError(f"incomplete artifact {model_dir}") from err
-        if hashlib.sha256(data).hexdigest() != manifest["sha256"]:
-            raise ArtifactError(f"weights of {model_dir} do not match the manifest hash")
-        return manifest
+        return LinearEndpoint(model_dir.name, art.tensors["W"].numpy(), art.tensors["b"].numpy())
 
 
 def make_settings(tmp: Path, **overrides: Any) -> ServiceSettings:

@@ -13,3 +13,4 @@ app = typer.Typer(
 )
 
 # Command groups register themselves below, one line each.
+from qmlsec.cli import serve as _serve  # noqa: E402,F401  (qmlsec serve)

@@ -6,7 +6,8 @@ where the settings require one) through the :class:`~qmlsec.service.runner.Model
 Endpoints are built on first use per ``(model, backend)`` and cached.
 
 Example:
-    >>> from qmlsec.service.db import Database
+    >>> from qmlsec.models.artifact import SIGNATURE_FILE
+from qmlsec.service.db import Database
     >>> from qmlsec.service.registry import ModelRegistry
     >>> from qmlsec.service.runner import ArtifactLoader
     >>> ModelRegistry(Database("sqlite://"), ArtifactLoader()).list()
@@ -27,8 +28,10 @@ from sqlalchemy import Row, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from qmlsec.exceptions import ArtifactError, ConfigError, NotFoundError, QmlsecError
+from qmlsec.models.artifact import SIGNATURE_FILE
 from qmlsec.service.db import Database
 from qmlsec.service.runner import Endpoint, ModelLoader
+from qmlsec.service.signing import load_public_key, verify_signature
 
 MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -51,7 +54,8 @@ class ModelRegistry:
         db: The service database.
         loader: Verifies artifacts and builds endpoints.
         model_root: If set, artifacts must lie inside this folder.
-        require_signature: Refuse artifacts without a verified signature.
+        signing_key: Trusted Ed25519 public key (PEM file) for artifact signatures.
+        require_signature: Refuse artifacts without a valid signature.
     """
 
     def __init__(
@@ -60,12 +64,19 @@ class ModelRegistry:
         loader: ModelLoader,
         *,
         model_root: Path | None = None,
+        signing_key: Path | None = None,
         require_signature: bool = False,
     ) -> None:
         self.db = db
         self.loader = loader
         self.model_root = None if model_root is None else Path(model_root).resolve()
         self.require_signature = require_signature
+        if require_signature and signing_key is None:
+            raise ConfigError(
+                "signatures are required but no signing key is configured",
+                hint="pass the publisher's Ed25519 public key (--signing-key)",
+            )
+        self.public_key = None if signing_key is None else load_public_key(signing_key)
         self._endpoints: dict[tuple[str, str], Endpoint] = {}
         self._lock = threading.Lock()
 
@@ -77,7 +88,11 @@ class ModelRegistry:
                 hint="use 1-64 letters, digits, '.', '_' or '-', starting alphanumeric",
             )
         folder = self._resolve(path)
-        card = self.loader.inspect(folder, require_signature=self.require_signature)
+        card = self.loader.inspect(folder)
+        signed = (folder / SIGNATURE_FILE).exists()
+        if self.public_key is not None and (signed or self.require_signature):
+            verify_signature(folder, self.public_key)
+            card["signed"] = True
         now = time.time()
         try:
             with self.db.engine.begin() as conn:

@@ -23,7 +23,8 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
-from qmlsec.exceptions import ArtifactError, BackendError
+from qmlsec.exceptions import BackendError
+from qmlsec.models.artifact import verify_artifact
 
 Output = Literal["labels", "probabilities", "expectations"]
 # Manifest fields that describe a model without revealing it (never weights).
@@ -46,7 +47,6 @@ PUBLIC_FIELDS = (
     "backend",
     "seed",
     "metrics",
-    "signed",
 )
 
 
@@ -74,8 +74,8 @@ class Endpoint(Protocol):
 class ModelLoader(Protocol):
     """Verifies model artifacts and builds their endpoints."""
 
-    def inspect(self, model_dir: Path, *, require_signature: bool) -> dict[str, Any]:
-        """Verify an artifact and return its public card (raises ArtifactError)."""
+    def inspect(self, model_dir: Path) -> dict[str, Any]:
+        """Verify an artifact's hashes and return its public card (raises ArtifactError)."""
         ...
 
     def load(self, model_dir: Path, *, backend: str) -> Endpoint:
@@ -124,18 +124,11 @@ def execute(
 
 
 class ArtifactLoader:
-    """Production loader over ``qmlsec.models.artifact`` and ``qmlsec.cloud.inference``."""
+    """Production loader: ``qmlsec.models.artifact`` and ``qmlsec.cloud.inference``."""
 
-    def inspect(self, model_dir: Path, *, require_signature: bool) -> dict[str, Any]:
-        """Verify hashes (and the signature where required) and describe the model."""
-        artifact = _module("qmlsec.models.artifact")
-        verified = artifact.verify_artifact(model_dir)
-        manifest = _as_mapping(verified)
-        if require_signature and not (manifest or {}).get("signed"):
-            raise ArtifactError(
-                f"artifact {model_dir} carries no verified signature",
-                hint="sign the artifact or start the service without --require-signature",
-            )
+    def inspect(self, model_dir: Path) -> dict[str, Any]:
+        """Verify every hash and describe the model."""
+        manifest = verify_artifact(model_dir)
         return describe(self.load(model_dir, backend="ideal"), manifest)
 
     def load(self, model_dir: Path, *, backend: str) -> Endpoint:
@@ -143,16 +136,6 @@ class ArtifactLoader:
         inference = _module("qmlsec.cloud.inference")
         endpoint: Endpoint = inference.load_endpoint(model_dir, backend=backend)
         return endpoint
-
-
-def _as_mapping(obj: Any) -> Mapping[str, Any] | None:
-    if isinstance(obj, Mapping):
-        return obj
-    if hasattr(obj, "model_dump"):
-        return dict(obj.model_dump(mode="json"))
-    if hasattr(obj, "__dict__"):
-        return dict(vars(obj))
-    return None
 
 
 def _module(name: str) -> Any:

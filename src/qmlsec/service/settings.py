@@ -38,7 +38,10 @@ class ServiceSettings(FrozenModel):
         bootstrap_admin_key: An admin key (``qk_<id>.<secret>``) created at start-up if
             the database does not know it yet.
         model_root: If set, registered artifact folders must lie inside it.
-        require_signature: Refuse artifacts whose signature cannot be verified.
+        signing_key: Ed25519 public key (PEM) that artifact signatures must verify
+            against; any ``manifest.sig`` present is then checked.
+        require_signature: Refuse artifacts without a valid signature (needs
+            ``signing_key``).
         backends: Backend / device-profile names a request may ask for.
         requests_per_minute: Sliding-window request rate per API key.
         daily_samples: Samples per key per UTC day (a query budget, counted per sample).
@@ -61,6 +64,7 @@ class ServiceSettings(FrozenModel):
     audit_log: Path | None = None
     bootstrap_admin_key: SecretStr | None = None
     model_root: Path | None = None
+    signing_key: Path | None = None
     require_signature: bool = False
     backends: tuple[str, ...] = ("ideal",)
     requests_per_minute: int = Field(600, ge=1)
@@ -81,6 +85,8 @@ class ServiceSettings(FrozenModel):
     def _check(self) -> ServiceSettings:
         if self.min_shots > self.max_shots:
             raise ValueError(f"min_shots {self.min_shots} exceeds max_shots {self.max_shots}")
+        if self.require_signature and self.signing_key is None:
+            raise ValueError("require_signature needs signing_key (an Ed25519 PEM public key)")
         if not self.backends:
             raise ValueError("backends must name at least one backend, e.g. 'ideal'")
         return self

@@ -60,6 +60,7 @@ class ServiceState:
             db,
             loader or ArtifactLoader(),
             model_root=settings.model_root,
+            signing_key=settings.signing_key,
             require_signature=settings.require_signature,
         )
         budget = QueryBudget(

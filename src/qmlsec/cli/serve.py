@@ -1,0 +1,195 @@
+"""``qmlsec serve``: run the inference service, and manage its keys and models offline.
+
+``qmlsec serve [OPTIONS]`` starts the HTTP service (uvicorn, loopback by default).
+``qmlsec serve keys new|create|list|revoke`` and ``qmlsec serve models
+register|list|remove`` act directly on the service database, so a first admin key and
+first models can be set up before the service runs (or while it runs).
+
+Example:
+    >>> from typer.testing import CliRunner
+    >>> from qmlsec.cli.serve import app
+    >>> CliRunner().invoke(app, ["keys", "new"]).output.startswith("qk_")
+    True
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qmlsec.cli.output import console, emit_json, handle_errors
+from qmlsec.service.auth import KeyStore, new_key
+from qmlsec.service.db import Database
+from qmlsec.service.registry import ModelRegistry
+from qmlsec.service.runner import ArtifactLoader
+from qmlsec.service.settings import ServiceSettings
+
+app = typer.Typer(
+    help="Run the QMLaaS inference service (FastAPI + uvicorn) and manage its keys/models.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+keys_app = typer.Typer(help="API keys in the service database.", no_args_is_help=True)
+models_app = typer.Typer(help="Models served by the service.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(models_app, name="models")
+
+DataDir = Annotated[Path | None, typer.Option(help="Folder of the SQLite database and audit log.")]
+DbUrl = Annotated[
+    str | None, typer.Option(help="SQLAlchemy URL of the service database (any backend).")
+]
+
+
+def _settings(data_dir: Path | None, database_url: str | None, **more: object) -> ServiceSettings:
+    return ServiceSettings.from_env(data_dir=data_dir, database_url=database_url, **more)
+
+
+@app.callback()
+@handle_errors
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    data_dir: DataDir = None,
+    database_url: DbUrl = None,
+    audit_log: Annotated[Path | None, typer.Option(help="JSON-lines audit file.")] = None,
+    admin_key: Annotated[
+        str | None,
+        typer.Option(envvar="QMLSEC_ADMIN_KEY", help="Bootstrap admin key (qk_<id>.<secret>)."),
+    ] = None,
+    model_root: Annotated[
+        Path | None, typer.Option(help="Only serve artifacts inside this folder.")
+    ] = None,
+    signing_key: Annotated[
+        Path | None, typer.Option(help="Ed25519 public key (PEM) of artifact signatures.")
+    ] = None,
+    require_signature: Annotated[
+        bool, typer.Option(help="Refuse artifacts without a valid signature.")
+    ] = False,
+    backend: Annotated[
+        list[str] | None, typer.Option(help="Offered backend/device (repeat); first is default.")
+    ] = None,
+    requests_per_minute: Annotated[int | None, typer.Option(help="Requests/min per key.")] = None,
+    daily_samples: Annotated[int | None, typer.Option(help="Samples/day per key.")] = None,
+    daily_shots: Annotated[int | None, typer.Option(help="Shots/day per key.")] = None,
+    max_batch: Annotated[int | None, typer.Option(help="Most samples per request.")] = None,
+    max_shots: Annotated[int | None, typer.Option(help="Most shots per circuit.")] = None,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    access_log: Annotated[bool, typer.Option(help="uvicorn access log.")] = False,
+) -> None:
+    """Serve registered models over HTTP until interrupted (Ctrl-C stops it gracefully)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import uvicorn
+
+    from qmlsec.service.app import create_app
+
+    settings = _settings(
+        data_dir,
+        database_url,
+        audit_log=audit_log,
+        bootstrap_admin_key=admin_key,
+        model_root=model_root,
+        signing_key=signing_key,
+        require_signature=require_signature or None,
+        backends=tuple(backend) if backend else None,
+        requests_per_minute=requests_per_minute,
+        daily_samples=daily_samples,
+        daily_shots=daily_shots,
+        max_batch=max_batch,
+        max_shots=max_shots,
+    )
+    service = create_app(settings)
+    console.print(
+        f"[bold]qmlsec service[/] on http://{host}:{port} "
+        f"(database {Database(settings.resolved_database_url()).url.render_as_string()}, "
+        f"audit {settings.resolved_audit_log()})"
+    )
+    uvicorn.run(service, host=host, port=port, log_level=log_level, access_log=access_log)
+
+
+@keys_app.command("new")
+def keys_new() -> None:
+    """Print a fresh key to use as QMLSEC_ADMIN_KEY (nothing is stored)."""
+    typer.echo(new_key()[1])
+
+
+@keys_app.command("create")
+@handle_errors
+def keys_create(
+    tenant: Annotated[str, typer.Option(help="Tenant owning the key.")],
+    scope: Annotated[list[str], typer.Option(help="predict and/or admin (repeat).")],
+    name: Annotated[str, typer.Option(help="Label.")] = "",
+    data_dir: DataDir = None,
+    database_url: DbUrl = None,
+) -> None:
+    """Issue a key; prints it once, as JSON."""
+    store = KeyStore(Database(_settings(data_dir, database_url).resolved_database_url()))
+    info, key = store.create(tenant, scope, name=name)
+    emit_json({"key": key, "key_id": info.key_id, "tenant": tenant, "scopes": info.scopes})
+
+
+@keys_app.command("list")
+@handle_errors
+def keys_list(data_dir: DataDir = None, database_url: DbUrl = None) -> None:
+    """List keys (never their secrets)."""
+    store = KeyStore(Database(_settings(data_dir, database_url).resolved_database_url()))
+    emit_json([vars(k) for k in store.list()])
+
+
+@keys_app.command("revoke")
+@handle_errors
+def keys_revoke(key_id: str, data_dir: DataDir = None, database_url: DbUrl = None) -> None:
+    """Revoke a key by its id."""
+    store = KeyStore(Database(_settings(data_dir, database_url).resolved_database_url()))
+    emit_json(vars(store.revoke(key_id)))
+
+
+def _registry(data_dir: Path | None, database_url: str | None) -> ModelRegistry:
+    s = _settings(data_dir, database_url)
+    return ModelRegistry(
+        Database(s.resolved_database_url()),
+        ArtifactLoader(),
+        model_root=s.model_root,
+        signing_key=s.signing_key,
+        require_signature=s.require_signature,
+    )
+
+
+@models_app.command("register")
+@handle_errors
+def models_register(
+    model_id: str,
+    path: Path,
+    tenant: Annotated[str, typer.Option(help="Tenant owning the model.")],
+    data_dir: DataDir = None,
+    database_url: DbUrl = None,
+) -> None:
+    """Verify a saved model artifact and serve it as MODEL_ID."""
+    record = _registry(data_dir, database_url).register(model_id, path, tenant, by="cli")
+    emit_json(vars(record))
+
+
+@models_app.command("list")
+@handle_errors
+def models_list(data_dir: DataDir = None, database_url: DbUrl = None) -> None:
+    """List registered models."""
+    emit_json([vars(r) for r in _registry(data_dir, database_url).list()])
+
+
+@models_app.command("remove")
+@handle_errors
+def models_remove(model_id: str, data_dir: DataDir = None, database_url: DbUrl = None) -> None:
+    """Stop serving MODEL_ID."""
+    emit_json(vars(_registry(data_dir, database_url).remove(model_id)))
+
+
+def _register() -> None:
+    from qmlsec.cli.main import app as main_app
+
+    main_app.add_typer(app, name="serve")
+
+
+_register()
