@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 
 import numpy as np
@@ -165,9 +167,6 @@ class TestIntegrity:
 
     def test_object_array_with_valid_hash_is_not_unpickled(self, saved):
         """An npz holding an object array is refused even when its hash is listed."""
-        import hashlib
-        import io
-
         buffer = io.BytesIO()
         np.savez(buffer, evil=np.array([{"a": 1}], dtype=object))
         data = buffer.getvalue()

@@ -130,7 +130,9 @@ def load_dataset(
             hint=f"choose one of {list(BUILTIN_DATASETS)} or a path ending in .csv or .npz",
         )
     if classes is not None:
-        wanted = parse_classes(classes) if isinstance(classes, str) else tuple(classes)
+        wanted: Sequence[int | str] = (
+            parse_classes(classes) or () if isinstance(classes, str) else tuple(classes)
+        )
         dataset = select_classes(dataset, wanted)
     if subsample is not None:
         dataset = _stratified_subsample(dataset, int(subsample), seed)

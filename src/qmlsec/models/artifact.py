@@ -307,7 +307,7 @@ def _payload(
     for name, array in arrays.items():
         if (
             not isinstance(name, str)
-            or not name
+            or name in ("", "allow_pickle")
             or not isinstance(array, np.ndarray)
             or array.dtype.hasobject
         ):
@@ -321,7 +321,8 @@ def _payload(
         ),
     }
     buffer = io.BytesIO()
-    np.savez(buffer, **{k: np.ascontiguousarray(v) for k, v in arrays.items()})
+    plain = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
+    np.savez(buffer, allow_pickle=False, **plain)  # type: ignore[arg-type]
     files[ARRAYS_FILE] = buffer.getvalue()
     if qasm is not None:
         if not isinstance(qasm, str) or not qasm.lstrip().startswith("OPENQASM 3"):
