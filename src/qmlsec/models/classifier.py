@@ -1,0 +1,268 @@
+"""``QNNClassifier``: a scikit-learn style classifier around the hybrid QNN.
+
+It owns the whole pipeline of the QMLaaS paper's Fig. 1: raw features -> pre-processing
+(PCA or autoencoder, then scaling into rotation angles) -> encoding + PQC -> <Z_i> ->
+linear head -> class probabilities. :meth:`QNNClassifier.loss_gradient` differentiates
+through all of it, so white-box attacks work on raw features.
+
+Example:
+    >>> from qmlsec.data import load_dataset, split
+    >>> train, test = split(load_dataset("iris"), test_size=0.3, seed=0)
+    >>> clf = QNNClassifier(n_qubits=4, layers=2, epochs=15, lr=0.1, random_state=0)
+    >>> clf.fit(train.X, train.y).score(test.X, test.y) > 0.8
+    True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from qmlsec.circuits import QNNSpec
+from qmlsec.config import derive_seed
+from qmlsec.data import PreprocessingPipeline, make_pipeline
+from qmlsec.exceptions import ConfigError, DataError
+from qmlsec.models.hybrid import HybridQNN
+from qmlsec.models.training import TrainingConfig, train_module
+
+_SPEC_KEYS = ("n_qubits", "layers", "encoding", "rotation", "ansatz", "entanglement")
+_PRE_KEYS = ("reduction", "scaling", "feature_range")
+_TRAIN_KEYS = ("optimizer", "lr", "epochs", "batch_size", "early_stopping", "patience")
+
+
+class QNNClassifier:
+    """Hybrid quantum neural network classifier with the scikit-learn interface.
+
+    Args:
+        n_qubits: qubits of the PQC (= features after reduction for angle encoding).
+        layers: ansatz layers.
+        encoding, rotation, ansatz, entanglement: see :class:`~qmlsec.circuits.QNNSpec`.
+        reduction, scaling, feature_range: see
+            :class:`~qmlsec.data.PreprocessingConfig`.
+        optimizer, lr, epochs, batch_size, early_stopping, patience: see
+            :class:`~qmlsec.models.training.TrainingConfig`.
+        gradient: ``backprop``, ``parameter-shift``, ``spsa`` or ``finite-diff``.
+        shots: ``None`` for exact expectations, else shots per circuit.
+        random_state: the run seed (data order, initial weights, shots, autoencoder).
+
+    Attributes (after ``fit``):
+        classes_: the original labels, in index order.
+        preprocessing_: the fitted :class:`~qmlsec.data.PreprocessingPipeline`.
+        model_: the trained :class:`~qmlsec.models.hybrid.HybridQNN`.
+        history_: one dict per epoch (loss, accuracies, seconds).
+    """
+
+    def __init__(
+        self,
+        *,
+        n_qubits: int = 8,
+        layers: int = 3,
+        encoding: str = "angle",
+        rotation: str = "Z",
+        ansatz: str = "hardware_efficient",
+        entanglement: str = "ring",
+        reduction: str = "pca",
+        scaling: str = "minmax",
+        feature_range: tuple[float, float] | None = None,
+        optimizer: str = "adam",
+        lr: float = 0.05,
+        epochs: int = 40,
+        batch_size: int = 32,
+        early_stopping: bool = False,
+        patience: int = 5,
+        gradient: str = "backprop",
+        shots: int | None = None,
+        random_state: int = 0,
+    ) -> None:
+        self.n_qubits = n_qubits
+        self.layers = layers
+        self.encoding = encoding
+        self.rotation = rotation
+        self.ansatz = ansatz
+        self.entanglement = entanglement
+        self.reduction = reduction
+        self.scaling = scaling
+        self.feature_range = feature_range
+        self.optimizer = optimizer
+        self.lr = lr
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.early_stopping = early_stopping
+        self.patience = patience
+        self.gradient = gradient
+        self.shots = shots
+        self.random_state = random_state
+
+    # -- scikit-learn plumbing -------------------------------------------------------
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        keys = (*_SPEC_KEYS, *_PRE_KEYS, *_TRAIN_KEYS, "gradient", "shots", "random_state")
+        return {k: getattr(self, k) for k in keys}
+
+    def set_params(self, **params: Any) -> QNNClassifier:
+        valid = self.get_params()
+        for key, value in params.items():
+            if key not in valid:
+                raise ConfigError(f"unknown parameter {key!r}", hint=f"valid: {', '.join(valid)}")
+            setattr(self, key, value)
+        return self
+
+    def spec(self) -> QNNSpec:
+        """The circuit spec these parameters describe."""
+        return QNNSpec(**{k: getattr(self, k) for k in _SPEC_KEYS})
+
+    def training_config(self) -> TrainingConfig:
+        return TrainingConfig(**{k: getattr(self, k) for k in _TRAIN_KEYS})
+
+    # -- fitting ---------------------------------------------------------------------
+    def fit(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        *,
+        on_epoch: Callable[[dict[str, float]], None] | None = None,
+        executor: Any = None,
+    ) -> QNNClassifier:
+        """Fit pre-processing on ``X`` and train the QNN.
+
+        Args:
+            X: raw training features ``(n, d)``.
+            y: labels ``(n,)``.
+            on_epoch: called with each epoch's history row (progress bars).
+            executor: optional circuit executor (e.g. a quantum cloud) that runs the
+                forward circuits and the gradient circuits instead of the local engine.
+        """
+        X, y = _check_xy(X, y)
+        spec = self.spec()
+        self.classes_, y_idx = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise DataError(
+                "need at least 2 classes to train a classifier", hint="check the labels"
+            )
+        self.preprocessing_ = make_pipeline(
+            reduction=self.reduction,
+            n_components=spec.n_inputs,
+            scaling=self.scaling,
+            feature_range=self.feature_range,
+        ).fit(X, seed=derive_seed(self.random_state, "preprocessing"))
+        self.model_ = HybridQNN(
+            spec,
+            n_classes=len(self.classes_),
+            gradient=self.gradient,
+            shots=self.shots,
+            seed=derive_seed(self.random_state, "model"),
+            executor=executor,
+        )
+        features = torch.as_tensor(self.preprocessing_.transform(X), dtype=torch.float64)
+        self.history_ = train_module(
+            self.model_,
+            features,
+            torch.as_tensor(y_idx, dtype=torch.long),
+            self.training_config(),
+            seed=derive_seed(self.random_state, "training"),
+            on_epoch=on_epoch,
+        )
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise ConfigError(
+                "this QNNClassifier is not fitted",
+                hint="call fit(X, y) first or load a trained model with QNNClassifier.load(path)",
+            )
+
+    # -- inference -------------------------------------------------------------------
+    def _forward(self, X: np.ndarray | torch.Tensor) -> torch.Tensor:
+        self._check_fitted()
+        x = torch.as_tensor(np.asarray(X, dtype=np.float64) if not torch.is_tensor(X) else X)
+        if x.ndim != 2 or x.shape[1] != self.preprocessing_.n_features_in:
+            raise DataError(
+                f"expected inputs of shape (n, {self.preprocessing_.n_features_in}), got {tuple(x.shape)}",
+                hint="pass raw features with the same columns as the training data",
+            )
+        return self.model_(self.preprocessing_.torch_transform(x.to(torch.float64)))
+
+    def decision_function(self, X: np.ndarray) -> np.ndarray:
+        """Logits ``(n, n_classes)``."""
+        with torch.no_grad():
+            return self._forward(X).numpy()
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Class probabilities ``(n, n_classes)``."""
+        with torch.no_grad():
+            return torch.softmax(self._forward(X), dim=1).numpy()
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Predicted labels (original label values)."""
+        return self.classes_[self.decision_function(X).argmax(axis=1)]
+
+    def score(self, X: np.ndarray, y: np.ndarray) -> float:
+        """Mean accuracy on ``(X, y)``."""
+        return float(np.mean(self.predict(X) == np.asarray(y)))
+
+    def expectations(self, X: np.ndarray) -> np.ndarray:
+        """The PQC's readout expectation values ``(n, n_observables)``."""
+        self._check_fitted()
+        with torch.no_grad():
+            feats = self.preprocessing_.torch_transform(
+                torch.as_tensor(np.asarray(X, dtype=np.float64))
+            )
+            return self.model_.quantum_features(feats).numpy()
+
+    def loss_gradient(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Gradient of the per-sample cross-entropy w.r.t. the raw features ``X``."""
+        self._check_fitted()
+        x = torch.as_tensor(np.asarray(X, dtype=np.float64)).clone().requires_grad_(True)
+        target = torch.as_tensor(self.class_index(y), dtype=torch.long)
+        loss = torch.nn.functional.cross_entropy(self._forward(x), target, reduction="sum")
+        (grad,) = torch.autograd.grad(loss, x)
+        return grad.numpy()
+
+    def class_index(self, y: np.ndarray) -> np.ndarray:
+        """Map original labels to class indices ``0..C-1``."""
+        self._check_fitted()
+        y = np.asarray(y)
+        idx = np.searchsorted(self.classes_, y)
+        bad = (idx >= len(self.classes_)) | (
+            self.classes_[np.minimum(idx, len(self.classes_) - 1)] != y
+        )
+        if bad.any():
+            raise DataError(
+                f"unknown label {y[bad][0]!r}", hint=f"known labels: {self.classes_.tolist()}"
+            )
+        return idx
+
+    # -- persistence -----------------------------------------------------------------
+    def save(self, path: str | Path, *, metadata: dict[str, Any] | None = None) -> Path:
+        """Save the fitted pipeline as an artifact directory (see :mod:`qmlsec.models.persist`)."""
+        from qmlsec.models.persist import save_classifier
+
+        return save_classifier(self, path, metadata=metadata)
+
+    @classmethod
+    def load(cls, path: str | Path) -> QNNClassifier:
+        """Load a saved pipeline, verifying every file's hash."""
+        from qmlsec.models.persist import load_classifier
+
+        return load_classifier(path)
+
+    def _restore(
+        self, preprocessing: PreprocessingPipeline, model: HybridQNN, classes: np.ndarray
+    ) -> None:
+        self.preprocessing_, self.model_, self.classes_ = preprocessing, model, classes
+        self.history_ = []
+
+
+def _check_xy(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y)
+    if X.ndim != 2:
+        raise DataError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}")
+    if y.ndim != 1 or len(y) != len(X):
+        raise DataError(f"y must be 1-D with {len(X)} labels, got shape {y.shape}")
+    if not np.isfinite(X).all():
+        raise DataError("X contains NaN or infinite values", hint="clean or impute the data first")
+    return X, y

@@ -1,0 +1,121 @@
+"""``HybridQNN``: encoder -> PQC -> <Z_i> -> Linear, as in Fig. 1 of the QMLaaS SoK.
+
+The quantum layer is a compiled circuit (:func:`qmlsec.engine.compile_circuit`). How its
+gradient is obtained is one switch, ``gradient=``:
+
+- ``backprop``: exact autograd through the engine (ideal simulation only);
+- ``parameter-shift``, ``spsa``, ``finite-diff``: the rule runs the shifted circuits
+  through an *executor*, which is the local engine by default (exact or sampled shots)
+  and a quantum cloud when the model is trained through the QMLaaS workflow.
+
+Example:
+    >>> import torch
+    >>> from qmlsec.circuits import QNNSpec
+    >>> net = HybridQNN(QNNSpec(n_qubits=2, layers=1), n_classes=2, seed=0)
+    >>> net(torch.zeros(3, 2, dtype=torch.float64)).shape
+    torch.Size([3, 2])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from qmlsec.circuits import QNNSpec
+from qmlsec.config import derive_seed, torch_generator
+from qmlsec.engine import compile_circuit
+from qmlsec.exceptions import ConfigError
+from qmlsec.gradients import get_gradient
+
+Executor = Callable[[torch.Tensor], torch.Tensor]
+
+
+class HybridQNN(torch.nn.Module):
+    """Hybrid quantum-classical network.
+
+    Args:
+        spec: the circuit spec (encoding, ansatz, layers, readout).
+        n_classes: outputs of the linear head.
+        gradient: ``backprop``, ``parameter-shift``, ``spsa`` or ``finite-diff``.
+        shots: ``None`` for exact expectations, else shots per circuit (local engine).
+        seed: initial weights and shot sampling derive from it.
+        executor: optional ``f(angles (N, G)) -> (N, n_obs)`` that runs circuits elsewhere
+            (a quantum cloud); it then serves the forward pass and the gradient circuits.
+    """
+
+    def __init__(
+        self,
+        spec: QNNSpec,
+        n_classes: int,
+        *,
+        gradient: str = "backprop",
+        shots: int | None = None,
+        seed: int = 0,
+        executor: Executor | None = None,
+    ) -> None:
+        super().__init__()
+        if n_classes < 2:
+            raise ConfigError(f"n_classes must be >= 2, got {n_classes}")
+        if shots is not None and shots < 1:
+            raise ConfigError(f"shots must be >= 1 or None, got {shots}")
+        if gradient == "backprop" and (shots is not None or executor is not None):
+            raise ConfigError(
+                "gradient='backprop' needs exact local simulation",
+                hint="use gradient='parameter-shift' or 'spsa' with shots or a cloud executor",
+            )
+        self.spec = spec
+        self.circuit = spec.build()
+        self.compiled = compile_circuit(self.circuit, spec.observables())
+        self.gradient_method = get_gradient(gradient)
+        self.shots = shots
+        self.seed = seed
+        self.executor = executor
+        self._shot_gen = torch_generator(seed, "shots")
+        init = torch_generator(seed, "weights")
+        theta = torch.rand(spec.n_weights, generator=init, dtype=torch.float64) * 2 * torch.pi
+        self.theta = torch.nn.Parameter(theta)
+        self.head = torch.nn.Linear(len(spec.observables()), n_classes).double()
+        with torch.no_grad():
+            bound = 1.0 / max(1, len(spec.observables())) ** 0.5
+            self.head.weight.uniform_(-bound, bound, generator=init)
+            self.head.bias.zero_()
+
+    @property
+    def gradient(self) -> str:
+        return str(self.gradient_method.name)
+
+    def local_executor(self, angles: torch.Tensor) -> torch.Tensor:
+        """Run the circuit on the local engine: exact, or sampled with ``shots``."""
+        if self.shots is None:
+            return self.compiled.expectations_from_angles(angles)
+        return self.compiled.sample_expectations_from_angles(angles, self.shots, self._shot_gen)
+
+    def quantum_features(self, features: torch.Tensor) -> torch.Tensor:
+        """The readout expectation values ``(B, n_observables)`` for encoded ``features``."""
+        if self.gradient_method.name == "backprop":
+            return self.compiled.expectations(features, self.theta)
+        angles = self.compiled.angles(features, self.theta)
+        executor = self.executor or self.local_executor
+        return self.gradient_method.apply(executor, angles, self.compiled)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.head(self.quantum_features(features))
+
+    def circuit_executions(self, batch_size: int, *, with_gradient: bool = True) -> int:
+        """Circuit executions one forward (+ backward) pass costs on hardware."""
+        return int(
+            self.gradient_method.executions(self.compiled, batch_size, with_gradient=with_gradient)
+        )
+
+    def reseed(self, seed: int) -> None:
+        """Restart the shot-sampling stream (for reproducible inference)."""
+        self._shot_gen = torch_generator(derive_seed(seed, "shots"))
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "spec": self.spec.model_dump(mode="json"),
+            "gradient": self.gradient,
+            "shots": self.shots,
+        }
