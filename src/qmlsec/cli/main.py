@@ -14,3 +14,8 @@ app = typer.Typer(
 
 # Command groups register themselves below, one line each.
 from qmlsec.cli import serve as _serve  # noqa: E402,F401  (qmlsec serve)
+from qmlsec.cli.train import evaluate_command, predict_command, train_command  # noqa: E402
+
+app.command("train")(train_command)
+app.command("evaluate")(evaluate_command)
+app.command("predict")(predict_command)

@@ -1,0 +1,225 @@
+"""``qmlsec train``, ``qmlsec evaluate`` and ``qmlsec predict``."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from qmlsec.cli.output import console, emit_json, handle_errors
+from qmlsec.data import load_dataset, parse_classes, split
+from qmlsec.data.dataset import Dataset
+from qmlsec.exceptions import ConfigError, DataError
+from qmlsec.models.classifier import QNNClassifier
+
+DEFAULT_DATASET = "digits"
+DEFAULT_CLASSES = "0-3"
+
+
+def load_split(meta: dict[str, Any]) -> tuple[Dataset, Dataset]:
+    """Recreate the train/test split recorded in a model's ``metadata["dataset"]``."""
+    try:
+        ds = load_dataset(meta["name"], classes=meta.get("classes"), seed=int(meta["seed"]))
+        return split(ds, test_size=float(meta["test_size"]), seed=int(meta["seed"]))
+    except KeyError as err:
+        raise DataError(
+            f"the model's metadata has no dataset field {err}",
+            hint="pass the data explicitly with --input/--data",
+        ) from None
+
+
+def _progress(total: int, description: str) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+def train_command(
+    dataset: str = typer.Option(DEFAULT_DATASET, help="Built-in dataset name or a CSV/NPZ file."),
+    classes: str = typer.Option(
+        DEFAULT_CLASSES, help="Class subset, e.g. '0-3' or '0,1,7'; '' for all."
+    ),
+    qubits: int = typer.Option(8, min=1, help="Qubits (= PCA components for angle encoding)."),
+    layers: int = typer.Option(3, min=1, help="Ansatz layers."),
+    encoding: str = typer.Option("angle", help="angle | amplitude | iqp | reupload"),
+    ansatz: str = typer.Option("hardware_efficient", help="Ansatz family."),
+    entanglement: str = typer.Option("ring", help="linear | ring | full"),
+    reduction: str = typer.Option("pca", help="pca | autoencoder | none"),
+    epochs: int = typer.Option(30, min=1),
+    lr: float = typer.Option(0.05, min=0.0),
+    batch_size: int = typer.Option(32, min=0),
+    optimizer: str = typer.Option("adam", help="adam | amsgrad | sgd"),
+    gradient: str = typer.Option(
+        "backprop", help="backprop | parameter-shift | spsa | finite-diff"
+    ),
+    shots: int = typer.Option(0, min=0, help="Shots per circuit; 0 for exact expectations."),
+    test_size: float = typer.Option(0.25, min=0.05, max=0.9),
+    seed: int = typer.Option(0, help="The run seed; everything random derives from it."),
+    out: Path = typer.Option(Path("model"), help="Directory to write the model artifact to."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+) -> None:
+    """Train a hybrid QNN classifier and save it as a verified artifact."""
+    result = handle_errors(_train)(**locals())
+    if json_out:
+        emit_json(result)
+    else:
+        console.print(
+            f"test accuracy [bold]{result['test_accuracy']:.3f}[/] "
+            f"(train {result['train_accuracy']:.3f}) in {result['train_seconds']:.1f} s -> {result['out']}"
+        )
+
+
+def _train(**opts: Any) -> dict[str, Any]:
+    classes = parse_classes(opts["classes"]) if opts["classes"] else None
+    ds = load_dataset(opts["dataset"], classes=classes, seed=opts["seed"])
+    train, test = split(ds, test_size=opts["test_size"], seed=opts["seed"])
+    clf = QNNClassifier(
+        n_qubits=opts["qubits"],
+        layers=opts["layers"],
+        encoding=opts["encoding"],
+        ansatz=opts["ansatz"],
+        entanglement=opts["entanglement"],
+        reduction=opts["reduction"],
+        epochs=opts["epochs"],
+        lr=opts["lr"],
+        batch_size=opts["batch_size"],
+        optimizer=opts["optimizer"],
+        gradient=opts["gradient"],
+        shots=opts["shots"] or None,
+        random_state=opts["seed"],
+    )
+    start = time.perf_counter()
+    with _progress(opts["epochs"], "training") as progress:
+        task = progress.add_task("training", total=opts["epochs"], status="")
+
+        def on_epoch(row: dict[str, float]) -> None:
+            progress.update(
+                task, advance=1, status=f"loss {row['loss']:.3f} acc {row['train_accuracy']:.3f}"
+            )
+
+        clf.fit(train.X, train.y, on_epoch=on_epoch)
+    seconds = time.perf_counter() - start
+    metrics = {
+        "train_accuracy": clf.score(train.X, train.y),
+        "test_accuracy": clf.score(test.X, test.y),
+        "train_seconds": seconds,
+        "epochs_run": len(clf.history_),
+    }
+    meta = {
+        "dataset": {
+            "name": str(opts["dataset"]),
+            "classes": list(classes) if classes else None,
+            "test_size": opts["test_size"],
+            "seed": opts["seed"],
+            "n_train": train.n_samples,
+            "n_test": test.n_samples,
+        },
+        "metrics": metrics,
+        "history": clf.history_,
+    }
+    path = clf.save(opts["out"], metadata=meta)
+    return {
+        **metrics,
+        "seed": opts["seed"],
+        "out": str(path),
+        "spec": clf.spec().model_dump(mode="json"),
+    }
+
+
+def evaluate_command(
+    model: Path = typer.Argument(..., help="Model artifact directory."),
+    data: Path = typer.Option(
+        None, help="CSV/NPZ with features and labels; default: the model's test split."
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+) -> None:
+    """Evaluate a saved model on its recorded test split or on a labelled file."""
+    result = handle_errors(_evaluate)(model, data)
+    if json_out:
+        emit_json(result)
+    else:
+        console.print(
+            f"accuracy [bold]{result['accuracy']:.3f}[/] on {result['n_samples']} samples"
+        )
+
+
+def _evaluate(model: Path, data: Path | None) -> dict[str, Any]:
+    clf = QNNClassifier.load(model)
+    if data is None:
+        _, test = load_split(clf.manifest_.get("metadata", {}).get("dataset", {}))
+        X, y = test.X, test.y
+    else:
+        ds = load_dataset(data)
+        X, y = ds.X, ds.y
+    pred = clf.predict(X)
+    return {
+        "model": str(model),
+        "n_samples": int(len(y)),
+        "accuracy": float(np.mean(pred == y)),
+        "seed": int(clf.random_state),
+    }
+
+
+def predict_command(
+    model: Path = typer.Argument(..., help="Model artifact directory."),
+    input: Path = typer.Option(
+        ..., "--input", help="CSV (header row) or NPZ (array 'X') of raw features."
+    ),
+    proba: bool = typer.Option(False, help="Also print class probabilities."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+) -> None:
+    """Predict labels for the samples in a file."""
+    result = handle_errors(_predict)(model, input, proba)
+    if json_out:
+        emit_json(result)
+    else:
+        for i, label in enumerate(result["labels"]):
+            console.print(f"{i}\t{label}")
+
+
+def _predict(model: Path, input: Path, proba: bool) -> dict[str, Any]:
+    clf = QNNClassifier.load(model)
+    X = _read_features(input, clf.preprocessing_.n_features_in)
+    out: dict[str, Any] = {"model": str(model), "labels": clf.predict(X).tolist()}
+    if proba:
+        out["probabilities"] = clf.predict_proba(X).tolist()
+    return out
+
+
+def _read_features(path: Path, n_features: int) -> np.ndarray:
+    if not path.is_file():
+        raise DataError(f"input file {path} does not exist")
+    if path.suffix == ".npz":
+        with np.load(path, allow_pickle=False) as npz:
+            if "X" not in npz:
+                raise DataError(
+                    f"{path}: no array named 'X'", hint="save features with np.savez(f, X=...)"
+                )
+            X = np.asarray(npz["X"], dtype=np.float64)
+    elif path.suffix == ".csv":
+        try:
+            X = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
+        except ValueError as err:
+            raise DataError(
+                f"{path}: not a numeric CSV ({err})", hint="one header row, then numbers"
+            ) from None
+    else:
+        raise ConfigError(f"unsupported input format {path.suffix!r}", hint="use .csv or .npz")
+    if X.ndim != 2 or X.shape[1] != n_features:
+        raise DataError(
+            f"{path}: expected {n_features} feature columns, got shape {X.shape}",
+            hint="drop the label column; keep the training feature order",
+        )
+    if not np.isfinite(X).all():
+        raise DataError(f"{path}: contains NaN or infinite values")
+    return X
