@@ -1,7 +1,7 @@
 """The attack base class: declared prerequisites, validated params, explicit seed.
 
 Each family (``evasion``, ``poisoning``, ``extraction``, ``inference``, ``tampering``,
-``fault``, ``leakage``, ``sidechannel``, ``recon``, ``availability``) has a thin base class
+``hardware``, ``circuit``, ``leakage``, ``sidechannel``, ``recon``, ``availability``) has a thin base class
 in its sub-package that adds one verb. Every attack also implements :meth:`Attack.run`,
 the uniform entry the CLI, campaigns and ``qmlsec assess`` use: it calls the verb on the
 data in an :class:`AttackContext` and returns an :class:`AttackResult`.

@@ -59,12 +59,12 @@ class Capability(StrEnum):
 class Position(StrEnum):
     """Where the attacker sits in the QMLaaS deployment (the knowledge base's positions)."""
 
-    API_USER = "api-user"
-    CO_TENANT = "co-tenant"
-    UNTRUSTED_CLASSICAL_CLOUD = "untrusted-classical-cloud"
-    UNTRUSTED_QUANTUM_CLOUD = "untrusted-quantum-cloud"
-    SUPPLY_CHAIN = "supply-chain"
-    PHYSICAL_INSIDER = "physical-insider"
+    API_USER = "api_user"
+    CO_TENANT = "co_tenant"
+    UNTRUSTED_CLASSICAL_CLOUD = "untrusted_classical_cloud"
+    UNTRUSTED_QUANTUM_CLOUD = "untrusted_quantum_cloud"
+    SUPPLY_CHAIN = "supply_chain"
+    PHYSICAL_INSIDER = "physical_insider"
 
 
 @dataclass

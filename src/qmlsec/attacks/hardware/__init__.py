@@ -1,1 +1,1 @@
-"""fault attacks."""
+"""hardware attacks."""

@@ -1,4 +1,4 @@
-"""Base class of the fault family: one verb, `inject`."""
+"""Base class of the hardware family: one verb, `inject`."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from qmlsec.attacks.base import Attack
 
 
 class FaultInjectionAttack(Attack):
-    """Injects physical faults (e.g. crosstalk) into the victim's executions."""
+    """Injects physical faults (crosstalk) or degrades the hardware (downgrade) under the victim."""
 
-    family: ClassVar[str] = "fault"
+    family: ClassVar[str] = "hardware"
 
     @abstractmethod
     def inject(self, *args: Any, **kwargs: Any) -> Any:
