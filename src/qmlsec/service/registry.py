@@ -164,7 +164,12 @@ class ModelRegistry:
         return problems
 
     def _resolve(self, path: str | Path) -> Path:
-        folder = Path(path).expanduser().resolve()
+        try:
+            folder = Path(path).expanduser().resolve()
+        except (OSError, ValueError, RuntimeError) as err:  # NUL bytes, loops, bad ~user
+            raise ArtifactError(
+                f"invalid artifact path {str(path)!r}", hint="pass an existing folder"
+            ) from err
         if self.model_root is not None and not folder.is_relative_to(self.model_root):
             raise ConfigError(
                 f"artifact {folder} lies outside the model root {self.model_root}",
