@@ -42,6 +42,8 @@ class AttackContext:
         train_victim: retrains the victim on given data (for poisoning/backdoors);
             returns a fitted model.
         extras: outputs of earlier stages of a multi-stage path.
+        progress: optional ``progress(stage, done, total)`` callback for long runs
+            (the CLI draws progress bars from it); attacks call :meth:`report`.
     """
 
     x_test: np.ndarray
@@ -50,6 +52,12 @@ class AttackContext:
     y_train: np.ndarray | None = None
     train_victim: Callable[[np.ndarray, np.ndarray], Any] | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    progress: Callable[[str, int, int], None] | None = None
+
+    def report(self, stage: str, done: int, total: int) -> None:
+        """Forward progress to :attr:`progress` when one is set."""
+        if self.progress is not None:
+            self.progress(stage, done, total)
 
 
 class Attack(ABC):
@@ -65,6 +73,8 @@ class Attack(ABC):
     requires: ClassVar[frozenset[Capability]] = frozenset()
     positions: ClassVar[frozenset[Position]] = frozenset(Position)
     Params: ClassVar[type[FrozenModel]] = NoParams
+    check_params: ClassVar[dict[str, Any]] = {}
+    """Parameters for a quick run in the conformance check (small budgets); ``{}`` = defaults."""
 
     def __init__(
         self, target: Target, params: FrozenModel | dict[str, Any] | None = None, *, seed: int = 0
