@@ -1,0 +1,156 @@
+"""The conformance check every registered attack must pass.
+
+``check_attack(attack_cls, target, ctx)`` asserts the contract of
+:class:`~qmlsec.attacks.base.Attack` (cf. scikit-learn's ``check_estimator``):
+
+1. its technique ID exists in the kill-chain knowledge base;
+2. its name is ``"family.name"``, starts with its family and matches its registry key;
+3. ``Params`` is a frozen config model constructible from defaults;
+4. construction does no work: no learned state, no queries, no result;
+5. ``run`` returns an :class:`~qmlsec.attacks.result.AttackResult` whose ``to_json()``
+   round-trips through ``json.loads`` and names the attack, technique, params and seed;
+6. every per-sample list has the same length;
+7. every metric is a finite number;
+8. the same seed gives identical metrics (and identical query accounting);
+9. a target without the required capabilities is refused at construction, and the
+   error names every missing capability.
+
+Example:
+    >>> from qmlsec.testing import check_attack  # doctest: +SKIP
+    >>> check_attack(PGD, Target.white_box(clf), ctx)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import re
+from typing import Any
+
+from qmlsec.attacks.base import Attack, AttackContext
+from qmlsec.attacks.result import AttackResult
+from qmlsec.attacks.targets import Target
+from qmlsec.config import FrozenModel
+from qmlsec.exceptions import RequirementError
+from qmlsec.killchain.catalog import require_technique_id
+
+NAME = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
+
+
+class ConformanceError(AssertionError):
+    """An attack breaks the attack contract."""
+
+
+def _fail(attack_cls: type[Attack], message: str) -> ConformanceError:
+    return ConformanceError(
+        f"{attack_cls.__name__} ({getattr(attack_cls, 'name', '?')}): {message}"
+    )
+
+
+def check_identity(attack_cls: type[Attack], registry_name: str | None = None) -> None:
+    """Checks 1-3: technique ID, name format, Params."""
+    require_technique_id(attack_cls.technique_id)
+    name = attack_cls.name
+    if not NAME.match(name):
+        raise _fail(attack_cls, f"name {name!r} is not 'family.name'")
+    if name.split(".")[0] != attack_cls.family:
+        raise _fail(attack_cls, f"name {name!r} does not start with family {attack_cls.family!r}")
+    if registry_name is not None and registry_name != name:
+        raise _fail(attack_cls, f"registered as {registry_name!r} but named {name!r}")
+    params_cls = attack_cls.Params
+    if not issubclass(params_cls, FrozenModel) or not params_cls.model_config.get("frozen"):
+        raise _fail(attack_cls, "Params must be a frozen FrozenModel")
+    params_cls()  # defaults must validate
+
+
+def _queries(target: Target) -> dict[str, int]:
+    stats = getattr(target.endpoint, "stats", None)
+    return dict(stats.to_dict()) if stats is not None else {}
+
+
+def _delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
+    return {k: after[k] - before.get(k, 0) for k in after}
+
+
+def check_result(attack_cls: type[Attack], attack: Attack, result: Any) -> None:
+    """Checks 5-7 on one result."""
+    if not isinstance(result, AttackResult):
+        raise _fail(attack_cls, f"run returned {type(result).__name__}, not AttackResult")
+    data = json.loads(result.to_json())
+    if data != json.loads(json.dumps(result.to_dict(), sort_keys=True)):
+        raise _fail(attack_cls, "to_json() does not round-trip")
+    expected = {"attack": attack.name, "technique_id": attack.technique_id, "seed": attack.seed}
+    for key, value in expected.items():
+        if data[key] != value:
+            raise _fail(attack_cls, f"result {key} is {data[key]!r}, expected {value!r}")
+    if data["params"] != json.loads(json.dumps(attack.params.model_dump(mode="json"))):
+        raise _fail(attack_cls, "result params differ from the validated params")
+    lengths = {key: len(values) for key, values in result.per_sample.items()}
+    if len(set(lengths.values())) > 1:
+        raise _fail(attack_cls, f"per-sample lists differ in length: {lengths}")
+    for key, value in result.metrics.items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _fail(attack_cls, f"metric {key!r} is {type(value).__name__}, not a number")
+        if not math.isfinite(value):
+            raise _fail(attack_cls, f"metric {key!r} is not finite: {value}")
+
+
+def check_requirements_error(attack_cls: type[Attack], target: Target) -> None:
+    """Check 9: a target stripped of capabilities is refused, naming what is missing."""
+    if not attack_cls.requires:
+        return
+    bare = Target(position=target.position, capabilities=frozenset())
+    try:
+        attack_cls(bare)
+    except RequirementError as err:
+        missing = [c.value for c in attack_cls.requires if c.value not in str(err)]
+        if missing:
+            raise _fail(attack_cls, f"requirement error does not name {missing}: {err}") from None
+        return
+    raise _fail(attack_cls, "accepted a target without any of its required capabilities")
+
+
+def check_attack(
+    attack_cls: type[Attack],
+    target: Target,
+    ctx: AttackContext,
+    *,
+    params: dict[str, Any] | None = None,
+    seed: int = 0,
+    registry_name: str | None = None,
+) -> AttackResult:
+    """Run the whole conformance check; return the first run's result.
+
+    Args:
+        attack_cls: the attack class.
+        target: a target meeting its requirements (see :func:`qmlsec.attacks.harness.target_for`).
+        ctx: the data to run on (keep it small: the attack runs twice).
+        params: parameters; default ``attack_cls.check_params``.
+        seed: the run seed.
+        registry_name: the key it is registered under, if any.
+
+    Raises:
+        ConformanceError: on the first broken rule.
+    """
+    check_identity(attack_cls, registry_name)
+    params = dict(attack_cls.check_params if params is None else params)
+    before = _queries(target)
+    attack = attack_cls(target, params, seed=seed)
+    learned = [k for k in vars(attack) if k.endswith("_") and not k.startswith("_")]
+    if learned:
+        raise _fail(attack_cls, f"construction set learned state {learned}")
+    if _queries(target) != before:
+        raise _fail(attack_cls, "construction sent queries to the target")
+    first = attack.run(copy.copy(ctx))
+    spent = _delta(_queries(target), before)
+    check_result(attack_cls, attack, first)
+    middle = _queries(target)
+    second = attack_cls(target, params, seed=seed).run(copy.copy(ctx))
+    if second.metrics != first.metrics:
+        changed = sorted(k for k in first.metrics if first.metrics[k] != second.metrics.get(k))
+        raise _fail(attack_cls, f"same seed, different metrics: {changed}")
+    if _delta(_queries(target), middle) != spent:
+        raise _fail(attack_cls, "same seed, different query accounting")
+    check_requirements_error(attack_cls, target)
+    return first
