@@ -14,6 +14,7 @@ app = typer.Typer(
 
 # Command groups register themselves below, one line each.
 from qmlsec.cli import serve as _serve  # noqa: E402,F401  (qmlsec serve)
+from qmlsec.cli.attack import app as attack_app  # noqa: E402
 from qmlsec.cli.threats import app as threats_app  # noqa: E402
 from qmlsec.cli.train import evaluate_command, predict_command, train_command  # noqa: E402
 
@@ -21,3 +22,4 @@ app.command("train")(train_command)
 app.command("evaluate")(evaluate_command)
 app.command("predict")(predict_command)
 app.add_typer(threats_app, name="threats")
+app.add_typer(attack_app, name="attack")
