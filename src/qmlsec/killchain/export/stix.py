@@ -30,7 +30,8 @@ from qmlsec.killchain.schema import Technique
 ATLAS_URL = "https://atlas.mitre.org/techniques/"
 
 
-@stix2.CustomObject(
+#: STIX ``x-mitre-tactic`` (typed ``Any``: the decorator builds the class at run time).
+Tactic: Any = stix2.CustomObject(
     "x-mitre-tactic",
     [
         ("name", properties.StringProperty(required=True)),
@@ -38,12 +39,10 @@ ATLAS_URL = "https://atlas.mitre.org/techniques/"
         ("x_mitre_shortname", properties.StringProperty(required=True)),
         ("external_references", properties.ListProperty(stix2.ExternalReference)),
     ],
-)
-class Tactic:
-    """STIX ``x-mitre-tactic``."""
+)(type("Tactic", (), {}))
 
-
-@stix2.CustomObject(
+#: STIX ``x-mitre-matrix``.
+Matrix: Any = stix2.CustomObject(
     "x-mitre-matrix",
     [
         ("name", properties.StringProperty(required=True)),
@@ -54,9 +53,7 @@ class Tactic:
         ),
         ("external_references", properties.ListProperty(stix2.ExternalReference)),
     ],
-)
-class Matrix:
-    """STIX ``x-mitre-matrix``."""
+)(type("Matrix", (), {}))
 
 
 def _common(key: str, object_type: str, identity: str) -> dict[str, Any]:
