@@ -11,7 +11,7 @@ default. Cross-record checks (does a referenced ID exist?) live in
 Example:
     >>> from qmlsec.killchain.schema import Technique
     >>> t = Technique.model_validate({
-    ...     "id": "QML.T0099", "name": "Demo", "description": "A demo record.",
+    ...     "id": "QML.T0025", "name": "Demo", "description": "A demo record.",
     ...     "tactics": ["QML.TA0001"], "quantum_layer": "privacy", "maturity": "feasible",
     ...     "requires": ["access.api_query"], "provides": ["goal.model_stolen"]})
     >>> t.is_subtechnique, t.in_graph, t.base_likelihood
@@ -121,7 +121,7 @@ class Technique(Record):
         if is_sub and self.subtechnique_of != self.id.rsplit(".", 1)[0]:
             raise ValueError(f"subtechnique-of must be {self.id.rsplit('.', 1)[0]}")
         if not is_sub and self.subtechnique_of is not None:
-            raise ValueError("subtechnique-of is only allowed on QML.T0000.000-style IDs")
+            raise ValueError("subtechnique-of is only allowed on sub-technique IDs (QML.Tnnnn.nnn)")
         if not is_sub and not self.tactics:
             raise ValueError("tactics must list at least one tactic")
         if (self.requires or self.requires_any) and not self.provides:
