@@ -55,8 +55,7 @@ def encoded_states(model: Any, x: np.ndarray) -> np.ndarray:
     features = torch.as_tensor(model.preprocessing_.transform(np.asarray(x, dtype=np.float64)))
     with torch.no_grad():
         inputs = spec.feature_map(features.to(torch.float64))
-        theta = torch.zeros(0, dtype=torch.float64)
-        return compiled.state(inputs, theta).numpy()
+        return compiled.state(inputs).numpy()
 
 
 def centroid_overlaps(states: np.ndarray, y: np.ndarray, *, chunk: int = 2048) -> np.ndarray:
