@@ -82,6 +82,7 @@ class QuantumLeak(ExtractionAttack):
     )
     positions: ClassVar[frozenset[Position]] = frozenset({Position.API_USER})
     Params: ClassVar[type[FrozenModel]] = QuantumLeakParams
+    check_params: ClassVar[dict[str, Any]] = {"queries": 24, "members": 2, "epochs": 3}
 
     def collect(self, x_query: np.ndarray, n_classes: int) -> tuple[np.ndarray, list[int]]:
         """Query ``x_query`` in rounds; return the answers and the per-round sizes."""
@@ -158,13 +159,14 @@ class QuantumLeak(ExtractionAttack):
             metrics["ensemble_gain"] = metrics["ensemble_agreement"] - metrics["single_agreement"]
             outputs["single"] = single
         metrics.update(self.spent())
-        metrics.update(rounds=len(self.round_sizes_), output=getattr(self.endpoint, "output", "?"))
+        metrics["rounds"] = len(self.round_sizes_)
         result = self.new_result(
             metrics=metrics,
             per_sample=per_sample,
             curves={"members": {"x": list(range(p.members)), "y": member_agreement}},
             provides=["know.proxy_model", "goal.model_stolen"],
             notes=[
+                f"endpoint output: {getattr(self.endpoint, 'output', 'probabilities')}",
                 f"query pool: {source} split; rounds of {self.round_sizes_} queries",
                 "victim labels on the evaluation set come from an uncounted oracle",
             ],

@@ -66,6 +66,7 @@ class SubstituteExtraction(ExtractionAttack):
     )
     positions: ClassVar[frozenset[Position]] = frozenset({Position.API_USER})
     Params: ClassVar[type[FrozenModel]] = SubstituteParams
+    check_params: ClassVar[dict[str, Any]] = {"queries": 20, "epochs": 3}
 
     def extract(self, x_query: np.ndarray, n_classes: int) -> QNNClassifier:
         """Query ``x_query`` (raw inputs) and return the fitted substitute."""
@@ -92,8 +93,6 @@ class SubstituteExtraction(ExtractionAttack):
         sub_metrics, sub_pred = self.score(substitute, x_eval, y_eval, victim, "substitute")
         metrics.update(sub_metrics)
         metrics.update(self.spent())
-        metrics["output"] = getattr(self.endpoint, "output", "probabilities")
-        metrics["pool"] = source
         result = self.new_result(
             metrics=metrics,
             per_sample={
@@ -104,6 +103,7 @@ class SubstituteExtraction(ExtractionAttack):
             },
             provides=["know.proxy_model", "goal.model_stolen"],
             notes=[
+                f"endpoint output: {getattr(self.endpoint, 'output', 'probabilities')}",
                 f"query pool: {source} split ({len(x_pool)} inputs, {len(x_query)} queried)",
                 "victim labels on the evaluation set come from an uncounted oracle",
             ],

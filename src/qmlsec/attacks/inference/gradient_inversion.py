@@ -76,6 +76,7 @@ class GradientInversion(InferenceAttack):
     )
     positions: ClassVar[frozenset[Position]] = frozenset({Position.UNTRUSTED_CLASSICAL_CLOUD})
     Params: ClassVar[type[FrozenModel]] = GradientInversionParams
+    check_params: ClassVar[dict[str, Any]] = {"batch_sizes": [1], "steps": 10, "restarts": 1}
 
     @property
     def net(self) -> HybridQNN:

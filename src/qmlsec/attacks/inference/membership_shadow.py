@@ -86,6 +86,10 @@ class MembershipShadow(InferenceAttack):
         {Position.API_USER, Position.UNTRUSTED_CLASSICAL_CLOUD}
     )
     Params: ClassVar[type[FrozenModel]] = MembershipShadowParams
+    check_params: ClassVar[dict[str, Any]] = {
+        "shadows": 1,
+        "shadow_model": {"n_qubits": 4, "layers": 1, "epochs": 3, "lr": 0.1},
+    }
 
     def _train_shadow(self, ctx: AttackContext, x: np.ndarray, y: np.ndarray, i: int) -> Any:
         if ctx.train_victim is not None:

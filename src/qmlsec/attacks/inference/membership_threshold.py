@@ -88,7 +88,6 @@ class MembershipThreshold(InferenceAttack):
         scores = self.infer(split.x, split.y)
         member = split.is_member == 1
         metrics: dict[str, Any] = dict(membership_metrics(scores[self.params.score], member))
-        metrics["score"] = self.params.score
         for name in SCORES:
             metrics[f"{name}_auc"] = membership_metrics(scores[name], member)["auc"]
         threshold = float(np.mean(scores["loss"][member]))

@@ -72,6 +72,7 @@ class ModelInversion(InferenceAttack):
         {Position.API_USER, Position.UNTRUSTED_CLASSICAL_CLOUD}
     )
     Params: ClassVar[type[FrozenModel]] = ModelInversionParams
+    check_params: ClassVar[dict[str, Any]] = {"steps": 5}
 
     @property
     def white_box(self) -> bool:
@@ -144,7 +145,6 @@ class ModelInversion(InferenceAttack):
             "identification_rate": float(np.mean(nearest == classes)),
             "direction_cosine": float(cosine.mean()),
             "confidence": float(confidence.mean()),
-            "gradient": "white-box" if self.white_box else "black-box",
         }
         return self.new_result(
             metrics=metrics,
@@ -159,6 +159,7 @@ class ModelInversion(InferenceAttack):
             },
             provides=["goal.training_data_exposed"],
             notes=[
+                "gradient: " + ("white-box" if self.white_box else "black-box (SPSA)"),
                 "errors in box units (per-feature range of the reference data)",
                 "class means from the " + ("training" if known else "test") + " split",
             ],

@@ -1,0 +1,43 @@
+"""Membership inference with shadow models and a logistic-regression attack model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qmlsec.attacks.inference.membership_shadow import MembershipShadow, attack_features
+from qmlsec.attacks.metrics import roc_auc
+from qmlsec.exceptions import ConfigError
+
+
+@pytest.mark.slow
+def test_shadow_attack_with_the_victim_recipe_detects_overfit_members(overfit, recipe):
+    result = MembershipShadow(overfit.black_box(), {"shadows": 3}, seed=0).run(
+        overfit.ctx(train_victim=recipe)
+    )
+    m = result.metrics
+    assert m["auc"] > 0.65
+    assert m["auc"] == pytest.approx(
+        roc_auc(result.per_sample["score"], result.per_sample["is_member"])
+    )
+    assert m["shadow_samples"] == 3 * 2 * m["shadow_size"]
+
+
+def test_shadow_attack_runs_from_the_default_recipe(generalising):
+    params = {"shadows": 1, "shadow_model": {"n_qubits": 4, "layers": 1, "epochs": 5, "lr": 0.1}}
+    result = MembershipShadow(generalising.black_box(), params, seed=0).run(generalising.ctx())
+    assert 0.0 <= result.metrics["auc"] <= 1.0
+    assert result.metrics["shadows"] == 1
+    assert "shadow_model" in result.notes[-1]
+
+
+def test_attack_features_rank_confident_correct_outputs_first():
+    probs = np.array([[0.98, 0.02], [0.6, 0.4], [0.3, 0.7]])
+    feats = attack_features(probs, np.array([0, 0, 0]))
+    assert feats[0, 0] > feats[1, 0] > feats[2, 0]  # log true-class probability
+    assert feats[:, 3].tolist() == [1.0, 1.0, 0.0]  # correctness
+
+
+def test_infer_before_fitting_is_refused(generalising):
+    with pytest.raises(ConfigError, match="not fitted"):
+        MembershipShadow(generalising.black_box()).infer(generalising.x_test, generalising.y_test)
