@@ -130,10 +130,10 @@ def context_for(
 ) -> AttackContext:
     """A context over a train/test split whose ``train_victim`` refits ``model``'s recipe."""
     return AttackContext(
-        x_test=np.asarray(x_test, dtype=np.float64),
-        y_test=np.asarray(y_test),
-        x_train=np.asarray(x_train, dtype=np.float64),
-        y_train=np.asarray(y_train),
+        x_test=np.array(x_test, dtype=np.float64),
+        y_test=np.array(y_test),
+        x_train=np.array(x_train, dtype=np.float64),
+        y_train=np.array(y_train),
         train_victim=refit_like(model),
         extras=dict(extras),
     )

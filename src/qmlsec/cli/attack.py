@@ -143,7 +143,7 @@ def _run(**opts: Any) -> dict[str, Any]:
         raise ConfigError(f"attack {attack_cls.name!r} takes no eps")
     attack_cls.validate_params(params)
     clf = QNNClassifier.load(opts["model"])
-    meta = clf.manifest_.get("metadata", {}).get("dataset")
+    meta = getattr(clf, "manifest_", {}).get("metadata", {}).get("dataset")
     if not meta:
         raise DataError(
             f"{opts['model']}: the model records no dataset to rebuild its split from",

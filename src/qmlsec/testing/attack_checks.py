@@ -3,7 +3,8 @@
 ``check_attack(attack_cls, target, ctx)`` asserts the contract of
 :class:`~qmlsec.attacks.base.Attack` (cf. scikit-learn's ``check_estimator``):
 
-1. its technique ID exists in the kill-chain knowledge base;
+1. its technique ID exists in the kill-chain knowledge base, whose record lists the
+   attack's name under ``implemented_by``;
 2. its name is ``"family.name"``, starts with its family and matches its registry key;
 3. ``Params`` is a frozen config model constructible from defaults;
 4. construction does no work: no learned state, no queries, no result;
@@ -23,17 +24,19 @@ Example:
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import math
 import re
 from typing import Any
 
 from qmlsec.attacks.base import Attack, AttackContext
+from qmlsec.attacks.queries import QueryCounter
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Target
 from qmlsec.config import FrozenModel
 from qmlsec.exceptions import RequirementError
-from qmlsec.killchain.catalog import require_technique_id
+from qmlsec.killchain.catalog import load_catalog, require_technique_id
 
 NAME = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 
@@ -52,6 +55,12 @@ def check_identity(attack_cls: type[Attack], registry_name: str | None = None) -
     """Checks 1-3: technique ID, name format, Params."""
     require_technique_id(attack_cls.technique_id)
     name = attack_cls.name
+    listed = load_catalog().technique(attack_cls.technique_id).implemented_by
+    if name not in listed:
+        raise _fail(
+            attack_cls,
+            f"technique {attack_cls.technique_id} lists implemented_by {list(listed)}, not {name!r}",
+        )
     if not NAME.match(name):
         raise _fail(attack_cls, f"name {name!r} is not 'family.name'")
     if name.split(".")[0] != attack_cls.family:
@@ -69,8 +78,15 @@ def _queries(target: Target) -> dict[str, int]:
     return dict(stats.to_dict()) if stats is not None else {}
 
 
-def _delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
-    return {k: after[k] - before.get(k, 0) for k in after}
+def _fresh(target: Target) -> Target:
+    """The same target with a new, zeroed query counter (so two runs compare cleanly)."""
+    counter = target.endpoint
+    if not isinstance(counter, QueryCounter):
+        return target
+    fresh = QueryCounter(
+        counter.endpoint, output=counter.output, shots=counter.shots, budget=counter.budget
+    )
+    return dataclasses.replace(target, endpoint=fresh)
 
 
 def check_result(attack_cls: type[Attack], attack: Attack, result: Any) -> None:
@@ -135,22 +151,21 @@ def check_attack(
     """
     check_identity(attack_cls, registry_name)
     params = dict(attack_cls.check_params if params is None else params)
-    before = _queries(target)
-    attack = attack_cls(target, params, seed=seed)
+    first_target = _fresh(target)
+    attack = attack_cls(first_target, params, seed=seed)
     learned = [k for k in vars(attack) if k.endswith("_") and not k.startswith("_")]
     if learned:
         raise _fail(attack_cls, f"construction set learned state {learned}")
-    if _queries(target) != before:
+    if any(_queries(first_target).values()):
         raise _fail(attack_cls, "construction sent queries to the target")
     first = attack.run(copy.copy(ctx))
-    spent = _delta(_queries(target), before)
     check_result(attack_cls, attack, first)
-    middle = _queries(target)
-    second = attack_cls(target, params, seed=seed).run(copy.copy(ctx))
+    second_target = _fresh(target)
+    second = attack_cls(second_target, params, seed=seed).run(copy.copy(ctx))
     if second.metrics != first.metrics:
         changed = sorted(k for k in first.metrics if first.metrics[k] != second.metrics.get(k))
         raise _fail(attack_cls, f"same seed, different metrics: {changed}")
-    if _delta(_queries(target), middle) != spent:
+    if _queries(second_target) != _queries(first_target):
         raise _fail(attack_cls, "same seed, different query accounting")
     check_requirements_error(attack_cls, target)
     return first

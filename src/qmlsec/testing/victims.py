@@ -2,7 +2,7 @@
 
 Example:
     >>> victim = small_victim()  # iris, 4 qubits, 2 layers
-    >>> victim.model.score(victim.test.X, victim.test.y) > 0.6
+    >>> victim.model.score(victim.x_test, victim.y_test) > 0.6
     True
     >>> ctx = victim.context(n_test=10)
     >>> ctx.x_test.shape
@@ -15,26 +15,29 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from qmlsec.attacks.base import AttackContext
 from qmlsec.attacks.harness import context_for
 from qmlsec.data import load_dataset, split
-from qmlsec.data.dataset import Dataset
 from qmlsec.models.classifier import QNNClassifier
 
 
 @dataclass(frozen=True)
 class Victim:
-    """A fitted model and the split it was trained on."""
+    """A fitted model and the split it was trained on (writable copies of the arrays)."""
 
     model: QNNClassifier
-    train: Dataset
-    test: Dataset
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
 
     def context(self, *, n_test: int | None = None, **extras: Any) -> AttackContext:
         """A fresh attack context (first ``n_test`` test samples; training split included)."""
-        n = self.test.n_samples if n_test is None else n_test
+        n = len(self.y_test) if n_test is None else n_test
         return context_for(
-            self.model, self.train.X, self.train.y, self.test.X[:n], self.test.y[:n], **extras
+            self.model, self.x_train, self.y_train, self.x_test[:n], self.y_test[:n], **extras
         )
 
 
@@ -64,4 +67,10 @@ def small_victim(
     model = QNNClassifier(
         n_qubits=n_qubits, layers=layers, epochs=epochs, lr=lr, random_state=seed
     ).fit(train.X, train.y)
-    return Victim(model=model, train=train, test=test)
+    return Victim(
+        model=model,
+        x_train=np.array(train.X),
+        y_train=np.array(train.y),
+        x_test=np.array(test.X),
+        y_test=np.array(test.y),
+    )

@@ -107,7 +107,7 @@ class EvasionAttack(Attack):
         return {}
 
     def _run(self, ctx: AttackContext) -> AttackResult:
-        x = np.asarray(ctx.x_test, dtype=np.float64)
+        x = np.array(ctx.x_test, dtype=np.float64)
         y = np.asarray(ctx.y_test)
         box = resolve_box(self.params.clip, ctx.x_train if ctx.x_train is not None else x)
         self.prepare(ctx)

@@ -49,7 +49,7 @@ class FGSM(EvasionAttack):
         eps: float,
         box: tuple[float, float] | None = None,
     ) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float64)
+        x = np.array(x, dtype=np.float64)
         box = self.box_for(x, box)
         radius = self.radius(eps, box)
         net = TorchPipeline(self.target.model)

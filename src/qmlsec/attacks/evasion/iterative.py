@@ -122,7 +122,7 @@ class IterativeEvasion(EvasionAttack):
         box: tuple[float, float] | None = None,
     ) -> np.ndarray:
         p = self.params
-        x = np.asarray(x, dtype=np.float64)
+        x = np.array(x, dtype=np.float64)
         box = self.box_for(x, box)
         radius = self.radius(eps, box)
         net = TorchPipeline(self.target.model)

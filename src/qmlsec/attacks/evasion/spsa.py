@@ -96,7 +96,7 @@ class SPSA(EvasionAttack):
         eps: float,
         box: tuple[float, float] | None = None,
     ) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float64)
+        x = np.array(x, dtype=np.float64)
         box = self.box_for(x, box)
         oracle = VictimOracle(self.target)
         classes = oracle.classes()

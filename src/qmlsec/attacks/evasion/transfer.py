@@ -138,7 +138,7 @@ class Transfer(EvasionAttack):
             raise RequirementError(
                 "no substitute model yet", hint="call run(ctx) or prepare(ctx) first"
             )
-        x = np.asarray(x, dtype=np.float64)
+        x = np.array(x, dtype=np.float64)
         y = np.asarray(y)
         known = np.isin(y, self.substitute_.classes_)
         y_sub = np.where(known, y, self.substitute_.predict(x))

@@ -101,7 +101,7 @@ class Backdoor(PoisoningAttack):
         return out
 
     def poison(self, x: np.ndarray, y: np.ndarray, *, rate: float) -> tuple[np.ndarray, np.ndarray]:
-        x = np.asarray(x, dtype=np.float64)
+        x = np.array(x, dtype=np.float64)
         y = np.asarray(y)
         feats, value = self.trigger(x)
         target = self.target_label(y)
@@ -114,7 +114,7 @@ class Backdoor(PoisoningAttack):
     def _run(self, ctx: AttackContext) -> AttackResult:
         x, y = self.training_data(ctx)
         train = self.trainer(ctx)
-        x_test, y_test = np.asarray(ctx.x_test, dtype=np.float64), np.asarray(ctx.y_test)
+        x_test, y_test = np.array(ctx.x_test, dtype=np.float64), np.array(ctx.y_test)
         feats, value = self.trigger(x)
         target = self.target_label(y)
         x_p, y_p = self.poison(x, y, rate=self.params.rate)

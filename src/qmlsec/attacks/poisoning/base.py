@@ -64,7 +64,7 @@ class PoisoningAttack(Attack):
                 f"attack {self.name!r} needs the victim's training data (ctx.x_train, ctx.y_train)",
                 hint="build the context with the training split",
             )
-        return np.asarray(ctx.x_train, dtype=np.float64), np.asarray(ctx.y_train)
+        return np.array(ctx.x_train, dtype=np.float64), np.array(ctx.y_train)
 
     def trainer(self, ctx: AttackContext) -> Trainer:
         """How the victim is (re)trained: ``ctx.train_victim``, else a fresh copy of

@@ -54,7 +54,7 @@ class LabelFlipping(PoisoningAttack):
         """New labels (all different from ``y[idx]``) for the selected samples ``idx``."""
 
     def poison(self, x: np.ndarray, y: np.ndarray, *, rate: float) -> tuple[np.ndarray, np.ndarray]:
-        x = np.asarray(x, dtype=np.float64)
+        x = np.array(x, dtype=np.float64)
         y_p = np.array(y, copy=True)
         idx = self.selection(len(y_p), rate)
         if len(idx) and len(np.unique(y_p)) > 1:
