@@ -1,9 +1,10 @@
 """The outermost layer of the app: request ids, metrics, the audit line, last-resort 500s.
 
 A pure ASGI middleware (no response buffering). For every HTTP request it assigns or
-echoes ``X-Request-ID``, times the request, records it in the Prometheus metrics under
-its route template, writes its audit line, counts refused requests of known keys in the
-persisted usage, and turns any unexpected exception into a problem+json 500 without a
+echoes ``X-Request-ID``, times the request, and, just before the response starts, records it
+in the Prometheus metrics under its route template, writes its audit line and counts
+refused requests of known keys in the persisted usage (so counters are exact by the time
+a client sees the answer), and turns any unexpected exception into a problem+json 500 without a
 stack trace (the trace goes to the server log only).
 
 Example:
@@ -43,15 +44,18 @@ class ServiceMiddleware:
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         ctx = RequestContext(request_id=new_request_id(incoming))
         scope[SCOPE_KEY] = ctx
-        status = {"code": 500, "started": False}
+        started = False
 
         async def send_wrapper(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
-                status["code"], status["started"] = message["status"], True
+                started = True
                 headers = MutableHeaders(scope=message)
                 headers["X-Request-ID"] = ctx.request_id
                 for name, value in ctx.headers.items():
                     headers.setdefault(name, value)
+                # Counters are final before the client sees a byte of the answer.
+                await self._record(scope, ctx, message["status"], time.perf_counter() - start)
             await send(message)
 
         try:
@@ -59,7 +63,7 @@ class ServiceMiddleware:
         except Exception:
             log.exception("unhandled error in request %s", ctx.request_id)
             ctx.refuse("error")
-            if not status["started"]:
+            if not started:
                 response = problem_response(
                     Request(scope),
                     500,
@@ -67,8 +71,6 @@ class ServiceMiddleware:
                     "the service failed to answer; the request id identifies it in the log",
                 )
                 await response(scope, receive, send_wrapper)
-        finally:
-            await self._record(scope, ctx, int(status["code"]), time.perf_counter() - start)
 
     async def _record(self, scope: Scope, ctx: RequestContext, code: int, seconds: float) -> None:
         state: Any = getattr(scope["app"].state, "service", None)
