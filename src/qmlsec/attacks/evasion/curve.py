@@ -8,7 +8,7 @@ that record, so a stored result can always be re-derived and re-plotted.
 Example:
     >>> import numpy as np
     >>> rec = CurveRecord(eps=[0.1, 0.2], labels=np.array([0, 1]), clean=np.array([0, 1]),
-    ...                   adversarial=np.array([[0, 1], [0, 0]]),
+    ...                   adversarial=np.array([[0, 1], [1, 1]]),
     ...                   linf=np.zeros((2, 2)), l2=np.zeros((2, 2)))
     >>> rec.metrics()["adversarial_accuracy@0.2"]
     0.5

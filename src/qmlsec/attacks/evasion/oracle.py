@@ -58,6 +58,7 @@ class VictimOracle:
 
     def labels(self, x: np.ndarray, *, seed: int | None = None) -> np.ndarray:
         """The victim's predicted labels for ``x``."""
+        x = np.array(x, dtype=np.float64)
         if not self.queried:
             return np.asarray(self.target.model.predict(x))
         endpoint = self.target.endpoint
@@ -68,6 +69,7 @@ class VictimOracle:
 
     def probabilities(self, x: np.ndarray, *, seed: int | None = None) -> np.ndarray:
         """The victim's class probabilities for ``x`` (``(n, C)``)."""
+        x = np.array(x, dtype=np.float64)
         if not self.queried:
             return np.asarray(self.target.model.predict_proba(x))
         endpoint = self.target.endpoint

@@ -10,7 +10,7 @@ Example:
     >>> train, test = split(load_dataset("iris"), test_size=0.3, seed=0)
     >>> clf = QNNClassifier(n_qubits=4, layers=1, epochs=2, random_state=0).fit(train.X, train.y)
     >>> net = TorchPipeline(clf)
-    >>> net(torch.as_tensor(test.X[:3])).shape
+    >>> net(torch.tensor(test.X[:3])).shape
     torch.Size([3, 3])
 """
 

@@ -30,14 +30,18 @@ from qmlsec.config import derive_seed
 from qmlsec.exceptions import ConfigError, RequirementError
 from qmlsec.models.classifier import QNNClassifier
 
+SUBSTITUTE: dict[str, Any] = {"n_qubits": 4, "layers": 2, "epochs": 20, "lr": 0.1}
+"""Default recipe of a substitute the attack trains itself."""
+
 
 class TransferParams(EvasionParams):
     """Transfer parameters.
 
     Attributes:
         steps, step_ratio, random_start: the PGD run on the substitute.
-        substitute: ``QNNClassifier`` parameters of a substitute the attacker trains
-            when none is handed over in ``ctx.extras["substitute"]``.
+        substitute: ``QNNClassifier`` parameters of the substitute the attacker trains
+            when none is handed over in ``ctx.extras["substitute"]``, on top of
+            :data:`SUBSTITUTE` (4 qubits, 2 layers, 20 epochs, lr 0.1).
         labels: train the substitute on the victim's answers (``"victim"``, counted
             queries) or on the true labels of the attacker's data (``"true"``).
     """
@@ -45,9 +49,7 @@ class TransferParams(EvasionParams):
     steps: int = Field(10, ge=1)
     step_ratio: float = Field(2.5, gt=0)
     random_start: bool = False
-    substitute: dict[str, Any] = Field(
-        default_factory=lambda: {"n_qubits": 4, "layers": 2, "epochs": 20, "lr": 0.1}
-    )
+    substitute: dict[str, Any] = Field(default_factory=dict)
     labels: Literal["victim", "true"] = "victim"
 
 
@@ -99,7 +101,7 @@ class Transfer(EvasionAttack):
             labels = np.asarray(ctx.y_train)
         try:
             seed = derive_seed(self.seed, "substitute") % 2**31
-            sub = QNNClassifier(**{"random_state": seed, **self.params.substitute})
+            sub = QNNClassifier(**{"random_state": seed, **SUBSTITUTE, **self.params.substitute})
         except TypeError as err:
             raise ConfigError(f"invalid substitute parameters: {err}") from None
         ctx.report("training substitute", 0, 1)

@@ -63,17 +63,18 @@ class LabelFlipping(PoisoningAttack):
 
     def _run(self, ctx: AttackContext) -> AttackResult:
         x, y = self.training_data(ctx)
+        x_test, y_test = np.array(ctx.x_test, dtype=np.float64), np.array(ctx.y_test)
         train = self.trainer(ctx)
         rates = [float(r) for r in self.params.rates]
         total = len(rates) + 1
         ctx.report(f"{self.name} clean", 0, total)
-        clean_acc = float(train(x, y).score(ctx.x_test, ctx.y_test))
+        clean_acc = float(train(x, y).score(x_test, y_test))
         poisoned_labels, accuracy = [], []
         for k, rate in enumerate(rates):
             ctx.report(f"{self.name} rate={rate:g}", k + 1, total)
             _, y_p = self.poison(x, y, rate=rate)
             poisoned_labels.append(y_p)
-            accuracy.append(float(train(x, y_p).score(ctx.x_test, ctx.y_test)))
+            accuracy.append(float(train(x, y_p).score(x_test, y_test)))
         ctx.report(f"{self.name} done", total, total)
         labels = np.stack(poisoned_labels, axis=1)
         flipped = (labels != y[:, None]).mean(axis=0)
