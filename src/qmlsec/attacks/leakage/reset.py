@@ -1,0 +1,159 @@
+"""Horizontal leakage: the next tenant reads the victim's residue through an imperfect reset.
+
+After Mi, Deng and Szefer, "Securing Reset Operations in NISQ Quantum Computers"
+(CCS 2022, doi:10.1145/3548606.3559380) and Xu, Sikora and Szefer (HOST 2024,
+arXiv:2401.15529), who model the reset as a quantum channel acting on the victim's final
+state. Model (per qubit, independent), with residual population ``r`` and retained
+coherence ``c``::
+
+    R(rho) = (1 - r) |0><0| + r (diag(rho) + c offdiag(rho))
+
+Kraus operators ``sqrt(1-r)|0><0|``, ``sqrt(1-r)|0><1|``, ``sqrt(r(1+c)/2) I`` and
+``sqrt(r(1-c)/2) Z``. The attacker, scheduled next on the same physical qubits,
+measures in the Z basis with ``shots`` shots. Its *distinguishing advantage* between two
+victim secrets is the total-variation distance between its outcome distributions
+(exact, and estimated from the seeded shots). For a one-qubit victim that leaves
+``|0>`` or ``|1>`` the exact advantage is ``r``; at ``r = 0`` it is 0.
+
+In ``_run`` the secrets are pairs of the victim QNN's inputs (from different classes);
+its final states are the bound circuits' states, dephased by the victim's own final
+measurement unless ``victim_measures=False``.
+
+Not covered: reset by repeated measurement-and-flip with readout error, leakage to
+non-computational levels, the one-time-pad defences (a defence module).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+from pydantic import Field
+from qiskit.quantum_info import DensityMatrix, Kraus, Statevector
+
+from qmlsec.attacks.base import AttackContext
+from qmlsec.attacks.hardware.victim import VictimCircuits
+from qmlsec.attacks.leakage.base import LeakageAttack
+from qmlsec.attacks.result import AttackResult
+from qmlsec.attacks.targets import Capability, Position
+from qmlsec.config import FrozenModel, rng
+
+
+def reset_channel(r: float, c: float = 0.0) -> Kraus:
+    """The imperfect-reset channel of residual population ``r`` and coherence ``c``.
+
+    Example:
+        >>> rho = reset_residue(DensityMatrix.from_label("1"), 0.2)
+        >>> [round(float(p), 3) for p in rho.probabilities()]
+        [0.8, 0.2]
+    """
+    k0 = np.sqrt(1 - r) * np.array([[1, 0], [0, 0]], dtype=complex)
+    k1 = np.sqrt(1 - r) * np.array([[0, 1], [0, 0]], dtype=complex)
+    k2 = np.sqrt(r * (1 + c) / 2) * np.eye(2, dtype=complex)
+    k3 = np.sqrt(r * (1 - c) / 2) * np.diag([1, -1]).astype(complex)
+    return Kraus([k0, k1, k2, k3])
+
+
+def reset_residue(rho: DensityMatrix, r: float, c: float = 0.0) -> DensityMatrix:
+    """The state the next tenant finds after resetting every qubit of ``rho``."""
+    channel = reset_channel(r, c)
+    out = rho
+    for q in range(rho.num_qubits):
+        out = out.evolve(channel, qargs=[q])
+    return out
+
+
+def tvd(p: np.ndarray, q: np.ndarray) -> float:
+    """Total-variation distance of two distributions."""
+    return float(0.5 * np.abs(np.asarray(p) - np.asarray(q)).sum())
+
+
+def empirical(p: np.ndarray, shots: int, gen: np.random.Generator) -> np.ndarray:
+    """Frequencies of ``shots`` draws from ``p``."""
+    p = np.clip(np.real(p), 0, None)
+    return gen.multinomial(shots, p / p.sum()) / shots
+
+
+class ResetLeakageParams(FrozenModel):
+    """Parameters of :class:`ResetLeakage`."""
+
+    residuals: tuple[float, ...] = Field(default=(0.0, 0.01, 0.05, 0.1, 0.2, 0.5))
+    coherence: float = Field(default=0.0, ge=0, le=1)
+    shots: tuple[int, ...] = Field(default=(100, 1000, 10000))
+    pairs: int = Field(default=10, ge=1)
+    victim_measures: bool = True
+
+
+class ResetLeakage(LeakageAttack):
+    """Next tenant distinguishes the victim's final states through reset residue (QML.T0023.000)."""
+
+    name: ClassVar[str] = "leakage.reset"
+    technique_id: ClassVar[str] = "QML.T0023.000"
+    requires = frozenset({Capability.SEQUENTIAL_TENANCY})
+    positions = frozenset({Position.CO_TENANT})
+    Params = ResetLeakageParams
+    check_params: ClassVar[dict] = {"residuals": (0.0, 0.2), "shots": (100,), "pairs": 3}
+
+    def leak(
+        self, state_a: DensityMatrix, state_b: DensityMatrix, r: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The attacker's Z-basis outcome distributions after the victim's two secrets."""
+        c = self.params.coherence
+        return (
+            reset_residue(state_a, r, c).probabilities(),
+            reset_residue(state_b, r, c).probabilities(),
+        )
+
+    def _states(self, victim: VictimCircuits, X: np.ndarray) -> list[DensityMatrix]:
+        states = []
+        for qc in victim.logical(X, measure=False):
+            rho = DensityMatrix(Statevector(qc))
+            if self.params.victim_measures:
+                rho = DensityMatrix(np.diag(np.diag(rho.data)))
+            states.append(rho)
+        return states
+
+    def _pairs(self, y: np.ndarray) -> list[tuple[int, int]]:
+        gen = rng(self.seed, "pairs")
+        out = []
+        for _ in range(self.params.pairs):
+            a = int(gen.integers(len(y)))
+            others = np.flatnonzero(y != y[a])
+            b = int(gen.choice(others)) if len(others) else (a + 1) % len(y)
+            out.append((a, b))
+        return out
+
+    def _run(self, ctx: AttackContext) -> AttackResult:
+        p = self.params
+        victim = VictimCircuits(self.target.model)
+        pairs = self._pairs(np.asarray(ctx.y_test))
+        index = sorted({i for pair in pairs for i in pair})
+        states = dict(zip(index, self._states(victim, ctx.x_test[index]), strict=True))
+        result = self.new_result()
+        result.per_sample = {"secret_a": [a for a, _ in pairs], "secret_b": [b for _, b in pairs]}
+        for i, r in enumerate(p.residuals):
+            exact, est = [], {s: [] for s in p.shots}
+            for k, (a, b) in enumerate(pairs):
+                pa, pb = self.leak(states[a], states[b], r)
+                exact.append(tvd(pa, pb))
+                for s in p.shots:
+                    gen = rng(self.seed, "shots", i, k, s)
+                    est[s].append(tvd(empirical(pa, s, gen), empirical(pb, s, gen)))
+            result.per_sample[f"advantage_r{r:g}"] = exact
+            result.metrics[f"advantage_r{r:g}"] = float(np.mean(exact))
+            for s in p.shots:
+                result.metrics[f"measured_advantage_r{r:g}_shots{s}"] = float(np.mean(est[s]))
+            ctx.report("reset leakage", i + 1, len(p.residuals))
+        result.curves["advantage_vs_residual"] = {
+            "x": list(p.residuals),
+            "y": [result.metrics[f"advantage_r{r:g}"] for r in p.residuals],
+        }
+        basis = [
+            self.leak(DensityMatrix.from_label("0"), DensityMatrix.from_label("1"), r)
+            for r in p.residuals
+        ]
+        for r, (pa, pb) in zip(p.residuals, basis, strict=True):
+            result.metrics[f"basis_state_advantage_r{r:g}"] = tvd(pa, pb)
+        leaked = any(v > 0 for k, v in result.metrics.items() if k.startswith("advantage_r"))
+        result.provides = ["know.victim_state", "goal.training_data_exposed"] if leaked else []
+        return result
