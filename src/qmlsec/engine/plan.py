@@ -1,0 +1,166 @@
+"""Planning: primitive gates to a short list of fused operations.
+
+Walks the gates once, in order:
+
+- single-qubit gates on a qubit no multi-qubit gate has touched yet go to the closed-form
+  :class:`~qmlsec.engine.ops.ProductState` (angle encoding, first rotation layer);
+- runs of later single-qubit gates become one :class:`~qmlsec.engine.ops.KronLayer`;
+- runs of permutation/phase gates (CNOT chains, CZ, RZZ, CP, CRZ...) become one
+  :class:`~qmlsec.engine.ops.Monomial`;
+- any other multi-qubit gate is a :class:`~qmlsec.engine.ops.Dense`.
+
+For small registers a second list fuses runs of weight-only operations into
+:class:`~qmlsec.engine.ops.Fused` unitaries, used when the weights are shared by the batch.
+
+Example:
+    >>> import torch
+    >>> from qmlsec.circuits import QNNSpec
+    >>> from qmlsec.engine.lowering import lower_circuit
+    >>> low = lower_circuit(QNNSpec(n_qubits=4, layers=2).build())
+    >>> p = make_plan(low, torch.complex128, fuse_max_qubits=0)
+    >>> [type(op).__name__ for op in p.row_ops]
+    ['Monomial', 'KronLayer', 'Monomial']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from qmlsec.engine.gates import KERNELS
+from qmlsec.engine.lowering import Lowered, PrimitiveGate
+from qmlsec.engine.ops import Dense, Fused, KronLayer, Monomial, Op, ProductState
+
+
+@dataclass
+class Plan:
+    """Operations of a compiled circuit.
+
+    Attributes:
+        prefix: closed-form product state.
+        row_ops: operations for per-row angles.
+        shared_ops: same, with weight-only runs fused (used when weights are shared).
+        phase_angles: angle indices adding to the global phase.
+        phase_const: constant global phase.
+    """
+
+    prefix: ProductState
+    row_ops: list[Op]
+    shared_ops: list[Op]
+    phase_angles: list[int]
+    phase_const: float
+
+
+def _local_index(n: int, qubits: tuple[int, ...]) -> np.ndarray:
+    idx = np.arange(2**n)
+    return sum(((idx >> q) & 1) << t for t, q in enumerate(qubits))  # type: ignore[return-value]
+
+
+class _MonomialBuilder:
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.perm = np.arange(2**n)
+        self.const = np.zeros(2**n)
+        self.rows: list[np.ndarray] = []
+        self.idx: list[int] = []
+
+    def add(self, gate: PrimitiveGate) -> None:
+        local = _local_index(self.n, gate.qubits)
+        if gate.angle is not None:
+            self.idx.append(gate.angle)
+            self.rows.append(KERNELS[gate.name].diag[local])  # type: ignore[index]
+            return
+        m = np.asarray(gate.matrix)
+        src_local = np.abs(m).argmax(axis=1)
+        phase = np.angle(m[np.arange(len(m)), src_local])
+        src = np.arange(2**self.n)
+        for t, q in enumerate(gate.qubits):
+            src = (src & ~(1 << q)) | (((src_local[local] >> t) & 1) << q)
+        self.perm = self.perm[src]
+        self.const = self.const[src] + phase[local]
+        self.rows = [r[src] for r in self.rows]
+
+    def build(self, real: torch.dtype, dtype: torch.dtype) -> Monomial:
+        coeffs = np.stack(self.rows) if self.rows else np.zeros((0, 2**self.n))
+        return Monomial(self.perm, self.idx, coeffs, self.const, real, dtype)
+
+
+def is_monomial(gate: PrimitiveGate) -> bool:
+    """Whether ``gate`` is a permutation times a diagonal phase."""
+    if gate.angle is not None:
+        return KERNELS[gate.name].diag is not None
+    m = np.abs(gate.matrix)  # type: ignore[arg-type]
+    return bool(np.all((m < 1e-12) | (np.abs(m - 1) < 1e-12)) and np.all((m > 0.5).sum(1) == 1))
+
+
+def make_plan(
+    low: Lowered, dtype: torch.dtype, *, chunk_qubits: int = 3, fuse_max_qubits: int = 4
+) -> Plan:
+    """Plan the operations of a lowered circuit (see module docs)."""
+    n = low.n_qubits
+    real = torch.float64 if dtype == torch.complex128 else torch.float32
+    input_dep = np.abs(low.a_x).sum(axis=1) > 0 if low.rows else np.zeros(0, bool)
+    prefix: list[list[PrimitiveGate]] = [[] for _ in range(n)]
+    touched: set[int] = set()
+    ops: list[Op] = []
+    pending: dict[int, list[PrimitiveGate]] = {}
+    mono: _MonomialBuilder | None = None
+    phase_angles: list[int] = []
+    phase_const = 0.0
+
+    def flush() -> None:
+        nonlocal mono, pending
+        if pending:
+            ops.append(KronLayer(n, pending, chunk_qubits, dtype))
+            pending = {}
+        if mono is not None:
+            op = mono.build(real, dtype)
+            if not op.is_identity:
+                ops.append(op)
+            mono = None
+
+    for g in low.gates:
+        if g.name == "global_phase":
+            if g.angle is None:
+                phase_const += g.phase
+            else:
+                phase_angles.append(g.angle)
+        elif len(g.qubits) == 1 and g.qubits[0] not in touched:
+            prefix[g.qubits[0]].append(g)
+        elif len(g.qubits) == 1:
+            if mono is not None:
+                flush()
+            pending.setdefault(g.qubits[0], []).append(g)
+        else:
+            touched.update(g.qubits)
+            if pending:
+                flush()
+            if is_monomial(g):
+                mono = mono or _MonomialBuilder(n)
+                mono.add(g)
+            else:
+                flush()
+                ops.append(Dense(n, g, dtype))
+    flush()
+    for op in ops:
+        op.data_dependent = bool(any(input_dep[list(op.angles)]))
+    head = ProductState(n, prefix, dtype)
+    head.data_dependent = bool(any(input_dep[list(head.angles)]))
+    shared = _fuse(n, ops, dtype) if n <= fuse_max_qubits else list(ops)
+    return Plan(head, ops, shared, phase_angles, phase_const)
+
+
+def _fuse(n: int, ops: list[Op], dtype: torch.dtype) -> list[Op]:
+    out: list[Op] = []
+    run: list[Op] = []
+    for op in [*ops, None]:
+        if op is not None and not op.data_dependent:
+            run.append(op)
+            continue
+        out.extend([Fused(n, run, dtype)] if len(run) > 1 else run)
+        run = []
+        if op is not None:
+            out.append(op)
+    return out

@@ -1,0 +1,247 @@
+"""The compiled circuit: a batched, differentiable torch function of (x, theta).
+
+Example:
+    >>> import torch
+    >>> from qmlsec.circuits import QNNSpec
+    >>> from qmlsec.engine import compile_circuit
+    >>> spec = QNNSpec(n_qubits=2, layers=1)
+    >>> cc = compile_circuit(spec.build(), spec.observables())
+    >>> x = torch.zeros(3, 2, dtype=torch.float64)
+    >>> theta = torch.zeros(cc.n_weights, dtype=torch.float64)
+    >>> cc.expectations(x, theta).shape, cc.n_angles
+    (torch.Size([3, 2]), 6)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Literal
+
+import numpy as np
+import torch
+from qiskit import QuantumCircuit
+from qiskit.circuit import ParameterVector
+from qiskit.quantum_info import SparsePauliOp
+
+from qmlsec.engine.adjoint import evolve
+from qmlsec.engine.gates import KERNELS, ShiftRule
+from qmlsec.engine.lowering import Lowered, gate_class
+from qmlsec.engine.observables import PauliTable
+from qmlsec.engine.plan import Plan
+from qmlsec.engine.sampling import MeasurementPlan
+from qmlsec.exceptions import ConfigError
+
+Backward = Literal["auto", "autograd", "stored", "adjoint"]
+Executor = Callable[[torch.Tensor], torch.Tensor]
+
+
+class CompiledCircuit:
+    """A circuit compiled by :func:`~qmlsec.engine.compile_circuit`.
+
+    Attributes:
+        n_qubits, n_inputs, n_weights, n_angles, n_observables: sizes.
+        observables: the readout observables.
+        shift_rules: ``shift_rules[g]`` = ``((coefficient, shift), ...)`` with
+            ``d f / d a_g = sum coefficient * f(a_g + shift)`` for any expectation ``f``
+            (empty for global-phase angles, which no expectation depends on).
+        a_x, a_theta, offset: the linear angle map ``a = x a_x^T + theta a_theta^T + offset``.
+        input_dependent, weight_dependent: (G,) bool masks of the angles.
+        backward: ``auto`` (``adjoint`` when keeping every step's input state would take
+            more than ``adjoint_threshold_mb`` MiB, else ``stored``), ``autograd``,
+            ``stored`` or ``adjoint`` (see :mod:`qmlsec.engine.adjoint`).
+    """
+
+    def __init__(
+        self,
+        circuit: QuantumCircuit,
+        low: Lowered,
+        plan: Plan,
+        observables: Sequence[SparsePauliOp],
+        dtype: torch.dtype,
+        backward: Backward,
+        adjoint_threshold_mb: float,
+    ) -> None:
+        self.circuit = circuit
+        self.n_qubits, self.n_inputs, self.n_weights = low.n_qubits, low.n_inputs, low.n_weights
+        self.n_angles = len(low.rows)
+        self.dtype = dtype
+        self.real_dtype = torch.float64 if dtype == torch.complex128 else torch.float32
+        self.a_x = torch.as_tensor(low.a_x, dtype=self.real_dtype)
+        self.a_theta = torch.as_tensor(low.a_theta, dtype=self.real_dtype)
+        self.offset = torch.as_tensor(low.offset, dtype=self.real_dtype)
+        self.input_dependent = self.a_x.abs().sum(1) > 0
+        self.weight_dependent = self.a_theta.abs().sum(1) > 0
+        self.observables = list(observables)
+        self.n_observables = len(self.observables)
+        self.gates = low.gates
+        rules: list[ShiftRule] = [()] * self.n_angles
+        for g in low.gates:
+            if g.angle is not None and g.name in KERNELS:
+                rules[g.angle] = KERNELS[g.name].shift_rule
+        self.shift_rules: tuple[ShiftRule, ...] = tuple(rules)
+        self.backward = backward
+        self.adjoint_threshold_mb = adjoint_threshold_mb
+        self._plan = plan
+        self._table = PauliTable(self.observables, self.n_qubits, dtype)
+        self.measurement = MeasurementPlan(self.observables, self.n_qubits)
+
+    # ----------------------------------------------------------------- angles
+    def angles(
+        self, x: torch.Tensor | None = None, theta: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Per-row angles (B, G); linear (hence differentiable) in x and theta."""
+        rows, shared = self._angles(x, theta)
+        return rows
+
+    def _angles(
+        self, x: torch.Tensor | None, theta: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        rd = self.real_dtype
+        if theta is None:
+            if self.n_weights:
+                raise ConfigError(f"the circuit has {self.n_weights} weights; pass theta")
+            theta = torch.zeros(self.n_weights, dtype=rd)
+        theta = theta.to(rd)
+        if theta.shape[-1] != self.n_weights or theta.ndim not in (1, 2):
+            raise ConfigError(
+                f"theta must have shape ({self.n_weights},) or (B, {self.n_weights}), got {tuple(theta.shape)}"
+            )
+        if x is None:
+            if self.n_inputs:
+                raise ConfigError(
+                    f"the circuit has {self.n_inputs} inputs; pass x of shape (B, {self.n_inputs})"
+                )
+            x = torch.zeros(theta.shape[0] if theta.ndim == 2 else 1, 0, dtype=rd)
+        x = x.to(rd)
+        if x.ndim == 1:
+            x = x[None]
+        if x.ndim != 2 or x.shape[1] != self.n_inputs:
+            raise ConfigError(f"x must have shape (B, {self.n_inputs}), got {tuple(x.shape)}")
+        from_theta = theta @ self.a_theta.T + self.offset
+        rows = x @ self.a_x.T + from_theta
+        return rows, (from_theta[None] if theta.ndim == 1 else None)
+
+    # ------------------------------------------------------------- evolution
+    def _evolve(self, rows: torch.Tensor, shared: torch.Tensor | None) -> torch.Tensor:
+        plan = self._plan
+        ops = plan.shared_ops if shared is not None else plan.row_ops
+
+        def pick(op: object) -> torch.Tensor:
+            return rows if shared is None or getattr(op, "data_dependent", True) else shared
+
+        batch = rows.shape[0]
+        state = plan.prefix.state(plan.prefix.build(pick(plan.prefix)), batch)
+        steps = [st for op in ops for st in op.steps(op.build(pick(op)))]
+        return evolve(state, steps, self._mode(batch, len(steps)))
+
+    def _mode(self, batch: int, n_steps: int) -> str:
+        if self.backward != "auto":
+            return self.backward
+        itemsize = 16 if self.dtype == torch.complex128 else 8
+        stored = batch * 2**self.n_qubits * itemsize * n_steps / 2**20
+        return "adjoint" if stored > self.adjoint_threshold_mb else "stored"
+
+    def _with_phase(self, state: torch.Tensor, angles: torch.Tensor) -> torch.Tensor:
+        plan = self._plan
+        if not plan.phase_angles and plan.phase_const == 0.0:
+            return state
+        arg = angles[:, plan.phase_angles].sum(1, keepdim=True) + plan.phase_const
+        return state * torch.polar(torch.ones_like(arg), arg).to(self.dtype)
+
+    # ----------------------------------------------------------------- outputs
+    def state(
+        self, x: torch.Tensor | None = None, theta: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """States (B, 2**n); ``state[:, i]`` matches ``Statevector(bound).data[i]``."""
+        rows, shared = self._angles(x, theta)
+        return self._with_phase(self._evolve(rows, shared), rows)
+
+    def probabilities(
+        self, x: torch.Tensor | None = None, theta: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Basis-state probabilities (B, 2**n)."""
+        s = self._evolve(*self._angles(x, theta))
+        return s.real**2 + s.imag**2
+
+    def expectations(
+        self, x: torch.Tensor | None = None, theta: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Exact expectation values (B, n_observables); differentiable in x and theta."""
+        return self._table.expectations(self._evolve(*self._angles(x, theta)))
+
+    def state_from_angles(self, angles: torch.Tensor) -> torch.Tensor:
+        """States (N, 2**n) for per-row angles (N, G)."""
+        angles = self._check_angles(angles)
+        return self._with_phase(self._evolve(angles, None), angles)
+
+    def expectations_from_angles(self, angles: torch.Tensor) -> torch.Tensor:
+        """Exact expectations (N, n_observables) for per-row angles (N, G)."""
+        return self._table.expectations(self._evolve(self._check_angles(angles), None))
+
+    def _check_angles(self, angles: torch.Tensor) -> torch.Tensor:
+        if angles.ndim != 2 or angles.shape[1] != self.n_angles:
+            raise ConfigError(
+                f"angles must have shape (N, {self.n_angles}), got {tuple(angles.shape)}"
+            )
+        return angles.to(self.real_dtype)
+
+    # ----------------------------------------------------------------- shots
+    def sample_expectations(
+        self,
+        x: torch.Tensor | None,
+        theta: torch.Tensor | None,
+        shots: int,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """Shot estimates (B, n_observables), ``shots`` per measurement group; seeded."""
+        with torch.no_grad():
+            state = self._evolve(*self._angles(x, theta))
+        return self.measurement.estimate(state, shots, generator).to(self.real_dtype)
+
+    def sample_expectations_from_angles(
+        self, angles: torch.Tensor, shots: int, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """Shot estimates (N, n_observables) for per-row angles (N, G)."""
+        with torch.no_grad():
+            state = self._evolve(self._check_angles(angles), None)
+        return self.measurement.estimate(state, shots, generator).to(self.real_dtype)
+
+    def sample_counts(
+        self,
+        x: torch.Tensor | None,
+        theta: torch.Tensor | None,
+        shots: int,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """Computational-basis outcome counts (B, 2**n) of ``shots`` draws per row."""
+        from qmlsec.engine.sampling import sample_counts
+
+        return sample_counts(self.probabilities(x, theta).detach(), shots, generator)
+
+    def executor(
+        self, shots: int | None = None, generator: torch.Generator | None = None
+    ) -> Executor:
+        """``f(angles (N, G)) -> (N, n_observables)``: exact, or shot estimates."""
+        if shots is None:
+            return self.expectations_from_angles
+        return lambda angles: self.sample_expectations_from_angles(angles, shots, generator)
+
+    # ------------------------------------------------------------- export
+    def expanded_circuit(self) -> QuantumCircuit:
+        """The same circuit with one parameter ``g[k]`` per angle (u gates as P RY P)."""
+        g = ParameterVector("g", self.n_angles)
+        qc = QuantumCircuit(self.n_qubits, name=f"{self.circuit.name}_angles")
+        for gate in self.gates:
+            if gate.name == "global_phase":
+                qc.global_phase += g[gate.angle] if gate.angle is not None else gate.phase
+            elif gate.angle is not None:
+                qc.append(gate_class(gate.name)(g[gate.angle]), list(gate.qubits))
+            else:
+                qc.append(gate.operation, list(gate.qubits))
+        return qc
+
+    def bind_angles(self, angles: torch.Tensor | np.ndarray) -> list[QuantumCircuit]:
+        """Bound copies of :meth:`expanded_circuit`, one per row of ``angles`` (N, G)."""
+        qc = self.expanded_circuit()
+        values = np.asarray(torch.as_tensor(angles).detach().cpu(), dtype=float)
+        return [qc.assign_parameters(row.tolist()) for row in values]
