@@ -1,0 +1,50 @@
+"""A catalogued device as a backend: its topology, its basis and its calibrated noise.
+
+Example:
+    >>> be = DeviceBackend("fake_manila", noise_scale=0.0)
+    >>> be.properties.device, be.properties.noise["scale"]
+    ('fake_manila', 0.0)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from qmlsec.cloud.backends.aer import AerBackend, Method
+from qmlsec.cloud.devices import DeviceProfile, get_device
+from qmlsec.cloud.noise import NoiseContributor, device_noise
+from qmlsec.cloud.transpile import TranspileCache
+from qmlsec.exceptions import ConfigError
+
+
+class DeviceBackend(AerBackend):
+    """Aer emulation of a fake (or generic) device with its calibration noise scaled.
+
+    ``noise_scale`` follows :func:`qmlsec.cloud.noise.device_noise`: 1 is the
+    calibration snapshot, 0 is noiseless, 2 doubles every error rate and halves T1/T2.
+    """
+
+    def __init__(
+        self,
+        device: DeviceProfile | str,
+        *,
+        noise_scale: float = 1.0,
+        method: Method = "automatic",
+        optimization_level: int = 1,
+        seed: int = 0,
+        contributors: Sequence[NoiseContributor] = (),
+        cache: TranspileCache | None = None,
+    ) -> None:
+        profile = get_device(device) if isinstance(device, str) else device
+        if profile.is_ideal:
+            raise ConfigError("DeviceBackend needs a real topology, got 'ideal'", hint="use AerBackend()")
+        super().__init__(
+            method=method,
+            noise=device_noise(profile, float(noise_scale)),
+            device=profile,
+            optimization_level=optimization_level,
+            seed=seed,
+            contributors=contributors,
+            cache=cache,
+        )
+        self.noise_scale = float(noise_scale)

@@ -1,0 +1,257 @@
+"""Noise models: from a device's calibration (scaled) or from parts, plus contributors.
+
+A :class:`DeviceNoise` is a list of :class:`NoiseTerm` on *physical* qubits. It is built
+once per (device, scale) and turned into a small Aer ``NoiseModel`` for the qubits a
+transpiled circuit actually uses (:meth:`DeviceNoise.noise_model`), so a 127-qubit
+calibration does not slow down an 8-qubit job.
+
+**How ``scale`` works** (calibration noise, :func:`device_noise`). For a scale ``s >= 0``
+every calibrated gate error ``e`` becomes ``s * e`` (Aer caps it at the physical
+maximum ``d / (d + 1)``), every readout error ``p`` becomes ``min(s * p, 0.5)``
+(symmetric assignment matrix), and relaxation times become ``T1 / s`` and ``T2 / s``
+(``T2`` then truncated to ``2 T1`` by Aer). Gate durations are unchanged. Aer models
+each gate as thermal relaxation over the gate time followed by depolarizing noise that
+tops the infidelity up to the (scaled) calibrated error, exactly as
+``NoiseModel.from_backend`` does; since the relaxation infidelity is ~``t / T1`` it also
+scales by ``s`` to first order. ``s = 0`` yields no term at all: the run is noiseless.
+
+Extra effects (crosstalk, injected faults) plug in as :class:`NoiseContributor` objects:
+given a :class:`NoiseContext` (the transpiled circuit, the final layout, the physical
+qubits in use and the jobs co-scheduled beside it) they return more terms.
+
+Example:
+    >>> from qmlsec.cloud.devices import get_device
+    >>> noise = device_noise(get_device("fake_manila"), scale=0.5)
+    >>> noise.scale, len(noise.terms) > 0
+    (0.5, True)
+    >>> device_noise(get_device("fake_manila"), scale=0.0).terms
+    ()
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from pydantic import Field
+from qiskit import QuantumCircuit
+from qiskit.transpiler import InstructionProperties, QubitProperties, Target
+from qiskit_aer.noise import (
+    NoiseModel,
+    QuantumError,
+    ReadoutError,
+    depolarizing_error,
+    thermal_relaxation_error,
+)
+from qiskit_aer.noise.device import basic_device_gate_errors, basic_device_readout_errors
+
+from qmlsec.cloud.devices import DeviceProfile
+from qmlsec.cloud.tenancy import CoJob
+from qmlsec.config import FrozenModel
+from qmlsec.exceptions import ConfigError
+
+VIRTUAL_GATES = frozenset({"rz", "u1", "p", "id", "delay", "barrier"})
+
+
+@dataclass(frozen=True)
+class NoiseTerm:
+    """One error on given instructions and physical qubits (``qubits=None``: every qubit)."""
+
+    error: QuantumError | ReadoutError
+    instructions: tuple[str, ...] = ()
+    qubits: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True)
+class NoiseContext:
+    """What a contributor may condition on for one execution.
+
+    ``layout`` maps each logical qubit to its physical qubit at the end of the circuit;
+    ``active`` lists every physical qubit the transpiled circuit touches.
+    """
+
+    device: str
+    circuit: QuantumCircuit
+    layout: tuple[int, ...]
+    active: tuple[int, ...]
+    co_jobs: tuple[CoJob, ...] = ()
+
+
+@runtime_checkable
+class NoiseContributor(Protocol):
+    """Adds noise terms for one execution (a crosstalk model, an injected fault...)."""
+
+    def terms(self, context: NoiseContext) -> Sequence[NoiseTerm]:
+        """Terms on physical qubits; only those on ``context.active`` take effect."""
+        ...
+
+
+@dataclass(frozen=True)
+class DeviceNoise:
+    """Noise terms on physical qubits, turned into Aer noise models on demand.
+
+    Example:
+        >>> from qmlsec.cloud.devices import get_device
+        >>> model = device_noise(get_device("fake_manila")).noise_model([0, 1])
+        >>> sorted(model.noise_qubits)
+        [0, 1]
+    """
+
+    source: str
+    scale: float
+    terms: tuple[NoiseTerm, ...]
+    summary: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def is_noiseless(self) -> bool:
+        """True when there is nothing to add (e.g. ``scale == 0``)."""
+        return not self.terms
+
+    def noise_model(
+        self, qubits: Sequence[int] | None = None, extra: Sequence[NoiseTerm] = ()
+    ) -> NoiseModel | None:
+        """An Aer noise model; with ``qubits`` only for them, renumbered ``0..k-1``.
+
+        Returns ``None`` when no term applies (a noiseless run).
+        """
+        index = None if qubits is None else {q: i for i, q in enumerate(qubits)}
+        model = NoiseModel()
+        added = False
+        for term in (*self.terms, *extra):
+            if term.qubits is not None and index is not None:
+                if not set(term.qubits) <= index.keys():
+                    continue
+                mapped: tuple[int, ...] | None = tuple(index[q] for q in term.qubits)
+            else:
+                mapped = term.qubits
+            _add(model, term, mapped)
+            added = True
+        return model if added else None
+
+
+def _add(model: NoiseModel, term: NoiseTerm, qubits: tuple[int, ...] | None) -> None:
+    if isinstance(term.error, ReadoutError):
+        if qubits is None:
+            model.add_all_qubit_readout_error(term.error, warnings=False)
+        else:
+            model.add_readout_error(term.error, qubits, warnings=False)
+    elif qubits is None:
+        model.add_all_qubit_quantum_error(term.error, list(term.instructions), warnings=False)
+    else:
+        model.add_quantum_error(term.error, list(term.instructions), qubits, warnings=False)
+
+
+def _scaled_target(target: Target, scale: float) -> Target:
+    def qprop(q: QubitProperties | None) -> QubitProperties | None:
+        if q is None:
+            return None
+        return QubitProperties(
+            t1=None if q.t1 is None else q.t1 / scale,
+            t2=None if q.t2 is None else q.t2 / scale,
+            frequency=q.frequency,
+        )
+
+    qprops = [qprop(q) for q in target.qubit_properties] if target.qubit_properties else None
+    scaled = Target(num_qubits=target.num_qubits, dt=target.dt, qubit_properties=qprops)
+    for name, props in target.items():
+        if not props or name == "delay":
+            continue
+        op = target.operation_from_name(name)
+        if isinstance(op, type):  # variadic control flow: no calibration
+            continue
+        cap = 0.5 if name == "measure" else 1.0
+        scaled.add_instruction(
+            op,
+            {
+                qargs: InstructionProperties(
+                    duration=p.duration, error=None if p.error is None else min(cap, p.error * scale)
+                )
+                for qargs, p in props.items()
+                if p is not None
+            },
+            name=name,
+        )
+    return scaled
+
+
+@functools.lru_cache(maxsize=32)
+def device_noise(device: DeviceProfile, scale: float = 1.0) -> DeviceNoise:
+    """Calibration noise of ``device`` scaled by ``scale`` (see the module docstring).
+
+    Raises:
+        ConfigError: negative scale, or the ideal device.
+    """
+    if scale < 0:
+        raise ConfigError(f"noise scale must be >= 0, got {scale}", hint="use 0 for noiseless")
+    if device.is_ideal:
+        raise ConfigError("the ideal device has no calibration", hint="pick a fake_* device")
+    summary = {
+        "source": device.name,
+        "scale": scale,
+        "median_error_1q": _scaled(device.median_error_1q, scale),
+        "median_error_2q": _scaled(device.median_error_2q, scale),
+        "median_readout_error": _scaled(device.median_readout_error, scale),
+    }
+    if scale == 0:
+        return DeviceNoise(device.name, 0.0, (), summary)
+    target = _scaled_target(device.backend.target, scale)
+    terms = [
+        NoiseTerm(err, (name,), tuple(qubits))
+        for name, qubits, err in basic_device_gate_errors(target=target)
+    ]
+    terms += [NoiseTerm(err, (), tuple(q)) for q, err in basic_device_readout_errors(target=target)]
+    return DeviceNoise(device.name, float(scale), tuple(terms), summary)
+
+
+def _scaled(value: float | None, scale: float) -> float | None:
+    return None if value is None else value * scale
+
+
+class NoiseSpec(FrozenModel):
+    """Noise built from parts, applied identically to every qubit.
+
+    Times in seconds. ``scale`` multiplies the probabilities and divides T1/T2.
+
+    Example:
+        >>> spec = NoiseSpec(depolarizing_1q=1e-3, depolarizing_2q=1e-2, readout_error=0.02)
+        >>> noise = noise_from_parts(spec)
+        >>> len(noise.terms)
+        3
+    """
+
+    depolarizing_1q: float = Field(0.0, ge=0, le=1)
+    depolarizing_2q: float = Field(0.0, ge=0, le=1)
+    t1: float | None = Field(None, gt=0)
+    t2: float | None = Field(None, gt=0)
+    gate_time_1q: float = Field(35e-9, ge=0)
+    gate_time_2q: float = Field(300e-9, ge=0)
+    readout_error: float = Field(0.0, ge=0, le=0.5)
+    scale: float = Field(1.0, ge=0)
+    gates_1q: tuple[str, ...] = ("sx", "x", "h", "ry", "rx", "u", "u2", "u3")
+    gates_2q: tuple[str, ...] = ("cx", "cz", "ecr")
+
+
+def noise_from_parts(spec: NoiseSpec) -> DeviceNoise:
+    """Depolarizing + thermal relaxation per gate and symmetric readout error, on all qubits."""
+    s = spec.scale
+    terms: list[NoiseTerm] = []
+    for n_q, p, gate_time, gates in (
+        (1, spec.depolarizing_1q, spec.gate_time_1q, spec.gates_1q),
+        (2, spec.depolarizing_2q, spec.gate_time_2q, spec.gates_2q),
+    ):
+        error: QuantumError | None = depolarizing_error(min(1.0, p * s), n_q) if p * s else None
+        if spec.t1 is not None and s > 0 and gate_time > 0:
+            t1 = spec.t1 / s
+            t2 = min(spec.t2 / s if spec.t2 is not None else 2 * t1, 2 * t1)
+            relax = thermal_relaxation_error(t1, t2, gate_time)
+            relax = relax if n_q == 1 else relax.expand(relax)
+            error = relax if error is None else error.compose(relax)
+        if error is not None:
+            terms.append(NoiseTerm(error, gates))
+    ro = min(0.5, spec.readout_error * s)
+    if ro > 0:
+        terms.append(NoiseTerm(ReadoutError([[1 - ro, ro], [ro, 1 - ro]])))
+    summary = spec.model_dump() | {"source": "parts"}
+    return DeviceNoise("parts", s, tuple(terms), summary)

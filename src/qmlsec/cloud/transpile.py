@@ -1,0 +1,264 @@
+"""Transpile and map: Qiskit preset pass managers with an LRU cache and a report.
+
+A parameterised circuit is transpiled once per (structure hash, device, level, seed) and
+bound afterwards for every batch. :class:`TranspileReport` gives the depth, the
+two-qubit gate count, the swaps routing added, and the initial and final layouts
+(logical qubit ``i`` -> physical qubit).
+
+**How swaps are counted.** Routing inserts ``swap`` instructions that survive until the
+basis-translation stage turns them into native two-qubit gates. The pass manager's
+callback records the number of ``swap`` instructions in the DAG after every pass;
+``swaps_added`` is the peak of that count minus the swaps already in the input circuit
+(never negative).
+
+Example:
+    >>> from qiskit import QuantumCircuit
+    >>> from qmlsec.cloud.devices import get_device
+    >>> qc = QuantumCircuit(3)
+    >>> _ = qc.h(0); _ = qc.cx(0, 1); _ = qc.cx(1, 2); _ = qc.cx(2, 0)
+    >>> cache = TranspileCache()
+    >>> out = cache.transpile(qc, get_device("generic_line_3"), optimization_level=1, seed=0)
+    >>> out.report.swaps_added >= 1, cache.misses
+    (True, 1)
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from qiskit import QuantumCircuit
+from qiskit.transpiler import generate_preset_pass_manager
+
+from qmlsec.cloud.devices import DeviceProfile
+from qmlsec.exceptions import BackendError, ConfigError
+
+_IGNORED = frozenset({"barrier", "delay"})
+
+
+@dataclass(frozen=True)
+class TranspileReport:
+    """What transpilation did to one logical circuit."""
+
+    device: str
+    optimization_level: int
+    seed: int
+    depth: int
+    two_qubit_gates: int
+    swaps_added: int
+    initial_layout: tuple[int, ...]
+    final_layout: tuple[int, ...]
+    active_qubits: tuple[int, ...]
+    ops: dict[str, int]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable record."""
+        return {
+            "device": self.device,
+            "optimization_level": self.optimization_level,
+            "seed": self.seed,
+            "depth": self.depth,
+            "two_qubit_gates": self.two_qubit_gates,
+            "swaps_added": self.swaps_added,
+            "initial_layout": list(self.initial_layout),
+            "final_layout": list(self.final_layout),
+            "active_qubits": list(self.active_qubits),
+            "ops": dict(self.ops),
+        }
+
+
+@dataclass(frozen=True)
+class TranspiledCircuit:
+    """A transpiled (still parameterised) circuit, its report and its cache key."""
+
+    circuit: QuantumCircuit
+    report: TranspileReport
+    key: tuple[str, str, int, int]
+
+    @functools.cached_property
+    def compact(self) -> QuantumCircuit:
+        """The circuit on its active physical qubits only (see :func:`compact_circuit`)."""
+        return compact_circuit(self.circuit, self.report.active_qubits)
+
+
+def compact_circuit(circuit: QuantumCircuit, qubits: tuple[int, ...]) -> QuantumCircuit:
+    """``circuit`` restricted to physical ``qubits``, renumbered ``0..k-1`` in that order.
+
+    Barriers and delays are dropped (no effect on a simulator); classical bits are kept.
+    Simulating this instead of the full-device circuit keeps states and noise models
+    small. Every other instruction must act on ``qubits`` only.
+
+    Example:
+        >>> qc = QuantumCircuit(5)
+        >>> _ = qc.cx(3, 1)
+        >>> small = compact_circuit(qc, (1, 3))
+        >>> small.num_qubits, [small.find_bit(q).index for q in small.data[0].qubits]
+        (2, [1, 0])
+    """
+    if qubits == tuple(range(circuit.num_qubits)):
+        return circuit
+    index = {q: i for i, q in enumerate(qubits)}
+    out = QuantumCircuit(len(qubits), name=circuit.name)
+    out.add_bits(circuit.clbits)
+    for creg in circuit.cregs:
+        out.add_register(creg)
+    for inst in circuit.data:
+        if inst.operation.name in _IGNORED:
+            continue
+        mapped = [index[circuit.find_bit(q).index] for q in inst.qubits]
+        out.append(inst.operation, mapped, inst.clbits, copy=False)
+    return out
+
+
+def structure_hash(circuit: QuantumCircuit) -> str:
+    """A hash of the gate sequence, wiring and parameter *names* (not values).
+
+    Example:
+        >>> from qiskit.circuit import Parameter
+        >>> a, b = QuantumCircuit(1), QuantumCircuit(1)
+        >>> _ = a.rx(Parameter("t"), 0); _ = b.rx(Parameter("t"), 0)
+        >>> structure_hash(a) == structure_hash(b)
+        True
+    """
+    digest = hashlib.sha256(f"{circuit.num_qubits}:{circuit.num_clbits}".encode())
+    for inst in circuit.data:
+        qubits = tuple(circuit.find_bit(q).index for q in inst.qubits)
+        clbits = tuple(circuit.find_bit(c).index for c in inst.clbits)
+        params = tuple(str(p) for p in inst.operation.params)
+        digest.update(repr((inst.operation.name, params, qubits, clbits)).encode())
+    return digest.hexdigest()
+
+
+def device_key(device: DeviceProfile) -> str:
+    """The device's cache identity (generic topologies also depend on their seed)."""
+    return device.name if device.seed is None else f"{device.name}#seed={device.seed}"
+
+
+def _count_swaps(circuit: QuantumCircuit) -> int:
+    return int(circuit.count_ops().get("swap", 0))
+
+
+def transpile_circuit(
+    circuit: QuantumCircuit, device: DeviceProfile, *, optimization_level: int = 1, seed: int = 0
+) -> TranspiledCircuit:
+    """Transpile ``circuit`` for ``device`` with a seeded preset pass manager (no cache).
+
+    Raises:
+        ConfigError: level outside 0..3.
+        BackendError: the circuit needs more qubits than the device has.
+    """
+    if optimization_level not in (0, 1, 2, 3):
+        raise ConfigError(
+            f"optimization_level must be 0..3, got {optimization_level}", hint="use 1"
+        )
+    if circuit.num_qubits > device.num_qubits:
+        raise BackendError(
+            f"circuit has {circuit.num_qubits} qubits, device {device.name} has {device.num_qubits}",
+            hint="choose a larger device (`qmlsec devices --min-qubits N`)",
+        )
+    key = (structure_hash(circuit), device_key(device), optimization_level, seed)
+    if device.is_ideal:
+        return _identity(circuit, device, key)
+    pm = generate_preset_pass_manager(
+        optimization_level=optimization_level, backend=device.backend, seed_transpiler=seed
+    )
+    peak = [0]
+
+    def callback(**kwargs: Any) -> None:
+        peak[0] = max(peak[0], int(kwargs["dag"].count_ops().get("swap", 0)))
+
+    out = pm.run(circuit, callback=callback)
+    layout = out.layout
+    n = circuit.num_qubits
+    initial = tuple(layout.initial_index_layout(filter_ancillas=True)[:n]) if layout else ()
+    final = tuple(layout.final_index_layout(filter_ancillas=True)[:n]) if layout else ()
+    return TranspiledCircuit(
+        out, _report(out, device, key, peak[0] - _count_swaps(circuit), initial, final), key
+    )
+
+
+def _identity(circuit: QuantumCircuit, device: DeviceProfile, key: Any) -> TranspiledCircuit:
+    ident = tuple(range(circuit.num_qubits))
+    return TranspiledCircuit(circuit, _report(circuit, device, key, 0, ident, ident), key)
+
+
+def _report(
+    out: QuantumCircuit,
+    device: DeviceProfile,
+    key: tuple[str, str, int, int],
+    swaps: int,
+    initial: tuple[int, ...],
+    final: tuple[int, ...],
+) -> TranspileReport:
+    active: set[int] = set()
+    two_q = 0
+    for inst in out.data:
+        if inst.operation.name in _IGNORED:
+            continue
+        qubits = [out.find_bit(q).index for q in inst.qubits]
+        active.update(qubits)
+        two_q += len(qubits) == 2
+    return TranspileReport(
+        device=device.name,
+        optimization_level=key[2],
+        seed=key[3],
+        depth=out.depth(lambda inst: inst.operation.name not in _IGNORED),
+        two_qubit_gates=two_q,
+        swaps_added=max(0, swaps),
+        initial_layout=tuple(int(q) for q in initial),
+        final_layout=tuple(int(q) for q in final),
+        active_qubits=tuple(sorted(active | set(final))),
+        ops={k: int(v) for k, v in out.count_ops().items()},
+    )
+
+
+class TranspileCache:
+    """LRU cache of transpiled circuits keyed by (structure hash, device, level, seed).
+
+    ``hits`` and ``misses`` count lookups; a hit returns the very same object.
+
+    Example:
+        >>> from qiskit import QuantumCircuit
+        >>> from qmlsec.cloud.devices import get_device
+        >>> cache, qc = TranspileCache(maxsize=4), QuantumCircuit(2)
+        >>> _ = qc.cx(0, 1)
+        >>> dev = get_device("fake_manila")
+        >>> cache.transpile(qc, dev, seed=1) is cache.transpile(qc, dev, seed=1), cache.hits
+        (True, 1)
+    """
+
+    def __init__(self, maxsize: int = 128) -> None:
+        self.maxsize = maxsize
+        self.hits = 0
+        self.misses = 0
+        self._store: OrderedDict[tuple[str, str, int, int], TranspiledCircuit] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def transpile(
+        self,
+        circuit: QuantumCircuit,
+        device: DeviceProfile,
+        *,
+        optimization_level: int = 1,
+        seed: int = 0,
+    ) -> TranspiledCircuit:
+        """Return the cached transpilation, transpiling on a miss."""
+        key = (structure_hash(circuit), device_key(device), optimization_level, seed)
+        found = self._store.get(key)
+        if found is not None:
+            self.hits += 1
+            self._store.move_to_end(key)
+            return found
+        self.misses += 1
+        result = transpile_circuit(
+            circuit, device, optimization_level=optimization_level, seed=seed
+        )
+        self._store[key] = result
+        if len(self._store) > self.maxsize:
+            self._store.popitem(last=False)
+        return result
