@@ -2,7 +2,8 @@
 
 A key reads ``qk_<key_id>.<secret>``. Only ``sha256(key)`` is stored, next to the public
 ``key_id`` that logs and the audit trail use instead of the key. Verification looks the
-row up by ``key_id`` and compares hashes with :func:`hmac.compare_digest`; an unknown id
+row up by ``key_id`` (rows are cached for ``cache_s`` seconds; a revocation through this
+store takes effect at once, one made by another process within ``cache_s``) and compares hashes with :func:`hmac.compare_digest`; an unknown id
 is compared against a dummy hash so that both paths cost the same. Keys belong to a
 tenant and carry scopes: ``predict`` (query the tenant's models) and ``admin`` (manage
 keys and models, read the audit log, see every tenant).
@@ -85,10 +86,17 @@ def _check_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
 
 
 class KeyStore:
-    """API keys kept in the service database."""
+    """API keys kept in the service database.
 
-    def __init__(self, db: Database) -> None:
+    Args:
+        db: The service database.
+        cache_s: How long a looked-up key row is reused without asking the database.
+    """
+
+    def __init__(self, db: Database, *, cache_s: float = 1.0) -> None:
         self.db = db
+        self.cache_s = cache_s
+        self._cache: dict[str, tuple[float, Row[Any] | None]] = {}
 
     def create(
         self, tenant: str, scopes: Iterable[str], *, name: str = "", key: str | None = None
@@ -141,7 +149,7 @@ class KeyStore:
                 "no API key presented", hint="send the key in the X-API-Key header"
             )
         match = KEY_PATTERN.match(key)
-        row = self._row(match.group(1)) if match else None
+        row = self._cached_row(match.group(1)) if match else None
         good = hmac.compare_digest(row.key_hash if row else _DUMMY_HASH, hash_key(key))
         if row is None or not good:
             raise AuthenticationError("invalid API key", hint="check the X-API-Key header")
@@ -160,6 +168,7 @@ class KeyStore:
                 .where(self.db.api_keys.c.revoked_at.is_(None))
                 .values(revoked_at=time.time())
             )
+        self._cache.pop(key_id, None)
         row = self._row(key_id)
         if row is None:
             raise NotFoundError(f"no API key {key_id!r}", hint="list keys with GET /admin/keys")
@@ -172,6 +181,17 @@ class KeyStore:
             query = query.where(self.db.api_keys.c.tenant == tenant)
         with self.db.engine.connect() as conn:
             return [_info(r) for r in conn.execute(query)]
+
+    def _cached_row(self, key_id: str) -> Row[Any] | None:
+        now = time.monotonic()
+        hit = self._cache.get(key_id)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        row = self._row(key_id)
+        if len(self._cache) > 10_000:  # unknown ids must not grow the cache without bound
+            self._cache.clear()
+        self._cache[key_id] = (now + self.cache_s, row)
+        return row
 
     def _row(self, key_id: str) -> Row[Any] | None:
         with self.db.engine.connect() as conn:

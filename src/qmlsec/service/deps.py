@@ -25,7 +25,7 @@ api_key_header = APIKeyHeader(
 )
 
 
-def get_state(request: Request) -> ServiceState:
+async def get_state(request: Request) -> ServiceState:
     """The service state of the app serving ``request``."""
     state: ServiceState = request.app.state.service
     return state
@@ -33,7 +33,7 @@ def get_state(request: Request) -> ServiceState:
 
 def authenticate(request: Request, key: str | None = Security(api_key_header)) -> Principal:
     """Authenticate the caller and count the request against its rate limit."""
-    state = get_state(request)
+    state: ServiceState = request.app.state.service
     ctx = RequestContext.of(request.scope)
     who = state.keys.authenticate(key)
     ctx.key_id, ctx.tenant = who.key_id, who.tenant
@@ -48,15 +48,20 @@ def authenticate(request: Request, key: str | None = Security(api_key_header)) -
     return who
 
 
+def check_scope(who: Principal, scope: str) -> Principal:
+    """``who`` if it holds ``scope``; raises :class:`PermissionDeniedError` otherwise."""
+    if scope not in who.scopes:
+        raise PermissionDeniedError(
+            f"API key {who.key_id} lacks the {scope!r} scope",
+            hint=f"use a key issued with the {scope!r} scope",
+        )
+    return who
+
+
 def require(scope: str) -> Callable[..., Principal]:
     """A dependency that admits callers holding ``scope``."""
 
-    def dependency(who: Principal = Security(authenticate)) -> Principal:
-        if scope not in who.scopes:
-            raise PermissionDeniedError(
-                f"API key {who.key_id} lacks the {scope!r} scope",
-                hint=f"use a key issued with the {scope!r} scope",
-            )
-        return who
+    async def dependency(who: Principal = Security(authenticate)) -> Principal:
+        return check_scope(who, scope)
 
     return dependency

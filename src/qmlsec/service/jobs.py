@@ -28,9 +28,10 @@ from sqlalchemy import select, update
 from qmlsec.exceptions import NotFoundError, PermissionDeniedError, QmlsecError
 from qmlsec.service.audit import AuditLog
 from qmlsec.service.auth import Principal
+from qmlsec.service.budget import QueryBudget, Reservation
 from qmlsec.service.context import RequestContext
 from qmlsec.service.db import Database
-from qmlsec.service.limits import QueryBudget, RateExceededError, Reservation
+from qmlsec.service.limits import RateExceededError
 from qmlsec.service.metrics import ServiceMetrics
 from qmlsec.service.predictor import Predictor, PreparedQuery
 from qmlsec.service.problems import Problem, problem_type

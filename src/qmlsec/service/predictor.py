@@ -29,8 +29,8 @@ from qmlsec.exceptions import (
 )
 from qmlsec.service.audit import input_hash
 from qmlsec.service.auth import Principal
+from qmlsec.service.budget import QueryBudget, Reservation
 from qmlsec.service.context import RequestContext
-from qmlsec.service.limits import QueryBudget, Reservation
 from qmlsec.service.metrics import ServiceMetrics
 from qmlsec.service.monitor import QueryMonitor
 from qmlsec.service.registry import ModelRegistry

@@ -3,7 +3,8 @@
 A registered model is an artifact folder, its verified public card and its owner tenant,
 kept in the database. Registration verifies the artifact (hashes, and the signature
 where the settings require one) through the :class:`~qmlsec.service.runner.ModelLoader`.
-Endpoints are built on first use per ``(model, backend)`` and cached.
+Endpoints are built on first use per ``(model, backend)`` and cached; records are cached
+for ``cache_s`` seconds (changes made through this registry apply at once).
 
 Example:
     >>> from qmlsec.models.artifact import SIGNATURE_FILE
@@ -56,6 +57,7 @@ class ModelRegistry:
         model_root: If set, artifacts must lie inside this folder.
         signing_key: Trusted Ed25519 public key (PEM file) for artifact signatures.
         require_signature: Refuse artifacts without a valid signature.
+        cache_s: How long a looked-up record is reused without asking the database.
     """
 
     def __init__(
@@ -66,6 +68,7 @@ class ModelRegistry:
         model_root: Path | None = None,
         signing_key: Path | None = None,
         require_signature: bool = False,
+        cache_s: float = 1.0,
     ) -> None:
         self.db = db
         self.loader = loader
@@ -77,6 +80,8 @@ class ModelRegistry:
                 hint="pass the publisher's Ed25519 public key (--signing-key)",
             )
         self.public_key = None if signing_key is None else load_public_key(signing_key)
+        self.cache_s = cache_s
+        self._records: dict[str, tuple[float, ModelRecord]] = {}
         self._endpoints: dict[tuple[str, str], Endpoint] = {}
         self._lock = threading.Lock()
 
@@ -115,13 +120,18 @@ class ModelRegistry:
 
     def get(self, model_id: str) -> ModelRecord:
         """A registered model; raises :class:`NotFoundError`."""
+        hit = self._records.get(model_id)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
         with self.db.engine.connect() as conn:
             row = conn.execute(
                 select(self.db.models).where(self.db.models.c.model_id == model_id)
             ).first()
         if row is None:
             raise NotFoundError(f"no model {model_id!r}", hint="list models with GET /v1/models")
-        return _record(row)
+        record = _record(row)
+        self._records[model_id] = (time.monotonic() + self.cache_s, record)
+        return record
 
     def list(self, tenant: str | None = None) -> list[ModelRecord]:
         """Every model, or those of one tenant, by id."""
@@ -136,6 +146,7 @@ class ModelRegistry:
         record = self.get(model_id)
         with self.db.engine.begin() as conn:
             conn.execute(delete(self.db.models).where(self.db.models.c.model_id == model_id))
+        self._records.pop(model_id, None)
         with self._lock:
             for key in [k for k in self._endpoints if k[0] == model_id]:
                 del self._endpoints[key]

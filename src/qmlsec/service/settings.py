@@ -54,6 +54,8 @@ class ServiceSettings(FrozenModel):
             (widened by ``range_margin`` of its span): reject, clip, or ignore.
         range_margin: Tolerated fraction of the feature span beyond the training range.
         on_alert: What a query-monitor alert does: refuse the request or only record it.
+        usage_flush_s: Seconds between writes of usage counters to the database
+            (0 writes through on every change, for replicas sharing a database).
         job_workers: Threads running asynchronous jobs.
         job_queue: Most queued-or-running jobs before new ones are refused.
         metrics_public: Serve ``/metrics`` without a key (bind to loopback then).
@@ -77,6 +79,7 @@ class ServiceSettings(FrozenModel):
     range_policy: Literal["reject", "clip", "off"] = "reject"
     range_margin: float = Field(0.1, ge=0.0)
     on_alert: Literal["block", "log"] = "block"
+    usage_flush_s: float = Field(0.5, ge=0.0, le=60.0)
     job_workers: int = Field(2, ge=1, le=64)
     job_queue: int = Field(64, ge=1)
     metrics_public: bool = True

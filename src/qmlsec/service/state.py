@@ -16,9 +16,10 @@ from dataclasses import dataclass
 
 from qmlsec.service.audit import AuditLog
 from qmlsec.service.auth import KeyStore
+from qmlsec.service.budget import QueryBudget
 from qmlsec.service.db import Database
 from qmlsec.service.jobs import JobManager
-from qmlsec.service.limits import QueryBudget, RateLimiter
+from qmlsec.service.limits import RateLimiter
 from qmlsec.service.metrics import ServiceMetrics
 from qmlsec.service.monitor import NullMonitor, QueryMonitor
 from qmlsec.service.predictor import Predictor
@@ -64,7 +65,10 @@ class ServiceState:
             require_signature=settings.require_signature,
         )
         budget = QueryBudget(
-            db, daily_samples=settings.daily_samples, daily_shots=settings.daily_shots
+            db,
+            daily_samples=settings.daily_samples,
+            daily_shots=settings.daily_shots,
+            flush_s=settings.usage_flush_s,
         )
         metrics = ServiceMetrics()
         audit = AuditLog(settings.resolved_audit_log())
@@ -95,7 +99,8 @@ class ServiceState:
         )
 
     def close(self) -> None:
-        """Stop the job pool, close the audit log and the database."""
+        """Stop the job pool, write the usage counters, close the audit log and database."""
         self.jobs.shutdown()
+        self.budget.close()
         self.audit.close()
         self.db.close()

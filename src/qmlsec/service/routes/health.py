@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request, Response, Security
 from fastapi.responses import PlainTextResponse
 
 from qmlsec.exceptions import BackendError
-from qmlsec.service.deps import api_key_header, authenticate, get_state, require
+from qmlsec.service.deps import api_key_header, authenticate, check_scope, get_state
 from qmlsec.service.metrics import CONTENT_TYPE
 from qmlsec.service.routes.common import errors
 from qmlsec.service.schemas import Health, Ready
@@ -58,5 +58,5 @@ def metrics(
 ) -> Response:
     """Metrics in the Prometheus text format (an admin key is needed unless public)."""
     if not state.settings.metrics_public:
-        require("admin")(authenticate(request, key))
+        check_scope(authenticate(request, key), "admin")
     return Response(state.metrics.render(), media_type=CONTENT_TYPE)
