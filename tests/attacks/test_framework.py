@@ -104,7 +104,7 @@ def test_harness_grants_what_each_attack_declares(victim):
     assert writer.position in QUID.positions
 
 
-def test_harness_refuses_attacks_that_need_a_cloud_foothold():
+def test_harness_gives_foothold_attacks_the_model_and_the_capabilities(victim):
     class Crosstalk(PoisoningAttack):
         name: ClassVar[str] = "poisoning.crosstalk_fake"
         technique_id: ClassVar[str] = "QML.T0012"
@@ -116,8 +116,10 @@ def test_harness_refuses_attacks_that_need_a_cloud_foothold():
         def _run(self, ctx):
             return self.new_result()
 
-    with pytest.raises(RequirementError, match="co_tenancy"):
-        target_for(Crosstalk, model=None)
+    target = target_for(Crosstalk, victim.model, cloud="provider")
+    assert Capability.CO_TENANCY in target.capabilities
+    assert (target.model, target.cloud) == (victim.model, "provider")
+    assert target.position in Crosstalk.positions
 
 
 def test_progress_reaches_the_callback(victim):

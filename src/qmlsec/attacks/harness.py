@@ -9,9 +9,10 @@ registered attack a target that matches its declared requirements:
   :class:`~qmlsec.attacks.queries.QueryCounter` returning labels, probabilities or
   expectations as required, with the given shots and budget;
 - training-data access: the model (its training recipe and encoder) plus the data;
-- provider, transpiler, co-tenancy or physical access: needs a cloud handle, which
-  only a simulated deployment provides (:class:`~qmlsec.exceptions.RequirementError`
-  here).
+- provider, transpiler, co-tenancy or physical access: the model plus the foothold's
+  capabilities, and ``cloud`` when a provider handle is given; without one the attack
+  simulates the provider around the victim model itself (as the hardware, tampering,
+  leakage, circuit and side-channel attacks do).
 
 Example:
     >>> from qmlsec.attacks.evasion.fgsm import FGSM
@@ -50,6 +51,12 @@ def endpoint_output(required: frozenset[Capability]) -> str:
     return "labels"
 
 
+def needs_endpoint(attack_cls: type[Attack]) -> bool:
+    """Whether the attack reaches the victim through queries only (no model in hand)."""
+    required = frozenset(attack_cls.requires)
+    return bool(required & QUERY) and not required & MODEL_IN_HAND
+
+
 def _position(attack_cls: type[Attack], black_box: bool) -> Position:
     allowed = attack_cls.positions
     order = _PREFERRED if black_box else _PREFERRED[1:] + _PREFERRED[:1]
@@ -77,21 +84,14 @@ def target_for(
             process by :class:`~qmlsec.attacks.local_endpoint.LocalEndpoint`.
         shots: shots per query of the endpoint (``None``: exact).
         budget: query budget in samples.
-        cloud: a provider handle for attacks needing a foothold in the quantum cloud.
+        cloud: a provider handle for attacks acting through a foothold in the cloud.
 
     Raises:
-        RequirementError: if the attack needs a cloud foothold and ``cloud`` is None.
+        RequirementError: if the attack allows no attacker position.
     """
     required = frozenset(attack_cls.requires)
-    if required & NEEDS_CLOUD and cloud is None:
-        names = ", ".join(sorted(c.value for c in required & NEEDS_CLOUD))
-        raise RequirementError(
-            f"attack {attack_cls.name!r} needs {names}, which only a simulated QMLaaS "
-            "deployment provides",
-            hint="run it inside a deployment (qmlsec.cloud) or a campaign, not on a bare model",
-        )
     white_box = bool(required & MODEL_IN_HAND)
-    black_box = bool(required & QUERY) and not white_box
+    black_box = needs_endpoint(attack_cls)
     caps = set(required)
     counter = None
     if white_box:
@@ -101,7 +101,7 @@ def target_for(
         served = endpoint if endpoint is not None else LocalEndpoint(model)
         counter = QueryCounter(served, output=output, shots=shots, budget=budget)
         caps |= Target.black_box(counter, output=output).capabilities
-    keep_model = white_box or bool(required & DATA) or not black_box
+    keep_model = white_box or bool(required & (DATA | NEEDS_CLOUD)) or not black_box
     return Target(
         position=_position(attack_cls, black_box),
         capabilities=frozenset(caps),

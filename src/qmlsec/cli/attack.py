@@ -17,7 +17,7 @@ import yaml
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from qmlsec.attacks.harness import NEEDS_CLOUD, QUERY, context_for, target_for
+from qmlsec.attacks.harness import context_for, needs_endpoint, target_for
 from qmlsec.attacks.local_endpoint import LocalEndpoint
 from qmlsec.attacks.registry import available_attacks, get_attack
 from qmlsec.attacks.result import AttackResult
@@ -153,8 +153,7 @@ def _run(**opts: Any) -> dict[str, Any]:
     n = opts["samples"] or test.n_samples
     notes = []
     served = None
-    required = frozenset(attack_cls.requires)
-    if required & QUERY and not required & NEEDS_CLOUD:
+    if needs_endpoint(attack_cls):
         served, described = _endpoint(opts["endpoint"], opts["model"], clf)
         notes.append(f"endpoint: {described}")
     target = target_for(
