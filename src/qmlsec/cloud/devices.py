@@ -18,7 +18,7 @@ Example:
     >>> 0 < dev.median_error_2q < 0.05
     True
     >>> get_device("generic_ring_4").coupling_map[:2]
-    ((0, 1), (1, 0))
+    ((0, 1), (0, 3))
 """
 
 from __future__ import annotations
@@ -242,7 +242,7 @@ def generic_coupling_map(topology: str, size: int, cols: int | None = None) -> C
         return CouplingMap.from_heavy_hex(size)
     raise NotFoundError(
         f"invalid generic topology {topology!r} with size {size}",
-        hint="use generic_line_<n>=2>, generic_ring_<n>=3>, generic_grid_<r>x<c>, generic_heavyhex_<odd d>",
+        hint="use generic_line_<n>=2..>, generic_ring_<n>=3..>, generic_grid_<r>x<c>, generic_heavyhex_<odd d>",
     )
 
 

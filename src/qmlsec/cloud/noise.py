@@ -166,7 +166,8 @@ def _scaled_target(target: Target, scale: float) -> Target:
             op,
             {
                 qargs: InstructionProperties(
-                    duration=p.duration, error=None if p.error is None else min(cap, p.error * scale)
+                    duration=p.duration,
+                    error=None if p.error is None else min(cap, p.error * scale),
                 )
                 for qargs, p in props.items()
                 if p is not None

@@ -49,7 +49,7 @@ from qmlsec.cloud.backends.measurement import (
     measurement_bases,
 )
 from qmlsec.cloud.devices import IDEAL_PROFILE, DeviceProfile, get_device
-from qmlsec.cloud.noise import DeviceNoise, NoiseContext, NoiseContributor
+from qmlsec.cloud.noise import DeviceNoise, NoiseContext, NoiseContributor, NoiseTerm
 from qmlsec.cloud.tenancy import CoJob
 from qmlsec.cloud.transpile import TranspileCache, TranspiledCircuit, compact_circuit
 from qmlsec.config import derive_seed
@@ -86,9 +86,14 @@ class AerBackend:
         cache: TranspileCache | None = None,
     ) -> None:
         if method not in ("statevector", "density_matrix", "automatic"):
-            raise ConfigError(f"unknown Aer method {method!r}", hint="statevector, density_matrix or automatic")
+            raise ConfigError(
+                f"unknown Aer method {method!r}", hint="statevector, density_matrix or automatic"
+            )
         if contributors and not isinstance(noise, DeviceNoise | None):
-            raise ConfigError("noise contributors need DeviceNoise, not a raw NoiseModel", hint="use device_noise()")
+            raise ConfigError(
+                "noise contributors need DeviceNoise, not a raw NoiseModel",
+                hint="use device_noise()",
+            )
         self.method = method
         self.noise = noise
         self.device = get_device(device) if isinstance(device, str) else (device or IDEAL_PROFILE)
@@ -129,7 +134,9 @@ class AerBackend:
         co_jobs: Sequence[CoJob] = (),
     ) -> np.ndarray:
         """``(N, n_obs)`` expectation values; exact when ``shots`` is None."""
-        return self.run(circuit, parameter_values, observables, shots=shots, seed=seed, co_jobs=co_jobs).expectations
+        return self.run(
+            circuit, parameter_values, observables, shots=shots, seed=seed, co_jobs=co_jobs
+        ).expectations
 
     def counts(
         self, circuit: QuantumCircuit, parameter_values: np.ndarray, *, shots: int, seed: int = 0
@@ -142,22 +149,31 @@ class AerBackend:
         return result.counts[0]
 
     def probabilities(
-        self, circuit: QuantumCircuit, parameter_values: np.ndarray, *, shots: int | None = None, seed: int = 0
+        self,
+        circuit: QuantumCircuit,
+        parameter_values: np.ndarray,
+        *,
+        shots: int | None = None,
+        seed: int = 0,
     ) -> np.ndarray:
         """``(N, 2**n)`` probabilities (exact, or frequencies when ``shots`` is set)."""
         n = circuit.num_qubits
         if shots is not None:
             out = np.zeros((len(check_parameter_values(circuit, parameter_values)), 2**n))
-            for i, sample in enumerate(self.counts(circuit, parameter_values, shots=shots, seed=seed)):
+            for i, sample in enumerate(
+                self.counts(circuit, parameter_values, shots=shots, seed=seed)
+            ):
                 for key, c in sample.items():
                     out[i, int(key, 2)] = c / shots
             return out
         values = check_parameter_values(circuit, parameter_values)
         base = circuit.remove_final_measurements(inplace=False) if circuit.num_clbits else circuit
-        tc = self._transpile(base)
+        tc = self.transpile(base)
         run_circ, active = self._compacted([tc])
         run_circ = run_circ[0].copy()
-        run_circ.save_probabilities([active.index(p) for p in tc.report.final_layout], label="probs")
+        run_circ.save_probabilities(
+            [active.index(p) for p in tc.report.final_layout], label="probs"
+        )
         result = self._execute([run_circ], circuit, values, None, seed, tc, active, ())
         return np.array([result.data(i)["probs"] for i in range(len(values))])
 
@@ -178,30 +194,44 @@ class AerBackend:
         check_shots(shots)
         n_obs = len(observables)
         if shots is None:
-            base = circuit.remove_final_measurements(inplace=False) if circuit.num_clbits else circuit
-            tcs = [self._transpile(base)]
+            base = (
+                circuit.remove_final_measurements(inplace=False) if circuit.num_clbits else circuit
+            )
+            tcs = [self.transpile(base)]
             circuits, active = self._compacted(tcs)
             run_circ = circuits[0].copy()
             phys = [active.index(p) for p in tcs[0].report.final_layout]
             for k, obs in enumerate(observables):
                 run_circ.save_expectation_value(obs, phys, label=f"obs{k}")
             result = self._execute([run_circ], circuit, values, None, seed, tcs[0], active, co_jobs)
-            exp = np.array([[float(np.real(result.data(i)[f"obs{k}"])) for k in range(n_obs)] for i in range(len(values))])
+            exp = np.array(
+                [
+                    [float(np.real(result.data(i)[f"obs{k}"])) for k in range(n_obs)]
+                    for i in range(len(values))
+                ]
+            )
             counts, bases = None, ()
         else:
             groups = measurement_bases(observables, circuit.num_qubits)
-            tcs = [self._transpile(measured_circuit(circuit, g.basis)) for g in groups]
+            tcs = [self.transpile(measured_circuit(circuit, g.basis)) for g in groups]
             circuits, active = self._compacted(tcs)
             result = self._execute(circuits, circuit, values, shots, seed, tcs[0], active, co_jobs)
             n = circuit.num_qubits
             counts = [
                 [
-                    {format(int(k, 16), f"0{n}b"): int(v) for k, v in result.results[g * len(values) + i].data.counts.items()}
+                    {
+                        format(int(k, 16), f"0{n}b"): int(v)
+                        for k, v in result.results[g * len(values) + i].data.counts.items()
+                    }
                     for i in range(len(values))
                 ]
                 for g in range(len(groups))
             ]
-            exp = expectations_from_counts(counts, groups, n_obs) if n_obs else np.zeros((len(values), 0))
+            exp = (
+                expectations_from_counts(counts, groups, n_obs)
+                if n_obs
+                else np.zeros((len(values), 0))
+            )
             bases = tuple(g.basis for g in groups)
         return ExecutionResult(
             expectations=exp.reshape(len(values), n_obs),
@@ -217,7 +247,8 @@ class AerBackend:
         )
 
     # -- internals -------------------------------------------------------------------
-    def _transpile(self, circuit: QuantumCircuit) -> TranspiledCircuit:
+    def transpile(self, circuit: QuantumCircuit) -> TranspiledCircuit:
+        """The cached transpilation of a logical circuit for this backend's device."""
         return self.cache.transpile(
             circuit,
             self.device,
@@ -225,7 +256,9 @@ class AerBackend:
             seed=derive_seed(self.seed, "transpiler") % _SEED_MOD,
         )
 
-    def _compacted(self, tcs: list[TranspiledCircuit]) -> tuple[list[QuantumCircuit], tuple[int, ...]]:
+    def _compacted(
+        self, tcs: list[TranspiledCircuit]
+    ) -> tuple[list[QuantumCircuit], tuple[int, ...]]:
         if isinstance(self.noise, NoiseModel):  # raw physical-qubit model: keep full width
             return [tc.circuit for tc in tcs], tuple(range(tcs[0].circuit.num_qubits))
         active = tuple(sorted(set().union(*(tc.report.active_qubits for tc in tcs))))
@@ -237,15 +270,20 @@ class AerBackend:
             out.append(self._compact[key])
         return out, active
 
-    def _noise_model(self, tc: TranspiledCircuit, active: tuple[int, ...], co_jobs: Sequence[CoJob]) -> NoiseModel | None:
-        if self.noise is None or isinstance(self.noise, NoiseModel):
+    def _noise_model(
+        self, tc: TranspiledCircuit, active: tuple[int, ...], co_jobs: Sequence[CoJob]
+    ) -> NoiseModel | None:
+        if isinstance(self.noise, NoiseModel) or (self.noise is None and not self.contributors):
             return self.noise
-        extra = []
+        base = self.noise if self.noise is not None else DeviceNoise("none", 0.0, ())
+        extra: list[NoiseTerm] = []
         if self.contributors:
-            ctx = NoiseContext(self.device.name, tc.circuit, tc.report.final_layout, active, tuple(co_jobs))
+            ctx = NoiseContext(
+                self.device.name, tc.circuit, tc.report.final_layout, active, tuple(co_jobs)
+            )
             for contributor in self.contributors:
                 extra.extend(contributor.terms(ctx))
-        return self.noise.noise_model(active, extra)
+        return base.noise_model(active, extra)
 
     def _resolve_method(self, noisy: bool, shots: int | None, n_active: int) -> str:
         if self.method != "automatic":
@@ -292,7 +330,9 @@ class AerBackend:
         kwargs: dict[str, Any] = {"shots": shots or 1}
         if binds:
             if len(binds) != len(run_list):
-                raise BackendError("mixed parameterised and fixed circuits in one batch", hint="report this")
+                raise BackendError(
+                    "mixed parameterised and fixed circuits in one batch", hint="report this"
+                )
             kwargs["parameter_binds"] = binds
         self._last_method = method
         result = sim.run(run_list, **kwargs).result()
@@ -300,5 +340,7 @@ class AerBackend:
         self.stats.circuits += n * len(circuits)
         self.stats.shots += (shots or 0) * n * len(circuits)
         if not result.success:
-            raise BackendError(f"Aer failed: {result.status}", hint="check the circuit and noise model")
+            raise BackendError(
+                f"Aer failed: {result.status}", hint="check the circuit and noise model"
+            )
         return result

@@ -141,7 +141,9 @@ class Backend(Protocol):
         ...
 
 
-def check_parameter_values(circuit: QuantumCircuit, values: np.ndarray | Sequence[Any]) -> np.ndarray:
+def check_parameter_values(
+    circuit: QuantumCircuit, values: np.ndarray | Sequence[Any]
+) -> np.ndarray:
     """Validate and return ``values`` as a float ``(N, P)`` array.
 
     Raises:

@@ -37,7 +37,9 @@ class DeviceBackend(AerBackend):
     ) -> None:
         profile = get_device(device) if isinstance(device, str) else device
         if profile.is_ideal:
-            raise ConfigError("DeviceBackend needs a real topology, got 'ideal'", hint="use AerBackend()")
+            raise ConfigError(
+                "DeviceBackend needs a real topology, got 'ideal'", hint="use AerBackend()"
+            )
         super().__init__(
             method=method,
             noise=device_noise(profile, float(noise_scale)),

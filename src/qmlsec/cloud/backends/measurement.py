@@ -44,7 +44,9 @@ def _merge(basis: str, label: str) -> str:
     return "".join(p if b == "I" else b for b, p in zip(basis, label, strict=True))
 
 
-def measurement_bases(observables: Sequence[SparsePauliOp], num_qubits: int) -> list[MeasurementBasis]:
+def measurement_bases(
+    observables: Sequence[SparsePauliOp], num_qubits: int
+) -> list[MeasurementBasis]:
     """Group all Pauli terms greedily into qubit-wise commuting bases.
 
     Raises:
