@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.engine import make_url
 
 from qmlsec.cli.output import console, emit_json, handle_errors
 from qmlsec.service.auth import KeyStore, new_key
@@ -104,7 +105,7 @@ def serve(
     service = create_app(settings)
     console.print(
         f"[bold]qmlsec service[/] on http://{host}:{port} "
-        f"(database {Database(settings.resolved_database_url()).url.render_as_string()}, "
+        f"(database {make_url(settings.resolved_database_url()).render_as_string()}, "
         f"audit {settings.resolved_audit_log()})"
     )
     uvicorn.run(service, host=host, port=port, log_level=log_level, access_log=access_log)
