@@ -177,7 +177,7 @@ class QNNClassifier:
     # -- inference -------------------------------------------------------------------
     def _forward(self, X: np.ndarray | torch.Tensor) -> torch.Tensor:
         self._check_fitted()
-        x = torch.as_tensor(np.asarray(X, dtype=np.float64) if not torch.is_tensor(X) else X)
+        x = X if torch.is_tensor(X) else torch.as_tensor(np.array(X, dtype=np.float64))
         if x.ndim != 2 or x.shape[1] != self.preprocessing_.n_features_in:
             raise DataError(
                 f"expected inputs of shape (n, {self.preprocessing_.n_features_in}), got {tuple(x.shape)}",
@@ -215,7 +215,7 @@ class QNNClassifier:
     def loss_gradient(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Gradient of the per-sample cross-entropy w.r.t. the raw features ``X``."""
         self._check_fitted()
-        x = torch.as_tensor(np.asarray(X, dtype=np.float64)).clone().requires_grad_(True)
+        x = torch.as_tensor(np.array(X, dtype=np.float64)).requires_grad_(True)
         target = torch.as_tensor(self.class_index(y), dtype=torch.long)
         loss = torch.nn.functional.cross_entropy(self._forward(x), target, reduction="sum")
         (grad,) = torch.autograd.grad(loss, x)

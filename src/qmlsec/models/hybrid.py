@@ -68,7 +68,8 @@ class HybridQNN(torch.nn.Module):
         self.spec = spec
         self.circuit = spec.build()
         self.compiled = compile_circuit(self.circuit, spec.observables())
-        self.gradient_method = get_gradient(gradient)
+        options = {"seed": derive_seed(seed, "spsa")} if gradient == "spsa" else {}
+        self.gradient_method = get_gradient(gradient, **options)
         self.shots = shots
         self.seed = seed
         self.executor = executor
@@ -94,20 +95,20 @@ class HybridQNN(torch.nn.Module):
 
     def quantum_features(self, features: torch.Tensor) -> torch.Tensor:
         """The readout expectation values ``(B, n_observables)`` for encoded ``features``."""
-        if self.gradient_method.name == "backprop":
-            return self.compiled.expectations(features, self.theta)
-        angles = self.compiled.angles(features, self.theta)
-        executor = self.executor or self.local_executor
-        return self.gradient_method.apply(executor, angles, self.compiled)
+        x = self.spec.feature_map(features)
+        executor = self.executor
+        if executor is None and self.shots is not None:
+            executor = self.local_executor
+        return self.gradient_method.expectations(self.compiled, x, self.theta, executor)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         return self.head(self.quantum_features(features))
 
     def circuit_executions(self, batch_size: int, *, with_gradient: bool = True) -> int:
         """Circuit executions one forward (+ backward) pass costs on hardware."""
-        return int(
-            self.gradient_method.executions(self.compiled, batch_size, with_gradient=with_gradient)
-        )
+        if not with_gradient:
+            return batch_size * self.compiled.measurement.n_circuits
+        return int(self.gradient_method.executions(self.compiled, batch_size))
 
     def reseed(self, seed: int) -> None:
         """Restart the shot-sampling stream (for reproducible inference)."""
