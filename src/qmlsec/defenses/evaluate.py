@@ -1,0 +1,193 @@
+"""Measure a defense: the attack's metric without and with it, and what it costs.
+
+:func:`evaluate_defense` runs the registered attack twice with the same seed, on the
+undefended setup and on the setup the defense protects (or through the defense's own
+:meth:`~qmlsec.defenses.base.Defense.defended_run`), reads the attack's headline metric
+from both results (:data:`ATTACK_METRICS`: which metric, and whether higher means the
+attack did better), and reports the change. ``helped`` is true only when the attack's
+success dropped by more than ``min_effect``; a defense that does not help is reported
+as such.
+
+Example:
+    >>> from qmlsec.defenses.evaluate import headline_metric
+    >>> headline_metric("extraction.substitute", {"substitute_agreement": 0.9})
+    ('substitute_agreement', 0.9, 1)
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from qmlsec.attacks.base import AttackContext
+from qmlsec.attacks.result import AttackResult, _jsonable
+from qmlsec.defenses.base import Defense, DefenseCost
+from qmlsec.defenses.harness import setup_for
+from qmlsec.exceptions import ConfigError
+
+ATTACK_METRICS: dict[str, tuple[str, int]] = {
+    "extraction.substitute": ("substitute_agreement", 1),
+    "extraction.quantumleak": ("ensemble_agreement", 1),
+    "evasion.fgsm": ("min:adversarial_accuracy@", -1),
+    "evasion.bim": ("min:adversarial_accuracy@", -1),
+    "evasion.pgd": ("min:adversarial_accuracy@", -1),
+    "evasion.mim": ("min:adversarial_accuracy@", -1),
+    "evasion.spsa": ("min:adversarial_accuracy@", -1),
+    "evasion.transfer": ("min:adversarial_accuracy@", -1),
+    "poisoning.label_flip": ("mean_accuracy_drop", 1),
+    "poisoning.quid": ("mean_accuracy_drop", 1),
+    "poisoning.backdoor": ("attack_success_rate", 1),
+    "inference.membership_threshold": ("auc", 1),
+    "inference.membership_shadow": ("auc", 1),
+    "tampering.measurement": ("max_accuracy_drop", 1),
+    "tampering.parameter": ("max_accuracy_drop", 1),
+    "hardware.downgrade": ("accuracy_drop", 1),
+    "hardware.crosstalk_injection": ("max_accuracy_drop", 1),
+    "leakage.reset": ("max:advantage_r", 1),
+    "leakage.crosstalk": ("max:advantage", 1),
+}
+"""Attack -> (headline metric, +1 if higher means a more successful attack else -1).
+
+``min:prefix`` / ``max:prefix`` take the minimum / maximum over the metrics whose name
+starts with ``prefix`` (e.g. robust accuracy at the largest budget)."""
+
+
+def headline_metric(attack: str, metrics: dict[str, Any]) -> tuple[str, float, int]:
+    """``(name, value, direction)`` of the attack's headline metric in ``metrics``."""
+    if attack not in ATTACK_METRICS:
+        raise ConfigError(f"no headline metric known for attack {attack!r}",
+                          hint=f"known: {', '.join(sorted(ATTACK_METRICS))}")  # fmt: skip
+    key, direction = ATTACK_METRICS[attack]
+    if ":" in key:
+        how, prefix = key.split(":", 1)
+        found = {k: float(v) for k, v in metrics.items() if k.startswith(prefix)}
+        if not found:
+            raise ConfigError(f"attack {attack!r} reported no metric starting with {prefix!r}")
+        name = (min if how == "min" else max)(found, key=found.__getitem__)
+        return name, found[name], direction
+    if key not in metrics:
+        raise ConfigError(f"attack {attack!r} reported no metric {key!r}",
+                          hint=f"reported: {', '.join(sorted(metrics))}")  # fmt: skip
+    return key, float(metrics[key]), direction
+
+
+@dataclass
+class DefenseEvaluation:
+    """The with/without comparison of one defense against one attack.
+
+    Attributes:
+        defense, mitigation_id, role, attack: identities.
+        metric: the attack's headline metric; ``direction`` +1 if higher = attack better.
+        without, with_defense: its value without and with the defense.
+        delta: ``with_defense - without``.
+        reduction: how much the attack's success dropped (``-direction * delta``).
+        helped: ``reduction > min_effect``.
+        cost: the defense's cost.
+        seed: the run seed; ``seconds``: wall time of both runs.
+        notes: what the defense changed; results: both attack results (JSON-ready).
+    """
+
+    defense: str
+    mitigation_id: str
+    role: str
+    attack: str
+    metric: str
+    direction: int
+    without: float
+    with_defense: float
+    delta: float
+    reduction: float
+    helped: bool
+    cost: DefenseCost
+    seed: int
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+    results: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return _jsonable({
+            "defense": self.defense, "mitigation_id": self.mitigation_id, "role": self.role,
+            "attack": self.attack, "metric": self.metric, "direction": self.direction,
+            "without": self.without, "with": self.with_defense, "delta": self.delta,
+            "reduction": self.reduction, "helped": self.helped, "cost": self.cost.to_dict(),
+            "seed": self.seed, "seconds": self.seconds, "notes": list(self.notes),
+            "verdict": self.verdict, "results": self.results,
+        })  # fmt: skip
+
+    @property
+    def verdict(self) -> str:
+        """``helped`` or ``did not help`` in words."""
+        return "helped" if self.helped else "did not help"
+
+
+def compare(
+    defense: Defense,
+    attack: str,
+    without: AttackResult,
+    with_defense: AttackResult,
+    cost: DefenseCost,
+    *,
+    seed: int,
+    seconds: float = 0.0,
+    min_effect: float = 0.01,
+    notes: list[str] | None = None,
+) -> DefenseEvaluation:
+    """A :class:`DefenseEvaluation` from the two results of the attack."""
+    name, before, direction = headline_metric(attack, without.metrics)
+    if name in with_defense.metrics:
+        after = float(with_defense.metrics[name])
+    else:
+        _, after, _ = headline_metric(attack, with_defense.metrics)
+    reduction = -direction * (after - before)
+    return DefenseEvaluation(
+        defense=defense.name, mitigation_id=defense.mitigation_id, role=defense.role,
+        attack=attack, metric=name, direction=direction, without=before, with_defense=after,
+        delta=after - before, reduction=reduction, helped=bool(reduction > min_effect),
+        cost=cost, seed=seed, seconds=seconds, notes=list(notes or []),
+        results={"without": without.to_dict(), "with": with_defense.to_dict()},
+    )  # fmt: skip
+
+
+def evaluate_defense(
+    defense: Defense,
+    attack: str,
+    model: Any,
+    ctx: AttackContext,
+    *,
+    params: dict[str, Any] | None = None,
+    seed: int = 0,
+    shots: int | None = None,
+    budget: int | None = None,
+    output: str | None = None,
+    min_effect: float = 0.01,
+) -> DefenseEvaluation:
+    """Run ``attack`` against ``model`` without and with ``defense``.
+
+    Args:
+        defense: a constructed defense.
+        attack: registry name of the attack.
+        model: the fitted victim.
+        ctx: the data (training split included for trainer defenses and poisoning).
+        params: the attack's params (default: its defaults).
+        seed: the run seed for both runs.
+        shots, budget: shots per query and query budget of a black-box endpoint.
+        output: what a black-box endpoint returns (default: what the attack needs).
+        min_effect: the least reduction of the attack's success that counts as helping.
+    """
+    if defense.counters and attack not in defense.counters:
+        raise ConfigError(
+            f"defense {defense.name!r} is not declared against attack {attack!r}",
+            hint=f"it counters: {', '.join(defense.counters)}",
+        )
+    start = time.perf_counter()
+    setup = setup_for(attack, model, ctx, params=params, shots=shots, budget=budget,
+                      output=output)
+    without = setup.run(seed)
+    fresh = setup_for(attack, model, ctx, params=params, shots=shots, budget=budget,
+                      output=output)
+    with_defense, cost = defense.defended_run(fresh, seed)
+    return compare(defense, attack, without, with_defense, cost, seed=seed,
+                   seconds=time.perf_counter() - start, min_effect=min_effect,
+                   notes=[n for n in with_defense.notes if n not in without.notes])  # fmt: skip

@@ -1,0 +1,1 @@
+"""Postprocessor defenses."""

@@ -1,0 +1,55 @@
+"""Base of the trainer defenses: one verb, ``fit(X, y) -> model``.
+
+A trainer defense replaces how the victim is trained. Protecting an attack's setup
+means: the deployed model is the one the defense trains on the context's training split,
+and any retraining the attack triggers (poisoning) goes through the defense too. Its
+cost is the clean accuracy lost and the training-time multiplier.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import abstractmethod
+from typing import Any, ClassVar
+
+import numpy as np
+
+from qmlsec.defenses.base import AttackSetup, Defense, DefenseCost
+from qmlsec.defenses.harness import with_model
+from qmlsec.exceptions import ConfigError
+
+
+def training_seconds(model: Any) -> float:
+    """Wall time of ``model``'s training from its history (0 if unknown)."""
+    return float(sum(row.get("seconds", 0.0) for row in getattr(model, "history_", []) or []))
+
+
+class TrainerDefense(Defense):
+    """Trains the victim in a hardened way."""
+
+    role: ClassVar[str] = "trainer"  # type: ignore[assignment]
+
+    @abstractmethod
+    def fit(self, X: np.ndarray, y: np.ndarray) -> Any:
+        """Train and return a fitted classifier on raw ``X`` and labels ``y``."""
+
+    def protect(self, setup: AttackSetup) -> tuple[AttackSetup, DefenseCost]:
+        ctx = setup.ctx
+        if ctx.x_train is None or ctx.y_train is None:
+            raise ConfigError(f"defense {self.name!r} needs the training split in the context",
+                              hint="build the context with qmlsec.attacks.harness.context_for")  # fmt: skip
+        start = time.perf_counter()
+        model = self.fit(ctx.x_train, ctx.y_train)
+        seconds = time.perf_counter() - start
+        protected = with_model(setup, model)
+        protected = protected.replace(ctx=type(ctx)(
+            x_test=ctx.x_test, y_test=ctx.y_test, x_train=ctx.x_train, y_train=ctx.y_train,
+            train_victim=self.fit, extras=dict(ctx.extras), progress=ctx.progress))  # fmt: skip
+        protected.notes.append(f"victim trained by {self.name}")
+        base_acc = float(setup.model.score(ctx.x_test, ctx.y_test))
+        acc = float(model.score(ctx.x_test, ctx.y_test))
+        base_seconds = training_seconds(setup.model)
+        extra = {"clean_accuracy_without": base_acc, "clean_accuracy_with": acc}
+        if base_seconds > 0:
+            extra["training_time_multiplier"] = seconds / base_seconds
+        return protected, DefenseCost(accuracy_drop=base_acc - acc, seconds=seconds, extra=extra)
