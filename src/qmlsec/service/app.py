@@ -12,12 +12,12 @@ budgets and a query monitor, with every error answered as problem+json. All rout
 
 Example:
     >>> import tempfile
-    >>> from fastapi.testclient import TestClient
     >>> from qmlsec.service.app import create_app
     >>> from qmlsec.service.settings import ServiceSettings
-    >>> with TestClient(create_app(ServiceSettings(data_dir=tempfile.mkdtemp()))) as client:
-    ...     client.get("/healthz").json()
-    {'status': 'ok'}
+    >>> app = create_app(ServiceSettings(data_dir=tempfile.mkdtemp()))
+    >>> "/v1/models/{model_id}/predict" in app.openapi()["paths"]
+    True
+    >>> app.state.service.close()
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Security
 from fastapi.security import APIKeyHeader
@@ -58,7 +58,7 @@ def check_scope(who: Principal, scope: str) -> Principal:
     return who
 
 
-def require(scope: str) -> Callable[..., Principal]:
+def require(scope: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency that admits callers holding ``scope``."""
 
     async def dependency(who: Principal = Security(authenticate)) -> Principal:

@@ -153,7 +153,7 @@ async def _validation_error(request: Request, err: Exception) -> JSONResponse:
         for e in err.errors()
     ]
     RequestContext.of(request.scope).refuse("validation")
-    where = "; ".join(".".join(map(str, e["loc"])) + ": " + e["msg"] for e in errors[:5])
+    where = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
     return problem_response(
         request,
         422,

@@ -7,8 +7,7 @@ Endpoints are built on first use per ``(model, backend)`` and cached; records ar
 for ``cache_s`` seconds (changes made through this registry apply at once).
 
 Example:
-    >>> from qmlsec.models.artifact import SIGNATURE_FILE
-from qmlsec.service.db import Database
+    >>> from qmlsec.service.db import Database
     >>> from qmlsec.service.registry import ModelRegistry
     >>> from qmlsec.service.runner import ArtifactLoader
     >>> ModelRegistry(Database("sqlite://"), ArtifactLoader()).list()

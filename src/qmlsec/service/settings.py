@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -104,7 +105,7 @@ class ServiceSettings(FrozenModel):
 
     @classmethod
     def from_env(
-        cls, environ: dict[str, str] | None = None, **overrides: object
+        cls, environ: Mapping[str, str] | None = None, /, **overrides: object
     ) -> ServiceSettings:
         """Build settings from ``QMLSEC_<FIELD>`` variables, then explicit overrides.
 
