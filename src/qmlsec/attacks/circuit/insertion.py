@@ -41,6 +41,8 @@ from qmlsec.exceptions import ConfigError
 class TriggerCondition:
     """Fire only if the ``rz_index``-th ``rz`` on logical qubit ``qubit`` is in a window.
 
+    The qubit is located through the circuit's initial layout (where the encoding acts).
+
     Angles are compared modulo 2π; ``low <= angle <= high`` with ``0 <= low <= high < 2π``.
     """
 
@@ -70,7 +72,7 @@ def _physical(circuit: QuantumCircuit, logical: int) -> int:
     layout = circuit.layout
     if layout is None:
         return logical
-    return int(layout.final_index_layout()[logical])
+    return int(layout.initial_index_layout()[logical])
 
 
 def depth_gaps(circuit: QuantumCircuit) -> list[tuple[int, int]]:

@@ -8,7 +8,8 @@ circuits. Swept over the number of inserted gates (``counts``; 0 is the identity
 
 Measured per count: accuracy, attack success rate (fraction of samples the clean run
 classified correctly that the trojaned run misclassifies), and the depth change
-(0 by construction: positions are depth-preserving).
+(0 by construction: positions are depth-preserving) and the gates actually inserted
+(a circuit without idle slots, e.g. a symmetric two-qubit one, takes none).
 
 Not covered: trojans that survive re-transpilation by the user, detection
 (a CNN "TrojanNet" reaches ~90% in arXiv:2402.01552), and the QTrojan variant that
@@ -74,11 +75,14 @@ class CompilerTrojan(CircuitAttack):
             session = ProviderSession(p.device, noisy=p.noisy)
             trojan = self.tamper(session, count)
             acc, pred = session.accuracy(victim, X, y, shots=p.shots, seed=self.seed)
-            depth = [run_trojan(c, trojan).depth() - c.depth() for c in circuits]
+            trojaned = [run_trojan(c, trojan) for c in circuits]
+            depth = [t.depth() - c.depth() for t, c in zip(trojaned, circuits, strict=True)]
+            added = [t.size() - c.size() for t, c in zip(trojaned, circuits, strict=True)]
             accs.append(acc)
             asrs.append(float(np.mean(pred[correct] != y[correct])) if correct.any() else 0.0)
             result.per_sample[f"prediction_{i}"] = list(pred)
             result.metrics[f"depth_change_{count}"] = float(np.max(np.abs(depth)))
+            result.metrics[f"gates_inserted_{count}"] = float(np.mean(added))
             ctx.report("trojan", i + 1, len(p.counts))
         result.curves["accuracy_vs_count"] = {"x": list(p.counts), "y": accs}
         result.curves["asr_vs_count"] = {"x": list(p.counts), "y": asrs}

@@ -1,0 +1,67 @@
+"""Horizontal (reset) leakage: physics sanity of the channel and the attack."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from qiskit.quantum_info import DensityMatrix
+
+from qmlsec.attacks.leakage.reset import ResetLeakage, empirical, reset_channel, reset_residue, tvd
+from qmlsec.attacks.targets import Capability, Position, Target
+from qmlsec.testing.victims import small_victim
+
+
+@pytest.fixture(scope="module")
+def victim():
+    return small_victim(n_qubits=2, layers=2, epochs=15, classes="0-1")
+
+
+def target(model):
+    caps = frozenset({Capability.SEQUENTIAL_TENANCY})
+    return Target(position=Position.CO_TENANT, capabilities=caps, model=model)
+
+
+@pytest.mark.parametrize("r,c", [(0.0, 0.0), (0.3, 0.0), (0.3, 0.7), (1.0, 1.0)])
+def test_reset_channel_is_cptp(r, c):
+    assert reset_channel(r, c).is_cptp()
+
+
+def test_perfect_reset_leaves_ground_state():
+    rho = reset_residue(DensityMatrix.from_label("+1"), 0.0)
+    assert np.allclose(rho.data, DensityMatrix.from_label("00").data)
+
+
+@pytest.mark.parametrize("r", [0.01, 0.05, 0.2, 0.5])
+def test_basis_state_advantage_matches_r_within_shot_noise(r):
+    p0 = reset_residue(DensityMatrix.from_label("0"), r).probabilities()
+    p1 = reset_residue(DensityMatrix.from_label("1"), r).probabilities()
+    assert tvd(p0, p1) == pytest.approx(r, abs=1e-12)
+    shots = 20_000
+    gen = np.random.default_rng(0)
+    measured = tvd(empirical(p0, shots, gen), empirical(p1, shots, gen))
+    assert abs(measured - r) <= 4 * np.sqrt(r * (1 - r) / shots) + 1e-12
+
+
+def test_coherence_survives_only_when_retained():
+    plus = DensityMatrix.from_label("+")
+    assert abs(reset_residue(plus, 0.5, 0.0).data[0, 1]) == pytest.approx(0.0)
+    assert abs(reset_residue(plus, 0.5, 1.0).data[0, 1]) == pytest.approx(0.25)
+
+
+def test_attack_has_no_leakage_at_zero_and_grows_with_residual(victim):
+    params = {"residuals": (0.0, 0.1, 0.3), "shots": (1000,), "pairs": 4}
+    result = ResetLeakage(target(victim.model), params, seed=1).run(victim.context())
+    m = result.metrics
+    assert m["advantage_r0"] == pytest.approx(0.0, abs=1e-12)
+    assert m["measured_advantage_r0_shots1000"] == 0.0
+    assert 0 < m["advantage_r0.1"] < m["advantage_r0.3"]
+    assert m["basis_state_advantage_r0.3"] == pytest.approx(0.3)
+    assert result.provides
+
+
+def test_attack_is_deterministic_for_a_seed(victim):
+    params = {"residuals": (0.2,), "shots": (100,), "pairs": 3}
+    runs = [
+        ResetLeakage(target(victim.model), params, seed=4).run(victim.context()) for _ in range(2)
+    ]
+    assert runs[0].metrics == runs[1].metrics
