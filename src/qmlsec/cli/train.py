@@ -126,6 +126,7 @@ def _train(**opts: Any) -> dict[str, Any]:
         },
         "metrics": metrics,
         "history": clf.history_,
+        "feature_range": [float(train.X.min()), float(train.X.max())],
     }
     path = clf.save(opts["out"], metadata=meta)
     return {

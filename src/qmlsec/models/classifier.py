@@ -208,7 +208,7 @@ class QNNClassifier:
         self._check_fitted()
         with torch.no_grad():
             feats = self.preprocessing_.torch_transform(
-                torch.as_tensor(np.asarray(X, dtype=np.float64))
+                torch.as_tensor(np.array(X, dtype=np.float64))
             )
             return self.model_.quantum_features(feats).numpy()
 
