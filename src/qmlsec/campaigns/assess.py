@@ -1,0 +1,174 @@
+"""``qmlsec assess``: train the victim, derive the kill chain, execute it, defend it.
+
+Steps (each reported to ``progress(step, done, total, detail)``):
+
+1. train the victim through the QMLaaS pipeline (:func:`~qmlsec.campaigns.victim.train_victim`);
+2. build the deployment model from its exposure ledger
+   (:meth:`~qmlsec.killchain.system.SystemModel.from_ledger_entries`);
+3. derive every attacker profile's kill-chain paths and plan the runnable stages
+   (:mod:`qmlsec.campaigns.planner`), from what the registries hold at run time;
+4. execute every path stage by stage (:mod:`qmlsec.campaigns.chain`);
+5. re-run each executed stage with its linked defenses (:mod:`qmlsec.campaigns.defended`);
+6. measure the victim's accuracy against device noise.
+
+The result is one JSON-ready mapping; :func:`qmlsec.report.build.write_report` turns it
+into report.json, report.md, index.html and the threat-intelligence exports.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from qmlsec import __version__
+from qmlsec.attacks.registry import available_attacks
+from qmlsec.campaigns.assess_config import AssessConfig
+from qmlsec.campaigns.chain import PathExecutor
+from qmlsec.campaigns.defended import defend_all
+from qmlsec.campaigns.measures import accuracy_vs_noise, measured_impact
+from qmlsec.campaigns.planner import plan_paths, profiles_for, reachable
+from qmlsec.campaigns.victim import Victim, train_victim
+from qmlsec.killchain.catalog import Catalog, load_catalog
+from qmlsec.killchain.system import SystemModel
+
+Progress = Callable[[str, int, int, str], None]
+STEPS = ("victim", "threat model", "attacks", "defenses", "noise")
+
+
+def deployment(victim: Victim) -> SystemModel:
+    """The deployment model read from the victim's exposure ledger."""
+    flags = {
+        "model.n_qubits": victim.spec.qubits,
+        "model.encoding": "angle",
+        "api.shots_per_query": 1024,
+    }
+    return SystemModel.from_ledger_entries(victim.ledger_entries, flags)
+
+
+def technique_table(
+    catalog: Catalog, runs: list[dict[str, Any]], reach: dict[str, list[str]], clean: float
+) -> list[dict[str, Any]]:
+    """One row per technique: reachability, implementation and measured impact."""
+    registry = available_attacks()
+    rows = []
+    for t in catalog.all_techniques():
+        mine = [r for r in runs if r["technique_id"] == t.id and r["status"] == "ok"]
+        impacts = [measured_impact(r["headline"], clean) for r in mine]
+        impacts = [i for i in impacts if i is not None]
+        rows.append({
+            "id": t.id, "name": t.name, "tactics": list(catalog.effective_tactics(t)),
+            "implemented_by": list(t.implemented_by),
+            "runnable": [a for a in t.implemented_by if a in registry],
+            "reachable_by": sorted(p for p, techs in reach.items() if t.id in techs),
+            "runs": [r["run_id"] for r in mine],
+            "measured_impact": max(impacts) if impacts else None,
+        })  # fmt: skip
+    return rows
+
+
+def assess(config: AssessConfig, progress: Progress | None = None) -> dict[str, Any]:
+    """Run the whole assessment; return the JSON-ready assessment."""
+    started = time.perf_counter()
+    timing: dict[str, float] = {}
+
+    def tell(step: str, done: int, total: int, detail: str = "") -> None:
+        if progress is not None:
+            progress(step, done, total, detail)
+
+    catalog = load_catalog()
+    tell("victim", 0, config.victim.epochs, "training")
+    t0 = time.perf_counter()
+    victim = train_victim(
+        config.victim, config.seed,
+        on_epoch=lambda row: tell("victim", int(row.get("epoch", 0)) + 1, config.victim.epochs,
+                                  f"loss {row.get('loss', float('nan')):.3f}"),
+    )  # fmt: skip
+    timing["victim_seconds"] = time.perf_counter() - t0
+    system = deployment(victim)
+    plans = plan_paths(config, system, catalog)
+    reach = reachable(config, system, catalog)
+    tell("threat model", 1, 1, f"{len(plans)} paths")
+
+    t0 = time.perf_counter()
+    planned_runs = sum(len(s.attacks) for p in plans for s in p.stages) or 1
+    executor = PathExecutor(
+        victim, config, progress=lambda d: tell("attacks", len(executor.runs), planned_runs, d)
+    )
+    paths = [executor.run_path(p) for p in plans]
+    runs = [r.to_dict() for r in executor.runs.values()]
+    timing["attacks_seconds"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    defenses = defend_all(executor, catalog, config.defenses,
+                          progress=lambda d: tell("defenses", 0, 0, d))  # fmt: skip
+    timing["defenses_seconds"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    tell("noise", 0, len(config.noise_scales), victim.spec.device)
+    n = config.noise_samples
+    noise = accuracy_vs_noise(victim.model, victim.x_test[:n], victim.y_test[:n],
+                              device=victim.spec.device, scales=config.noise_scales,
+                              shots=config.noise_shots, seed=config.seed)  # fmt: skip
+    timing["noise_seconds"] = time.perf_counter() - t0
+    timing["total_seconds"] = time.perf_counter() - started
+
+    from qmlsec.defenses.registry import available_defenses
+
+    clean = victim.clean_accuracy
+    return {
+        "kind": "assessment",
+        "qmlsec_version": __version__,
+        "seed": config.seed,
+        "quick": config.quick_applied,
+        "config": config.model_dump(mode="json"),
+        "victim": victim.summary(),
+        "deployment": {
+            "system": system.model_dump(mode="json"),
+            "ledger": [dict(e) for e in victim.ledger_entries],
+            "cost": victim.cost,
+            "pipeline": victim.pipeline,
+        },
+        "profiles": [
+            {
+                "id": p.id,
+                "name": p.name,
+                "positions": list(p.positions),
+                "passive": p.passive,
+                "goals": list(p.goals),
+                "reachable_techniques": reach[p.id],
+            }
+            for p in profiles_for(config, catalog)
+        ],  # fmt: skip
+        "paths": paths,
+        "runs": runs,
+        "defenses": defenses,
+        "techniques": technique_table(catalog, runs, reach, clean),
+        "noise": noise,
+        "registry": {
+            "attacks": sorted(available_attacks()),
+            "defenses": sorted(available_defenses()),
+        },  # fmt: skip
+        "summary": {
+            "clean_accuracy": clean,
+            "paths": len(paths),
+            "paths_executed": sum(bool(p["executed"]) for p in paths),
+            "runs": len(runs),
+            "runs_failed": sum(r["status"] != "ok" for r in runs),
+            "defense_runs": len(defenses),
+            "defenses_helped": sum(bool(d.get("helped")) for d in defenses),
+            "max_measured_impact": float(
+                np.nanmax(
+                    [
+                        r["measured_impact"]
+                        for r in technique_table(catalog, runs, reach, clean)
+                        if r["measured_impact"] is not None
+                    ]
+                    or [0.0]
+                )
+            ),
+        },  # fmt: skip
+        "timing": timing,
+    }

@@ -1,0 +1,214 @@
+"""The configuration of ``qmlsec assess``: one frozen model, read from one YAML file.
+
+Every attack's parameters start from its own ``check_params`` (small, fast budgets that
+every registered attack declares), then :attr:`AssessConfig.params` for that attack
+(:attr:`QuickSettings.params` under ``--quick``), then the shared ε list for attacks that
+take ``eps``. ``--quick`` also shrinks the victim, samples, ε values and sweeps.
+
+Example:
+    >>> cfg = AssessConfig()
+    >>> cfg.victim.dataset, cfg.victim.classes, cfg.victim.qubits
+    ('digits', '0-3', 8)
+    >>> quick = cfg.quick_mode()
+    >>> quick.quick_applied, quick.victim.epochs < cfg.victim.epochs
+    (True, True)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import Field, ValidationError
+
+from qmlsec.campaigns.victim_spec import VictimSpec
+from qmlsec.config import FrozenModel
+from qmlsec.exceptions import ConfigError
+from qmlsec.killchain.schema import Profile
+
+
+class ProfileSpec(FrozenModel):
+    """An attacker profile defined in the config (same fields as the knowledge base's)."""
+
+    id: str
+    name: str
+    description: str
+    positions: tuple[str, ...] = Field(min_length=1)
+    passive: bool = False
+    goals: tuple[str, ...] = Field(min_length=1)
+
+    def to_profile(self) -> Profile:
+        """The knowledge-base :class:`Profile` record (validated)."""
+        return Profile.model_validate(self.model_dump())
+
+
+EXTRA_PROFILES = (
+    ProfileSpec(
+        id="malicious-api-user", name="Malicious API user",
+        description="A client of the inference API who copies the model through its answers "
+        "and crafts adversarial inputs with the copy.",
+        positions=("api_user",), goals=("model_stolen", "integrity_lost"),
+    ),
+    ProfileSpec(
+        id="provider-with-api-access", name="Quantum provider with API access",
+        description="The quantum provider, also a client of the inference API, steals the "
+        "model from the circuits it executes and attacks the deployment white-box.",
+        positions=("untrusted_quantum_cloud", "api_user"), goals=("integrity_lost",),
+    ),
+)  # fmt: skip
+
+DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
+    "evasion.bim": {"steps": 8},
+    "evasion.pgd": {"steps": 8},
+    "evasion.mim": {"steps": 8},
+    "evasion.spsa": {"steps": 6, "samples": 8},
+    "evasion.transfer": {"steps": 8},
+    "extraction.substitute": {"queries": 200, "epochs": 8},
+    "extraction.quantumleak": {"queries": 200, "members": 3, "epochs": 6},
+    "inference.membership_shadow": {"shadows": 2},
+    "inference.model_inversion": {"steps": 15},
+    "poisoning.label_flip": {"rates": [0.1, 0.3]},
+    "poisoning.quid": {"rates": [0.1, 0.3]},
+}
+
+
+class DefenseSettings(FrozenModel):
+    """Which defenses re-run the attacks.
+
+    Attributes:
+        enabled: re-run every executed attack with its linked defenses.
+        include, exclude: defense registry names to keep / drop (empty include = all).
+        params: defense name -> params.
+        max_per_attack: at most this many defenses per attack run.
+    """
+
+    enabled: bool = True
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    params: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    max_per_attack: int = Field(4, ge=1)
+
+
+class QuickSettings(FrozenModel):
+    """What ``--quick`` changes (merged over the full config)."""
+
+    victim: dict[str, Any] = Field(
+        default_factory=lambda: {"epochs": 3, "layers": 2, "max_train": 120}
+    )
+    test_samples: int = 12
+    max_paths: int = 2
+    eps: tuple[float, ...] = (0.1, 0.3)
+    params: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    sweeps: dict[str, dict[str, list[Any]]] = Field(
+        default_factory=lambda: {"extraction.substitute": {"queries": [20, 60]}}
+    )
+    noise_scales: tuple[float, ...] = (0.0, 1.0)
+    noise_samples: int = 6
+    retrain_epochs: int = 2
+    retrain_max_train: int = 80
+    defenses_max_per_attack: int = 1
+
+
+class AssessConfig(FrozenModel):
+    """Everything ``qmlsec assess`` does, as data.
+
+    Attributes:
+        seed: the run seed; every random draw derives from it.
+        victim: the victim model and the device it runs on.
+        profiles: knowledge-base attacker profile IDs (empty: all of them).
+        extra_profiles: attacker profiles defined here.
+        max_paths: attack paths per goal and profile.
+        include, exclude: attack registry names to keep / drop (empty include = all).
+        params: attack name -> params (over the attack's ``check_params``).
+        eps: the ε list of every attack taking ``eps``.
+        sweeps: attack name -> {param: values}; the stage runs once per value (for
+            curves such as extraction agreement vs queries) and the last feeds forward.
+        test_samples: test samples the attacks are evaluated on.
+        endpoint_shots: shots per API query (``None``: exact probabilities).
+        noise_scales, noise_samples, noise_shots: victim accuracy vs device noise.
+        retrain_epochs, retrain_max_train: the recipe poisoning attacks retrain with.
+        defenses: defense re-runs.
+        quick: what ``--quick`` changes.
+        quick_applied: set by :meth:`quick_mode`.
+    """
+
+    seed: int = 0
+    victim: VictimSpec = VictimSpec()
+    profiles: tuple[str, ...] = ()
+    extra_profiles: tuple[ProfileSpec, ...] = EXTRA_PROFILES
+    max_paths: int = Field(3, ge=1)
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    params: dict[str, dict[str, Any]] = Field(default_factory=lambda: dict(DEFAULT_PARAMS))
+    eps: tuple[float, ...] = (0.05, 0.1, 0.2, 0.3)
+    sweeps: dict[str, dict[str, list[Any]]] = Field(
+        default_factory=lambda: {"extraction.substitute": {"queries": [25, 50, 100, 200]}}
+    )
+    test_samples: int = Field(40, ge=4)
+    endpoint_shots: int | None = Field(None, ge=1)
+    noise_scales: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0)
+    noise_samples: int = Field(16, ge=1)
+    noise_shots: int = Field(512, ge=1)
+    retrain_epochs: int = Field(5, ge=1)
+    retrain_max_train: int = Field(200, ge=8)
+    defenses: DefenseSettings = DefenseSettings()
+    quick: QuickSettings = QuickSettings()
+    quick_applied: bool = False
+
+    def quick_mode(self) -> AssessConfig:
+        """This config shrunk by :attr:`quick` to fit about two minutes."""
+        q = self.quick
+        victim = self.victim.model_copy(update=q.victim)
+        return self.model_copy(update={
+            "victim": VictimSpec.model_validate(victim.model_dump()),
+            "test_samples": min(self.test_samples, q.test_samples),
+            "max_paths": min(self.max_paths, q.max_paths), "eps": q.eps,
+            "sweeps": q.sweeps, "noise_scales": q.noise_scales,
+            "noise_samples": min(self.noise_samples, q.noise_samples),
+            "retrain_epochs": q.retrain_epochs, "retrain_max_train": q.retrain_max_train,
+            "defenses": self.defenses.model_copy(
+                update={"max_per_attack": q.defenses_max_per_attack}),
+            "quick_applied": True,
+        })  # fmt: skip
+
+    def attack_params(self, name: str, check_params: dict[str, Any], fields: set[str]) -> dict:
+        """The params an attack runs with (see the module docstring)."""
+        over = self.quick.params if self.quick_applied else self.params
+        params = {**dict(check_params), **over.get(name, {})}
+        if "eps" in fields:
+            params["eps"] = list(self.eps)
+        return params
+
+    def wants(self, attack: str) -> bool:
+        """Whether the include/exclude lists keep ``attack``."""
+        return (not self.include or attack in self.include) and attack not in self.exclude
+
+
+def load_assess_config(
+    path: Path | str | None = None, *, quick: bool = False, seed: int | None = None
+) -> AssessConfig:
+    """The default config, or the one in ``path``; ``--quick`` and ``--seed`` applied."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        path = Path(path)
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except FileNotFoundError:
+            raise ConfigError(f"config file {path} not found",
+                              hint="see examples/assess.yaml") from None  # fmt: skip
+        except yaml.YAMLError as err:
+            raise ConfigError(f"{path.name}: not valid YAML: {err}") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path.name}: expected a mapping", hint="see examples/assess.yaml")
+    if seed is not None:
+        data["seed"] = seed
+    try:
+        config = AssessConfig.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(document)"
+        source = Path(path).name if path is not None else "assess config"
+        raise ConfigError(f"{source}: field '{where}': {first['msg']}",
+                          hint="see examples/assess.yaml for every key") from None  # fmt: skip
+    return config.quick_mode() if quick else config

@@ -1,0 +1,187 @@
+"""Execute planned kill-chain paths stage by stage, each stage's output feeding the next.
+
+A stage's attack runs with a target matching the attacker's position (the profile's
+position the attack allows): white-box when the attack needs the model in hand (the
+path established model theft), a counted black-box endpoint otherwise, a provider
+session for provider-level attacks. The in-memory outputs of every earlier stage of
+the path (``AttackResult.outputs``: a substitute model, adversarial examples, a
+backdoored model...) are handed to the next stage in ``AttackContext.extras``, so an
+extraction stage's substitute is what the transfer-evasion stage attacks with.
+
+Identical stages (same attack, same upstream runs) are executed once and shared by the
+paths that contain them.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from qmlsec.attacks.registry import available_attacks
+from qmlsec.attacks.targets import Position
+from qmlsec.campaigns.assess_config import AssessConfig
+from qmlsec.campaigns.execute import headline, victim_context
+from qmlsec.campaigns.planner import PlannedPath
+from qmlsec.campaigns.victim import Victim
+from qmlsec.config import derive_seed
+from qmlsec.exceptions import QmlsecError
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class StageRun:
+    """One attack execution of a stage."""
+
+    run_id: str
+    attack: str
+    technique_id: str
+    position: str
+    params: dict[str, Any]
+    seed: int
+    inputs: tuple[str, ...]
+    status: str = "ok"
+    error: str | None = None
+    result: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+    sweep: dict[str, Any] | None = None
+    outputs: dict[str, Any] = field(default_factory=dict, repr=False)
+    setup: Any = field(default=None, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready record (in-memory outputs excluded)."""
+        return {
+            "run_id": self.run_id, "attack": self.attack, "technique_id": self.technique_id,
+            "position": self.position, "params": self.result.get("params", self.params),
+            "seed": self.seed, "inputs": list(self.inputs), "status": self.status,
+            "error": self.error, "seconds": self.seconds, "sweep": self.sweep,
+            "metrics": self.result.get("metrics", {}), "curves": self.result.get("curves", {}),
+            "per_sample": self.result.get("per_sample", {}),
+            "queries": self.result.get("queries", {}), "provides": self.result.get("provides", []),
+            "notes": self.result.get("notes", []),
+            "headline": headline(self.attack, self.result.get("metrics", {})),
+        }  # fmt: skip
+
+
+def retrain_recipe(victim: Victim, config: AssessConfig) -> Callable[[np.ndarray, np.ndarray], Any]:
+    """How poisoning attacks retrain the victim (shorter than the original training)."""
+    model = victim.model
+
+    def train_victim(x: np.ndarray, y: np.ndarray) -> Any:
+        params = {**model.get_params(), "epochs": min(model.epochs, config.retrain_epochs)}
+        n = config.retrain_max_train
+        return type(model)(**params).fit(np.array(x[:n]), np.array(y[:n]))
+
+    return train_victim
+
+
+def stage_position(attack_cls: Any, positions: tuple[str, ...]) -> Position | None:
+    """The first of the attacker's positions the attack can be mounted from."""
+    for pos in positions:
+        if Position(pos) in attack_cls.positions:
+            return Position(pos)
+    return None
+
+
+class PathExecutor:
+    """Runs planned paths against one victim, caching identical stages."""
+
+    def __init__(self, victim: Victim, config: AssessConfig, progress: Progress | None = None):
+        self.victim = victim
+        self.config = config
+        self.progress = progress
+        self.runs: dict[str, StageRun] = {}
+        self._cache: dict[tuple[Any, ...], list[str]] = {}
+
+    def setup(self, attack: str, position: Position | None, extras: dict[str, Any],
+              params: dict[str, Any]) -> Any:  # fmt: skip
+        """The attack setup for a stage (target at ``position``, extras in the context)."""
+        from qmlsec.defenses.harness import setup_for
+
+        ctx = victim_context(self.victim, self.config.test_samples, **extras)
+        ctx.train_victim = retrain_recipe(self.victim, self.config)
+        setup = setup_for(attack, self.victim.model, ctx, params=params,
+                          shots=self.config.endpoint_shots)  # fmt: skip
+        if position is not None:
+            setup.target.position = position
+        return setup
+
+    def _execute(self, attack: str, technique_id: str, position: Position | None,
+                 extras: dict[str, Any], inputs: tuple[str, ...],
+                 sweep: dict[str, Any] | None) -> StageRun:  # fmt: skip
+        cls = available_attacks()[attack]
+        params = self.config.attack_params(attack, cls.check_params, set(cls.Params.model_fields))
+        params.update(sweep or {})
+        seed = derive_seed(self.config.seed, "stage", attack, *inputs)
+        run = StageRun(f"r{len(self.runs) + 1:03d}", attack, technique_id,
+                       position.value if position else "", params, seed, inputs, sweep=sweep)  # fmt: skip
+        if self.progress is not None:
+            self.progress(f"{attack}" + (f" {sweep}" if sweep else ""))
+        start = time.perf_counter()
+        try:
+            run.setup = self.setup(attack, position, extras, params)
+            result = run.setup.run(seed)
+            run.result, run.outputs = result.to_dict(), dict(result.outputs)
+        except QmlsecError as err:
+            run.status, run.error = "error", str(err)
+        except Exception as err:  # one broken attack must not end the assessment
+            run.status, run.error = "error", f"{type(err).__name__}: {err}"
+            run.result = {"notes": [traceback.format_exc(limit=3)]}
+        run.seconds = time.perf_counter() - start
+        self.runs[run.run_id] = run
+        return run
+
+    def run_stage(self, attack: str, technique_id: str, positions: tuple[str, ...],
+                  extras: dict[str, Any], inputs: tuple[str, ...]) -> list[StageRun]:  # fmt: skip
+        """Run one attack of a stage (every sweep point); the last run feeds forward."""
+        key = (attack, inputs)
+        if key in self._cache:
+            return [self.runs[i] for i in self._cache[key]]
+        position = stage_position(available_attacks()[attack], positions)
+        sweep = self.config.sweeps.get(attack, {})
+        points = [
+            {k: v[i] for k, v in sweep.items()}
+            for i in range(min(map(len, sweep.values()), default=0))
+        ]
+        runs = [self._execute(attack, technique_id, position, extras, inputs, p)
+                for p in points] or [self._execute(attack, technique_id, position, extras, inputs, None)]  # fmt: skip
+        self._cache[key] = [r.run_id for r in runs]
+        return runs
+
+    def final_runs(self) -> list[StageRun]:
+        """The run of each stage that fed forward (the last point of a sweep)."""
+        return [self.runs[ids[-1]] for ids in self._cache.values()]
+
+    def run_path(self, planned: PlannedPath) -> dict[str, Any]:
+        """Execute one path; return its JSON-ready record with per-stage outcomes."""
+        extras: dict[str, Any] = {}
+        inputs: tuple[str, ...] = ()
+        stages = []
+        for stage in planned.stages:
+            record: dict[str, Any] = {
+                "technique_id": stage.technique_id, "name": stage.name, "tactic": stage.tactic,
+                "status": stage.status, "implemented_by": list(stage.implemented_by), "runs": [],
+            }  # fmt: skip
+            feeding = []
+            for attack in stage.attacks:
+                runs = self.run_stage(attack, stage.technique_id, planned.profile.positions,
+                                      extras, inputs)  # fmt: skip
+                record["runs"].extend(r.run_id for r in runs)
+                last = runs[-1]
+                if last.status == "ok":
+                    feeding.append(last)
+            if stage.status == "runnable":
+                record["status"] = "executed" if feeding else "failed"
+            for run in feeding:
+                extras.update(run.outputs)
+            inputs = inputs + tuple(r.run_id for r in feeding)
+            stages.append(record)
+        return {
+            **planned.path.to_dict(), "profile": planned.profile.id, "key": planned.key,
+            "stages": stages, "executed": any(s["status"] == "executed" for s in stages),
+        }  # fmt: skip

@@ -1,0 +1,103 @@
+"""Re-run executed stages with the defenses the knowledge base links to their technique.
+
+For a stage run of technique T, the candidate defenses are the ``implemented_by`` of
+every mitigation acting on T (or on T's parent technique), intersected with the defense
+registry and the config's include/exclude lists, and kept only if the defense declares
+no ``counters`` or lists the attack. Each runs through the defense's own API
+(:meth:`~qmlsec.defenses.base.Defense.defended_run` on the stage's setup, with the same
+seed and the same upstream outputs), and :func:`qmlsec.defenses.evaluate.compare` sets
+the result beside the undefended run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from qmlsec.campaigns.assess_config import DefenseSettings
+from qmlsec.campaigns.chain import PathExecutor, StageRun
+from qmlsec.exceptions import QmlsecError
+from qmlsec.killchain.catalog import Catalog
+
+
+def linked_defenses(
+    catalog: Catalog, technique_id: str, attack: str, settings: DefenseSettings
+) -> list[tuple[str, str]]:
+    """``(defense name, mitigation ID)`` pairs for one attack run, at most ``max_per_attack``."""
+    from qmlsec.defenses.registry import available_defenses
+
+    registry = available_defenses()
+    ids = [technique_id]
+    parent = catalog.technique(technique_id).subtechnique_of
+    if parent:
+        ids.append(parent)
+    found: list[tuple[str, str]] = []
+    for tid in ids:
+        for mitigation, _use, _effect in catalog.mitigations_for(tid):
+            for name in mitigation.implemented_by:
+                cls = registry.get(name)
+                if cls is None or name in settings.exclude:
+                    continue
+                if settings.include and name not in settings.include:
+                    continue
+                if cls.counters and attack not in cls.counters:
+                    continue
+                if name not in [f[0] for f in found]:
+                    found.append((name, mitigation.id))
+    return found[: settings.max_per_attack]
+
+
+def defend_run(
+    executor: PathExecutor, run: StageRun, defense: str, mitigation: str, settings: DefenseSettings
+) -> dict[str, Any]:
+    """Re-run one stage run with ``defense``; a JSON-ready comparison record."""
+    from qmlsec.attacks.result import AttackResult
+    from qmlsec.defenses.evaluate import compare
+    from qmlsec.defenses.registry import get_defense
+
+    start = time.perf_counter()
+    record: dict[str, Any] = {
+        "run_id": run.run_id, "attack": run.attack, "technique_id": run.technique_id,
+        "defense": defense, "mitigation_id": mitigation, "seed": run.seed,
+    }  # fmt: skip
+    try:
+        instance = get_defense(defense)(settings.params.get(defense, {}), seed=run.seed)
+        extras = dict(run.setup.ctx.extras)
+        fresh = executor.setup(run.attack, run.setup.target.position, extras, run.params)
+        with_defense, cost = instance.defended_run(fresh, run.seed)
+        without = AttackResult(**{k: v for k, v in run.result.items()
+                                  if k in AttackResult.__dataclass_fields__})  # fmt: skip
+        evaluation = compare(instance, run.attack, without, with_defense, cost, seed=run.seed,
+                             notes=list(with_defense.notes))  # fmt: skip
+        data = evaluation.to_dict()
+        data.pop("results", None)
+        data["metrics_with"] = with_defense.to_dict()["metrics"]
+        data["curves_with"] = with_defense.to_dict()["curves"]
+        record.update(data, status="ok", error=None)
+    except QmlsecError as err:
+        record.update(status="error", error=str(err))
+    except Exception as err:  # a broken defense must not end the assessment
+        record.update(status="error", error=f"{type(err).__name__}: {err}")
+    record["seconds"] = time.perf_counter() - start
+    return record
+
+
+def defend_all(
+    executor: PathExecutor,
+    catalog: Catalog,
+    settings: DefenseSettings,
+    progress: Callable[[str], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Defended re-runs of every successful stage run (the last point of each sweep)."""
+    if not settings.enabled:
+        return []
+    records = []
+    for run in executor.final_runs():
+        if run.status != "ok" or run.setup is None:
+            continue
+        for defense, mitigation in linked_defenses(catalog, run.technique_id, run.attack, settings):
+            if progress is not None:
+                progress(f"{run.attack} + {defense}")
+            records.append(defend_run(executor, run, defense, mitigation, settings))
+    return records

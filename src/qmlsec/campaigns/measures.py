@@ -1,0 +1,69 @@
+"""Measurements beside the attacks: measured impact per technique, accuracy vs noise.
+
+``measured_impact`` turns an attack's headline metric into a number in [0, 1] that
+colours the kill-chain matrix:
+
+* a metric where lower means a stronger attack (adversarial accuracy): the relative
+  accuracy lost, ``(clean - value) / clean``;
+* an AUC: the advantage over guessing, ``2 * (auc - 0.5)``;
+* any other higher-is-stronger metric (agreement, success rate, accuracy drop,
+  distinguishing advantage): the value itself, clipped to [0, 1].
+
+Example:
+    >>> measured_impact({"name": "auc", "value": 0.75, "direction": 1}, clean_accuracy=0.9)
+    0.5
+    >>> round(measured_impact({"name": "adversarial_accuracy@0.3", "value": 0.45,
+    ...                        "direction": -1}, clean_accuracy=0.9), 3)
+    0.5
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from qmlsec.config import derive_seed
+
+
+def measured_impact(best: dict[str, Any] | None, clean_accuracy: float) -> float | None:
+    """Impact in [0, 1] from a headline metric ``{name, value, direction}``."""
+    if best is None:
+        return None
+    value = float(best["value"])
+    if best["direction"] < 0:
+        impact = (clean_accuracy - value) / clean_accuracy if clean_accuracy > 0 else 0.0
+    elif best["name"].endswith("auc"):
+        impact = 2.0 * (value - 0.5)
+    else:
+        impact = value
+    return float(np.clip(impact, 0.0, 1.0))
+
+
+def accuracy_vs_noise(
+    model: Any,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    device: str,
+    scales: Sequence[float],
+    shots: int,
+    seed: int,
+) -> dict[str, Any]:
+    """Victim accuracy on ``device`` with its calibration noise scaled by each of ``scales``.
+
+    The victim's circuits are transpiled for the device and run on Aer with the
+    device's noise model (scale 0: ideal device), ``shots`` shots each.
+    """
+    from qmlsec.attacks.hardware.session import ProviderSession
+    from qmlsec.attacks.hardware.victim import VictimCircuits
+
+    victim = VictimCircuits(model)
+    accuracy = []
+    for k, scale in enumerate(scales):
+        session = ProviderSession(device, noisy=scale > 0, noise_scale=float(scale) or 1.0)
+        acc, _ = session.accuracy(victim, x, y, shots=shots, seed=derive_seed(seed, "noise", k))
+        accuracy.append(acc)
+    return {"device": device, "shots": shots, "samples": int(len(y)),
+            "noise_scale": [float(s) for s in scales], "accuracy": accuracy}  # fmt: skip
