@@ -140,7 +140,9 @@ class Defense(ABC):
     Params: ClassVar[type[FrozenModel]] = NoParams
     check_params: ClassVar[dict[str, Any]] = {}
 
-    def __init__(self, params: FrozenModel | dict[str, Any] | None = None, *, seed: int = 0) -> None:
+    def __init__(
+        self, params: FrozenModel | dict[str, Any] | None = None, *, seed: int = 0
+    ) -> None:
         require_mitigation_id(self.mitigation_id)
         if self.role not in ROLES:
             raise ConfigError(f"defense {self.name!r} has unknown role {self.role!r}",

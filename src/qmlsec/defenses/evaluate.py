@@ -182,11 +182,9 @@ def evaluate_defense(
             hint=f"it counters: {', '.join(defense.counters)}",
         )
     start = time.perf_counter()
-    setup = setup_for(attack, model, ctx, params=params, shots=shots, budget=budget,
-                      output=output)
+    setup = setup_for(attack, model, ctx, params=params, shots=shots, budget=budget, output=output)
     without = setup.run(seed)
-    fresh = setup_for(attack, model, ctx, params=params, shots=shots, budget=budget,
-                      output=output)
+    fresh = setup_for(attack, model, ctx, params=params, shots=shots, budget=budget, output=output)
     with_defense, cost = defense.defended_run(fresh, seed)
     return compare(defense, attack, without, with_defense, cost, seed=seed,
                    seconds=time.perf_counter() - start, min_effect=min_effect,

@@ -20,8 +20,8 @@ from dataclasses import replace
 from typing import Any
 
 from qmlsec.attacks.base import Attack, AttackContext
-from qmlsec.attacks.harness import NEEDS_CLOUD, target_for
 from qmlsec.attacks.hardware.session import ProviderSession
+from qmlsec.attacks.harness import NEEDS_CLOUD, target_for
 from qmlsec.attacks.queries import QueryCounter
 from qmlsec.attacks.registry import get_attack
 from qmlsec.attacks.targets import Target

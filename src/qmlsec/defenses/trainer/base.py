@@ -17,6 +17,7 @@ import numpy as np
 from qmlsec.defenses.base import AttackSetup, Defense, DefenseCost
 from qmlsec.defenses.harness import with_model
 from qmlsec.exceptions import ConfigError
+from qmlsec.models.classifier import QNNClassifier
 
 
 def training_seconds(model: Any) -> float:
@@ -24,10 +25,30 @@ def training_seconds(model: Any) -> float:
     return float(sum(row.get("seconds", 0.0) for row in getattr(model, "history_", []) or []))
 
 
+DEFAULT_RECIPE: dict[str, Any] = {"n_qubits": 4, "layers": 2, "epochs": 15, "lr": 0.1}
+"""The classifier recipe used when the defense was not pointed at a model."""
+
+
 class TrainerDefense(Defense):
-    """Trains the victim in a hardened way."""
+    """Trains the victim in a hardened way.
+
+    The classifier recipe (``QNNClassifier`` parameters) is the deployed model's when
+    :meth:`for_model` was called (``protect`` does), else :data:`DEFAULT_RECIPE`.
+    """
 
     role: ClassVar[str] = "trainer"  # type: ignore[assignment]
+    recipe: dict[str, Any] = DEFAULT_RECIPE
+
+    def for_model(self, model: Any) -> TrainerDefense:
+        """Train with ``model``'s recipe (its ``get_params()``); returns ``self``."""
+        self.recipe = dict(model.get_params())
+        return self
+
+    def classifier(self, **overrides: Any) -> QNNClassifier:
+        """An unfitted classifier of the recipe, seeded from the defense's seed."""
+        params = {**self.recipe, **overrides}
+        params.setdefault("random_state", self.seed)
+        return QNNClassifier(**params)
 
     @abstractmethod
     def fit(self, X: np.ndarray, y: np.ndarray) -> Any:
@@ -38,6 +59,7 @@ class TrainerDefense(Defense):
         if ctx.x_train is None or ctx.y_train is None:
             raise ConfigError(f"defense {self.name!r} needs the training split in the context",
                               hint="build the context with qmlsec.attacks.harness.context_for")  # fmt: skip
+        self.for_model(setup.model)
         start = time.perf_counter()
         model = self.fit(ctx.x_train, ctx.y_train)
         seconds = time.perf_counter() - start

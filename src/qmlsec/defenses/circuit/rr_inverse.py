@@ -1,0 +1,114 @@
+"""Random reversible obfuscation: R_out·C·R_in goes to the compiler, the user undoes R.
+
+Mitigation QML.M0008, after Das and Ghosh, "Randomized Reversible Gate-Based
+Obfuscation for Secured Compilation of Quantum Circuits" (arXiv:2305.01133) and Suresh,
+Saki, Alam, Topaloglu, Ghosh (IEEE TQE, dummy-gate obfuscation). Two random reversible
+blocks of X and CNOT gates, ``R_in`` (before the circuit) and ``R_out`` (after it), are
+inserted; the untrusted compiler only ever sees ``R_out·C·R_in``, whose output
+distribution is a scrambled permutation of the original's. After compilation the user
+restores the function exactly by adding ``R_in⁻¹`` in front and ``R_out⁻¹`` behind the
+compiled circuit, mapped through the compiler's layout (``R_out⁻¹`` can equally be
+applied classically, as a permutation of the measured bitstrings). Because the blocks
+are permutations, the restored circuit equals ``C`` up to the compiler's own
+equivalence (state fidelity 1 in exact simulation).
+
+Cost: extra gates and depth of the inserted blocks (they are not cancelled because the
+compiler never sees their inverses).
+
+Not covered: optimal placement of R inside the circuit, a compiler that guesses and
+strips R (the blocks are uniformly random X/CNOT networks), measured-and-reset circuits.
+
+Example:
+    >>> from qiskit import QuantumCircuit
+    >>> qc = QuantumCircuit(2); _ = qc.h(0); _ = qc.cx(0, 1)
+    >>> rec = RRInverse({"gates": 4}, seed=1).transform(qc)
+    >>> rec.obfuscated.num_qubits, len(rec.r_in.data) + len(rec.r_out.data)
+    (2, 8)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from pydantic import Field
+from qiskit import QuantumCircuit
+
+from qmlsec.config import FrozenModel, rng
+from qmlsec.defenses.circuit.base import CircuitDefense
+
+
+@dataclass(frozen=True)
+class Obfuscated:
+    """The circuit handed to the compiler and the user's secret blocks."""
+
+    obfuscated: QuantumCircuit
+    r_in: QuantumCircuit
+    r_out: QuantumCircuit
+
+
+def random_reversible(n_qubits: int, gates: int, gen: Any) -> QuantumCircuit:
+    """A random X/CNOT circuit of ``gates`` gates (a basis-state permutation)."""
+    qc = QuantumCircuit(n_qubits, name="R")
+    for _ in range(gates):
+        if n_qubits > 1 and gen.random() < 0.5:
+            a, b = gen.choice(n_qubits, 2, replace=False)
+            qc.cx(int(a), int(b))
+        else:
+            qc.x(int(gen.integers(n_qubits)))
+    return qc
+
+
+def _physical(block: QuantumCircuit, compiled: QuantumCircuit, final: bool) -> QuantumCircuit:
+    """``block`` on the compiled circuit's physical qubits (initial or final layout)."""
+    layout = compiled.layout
+    if layout is None:
+        index = list(range(block.num_qubits))
+    elif final:
+        index = layout.final_index_layout()
+    else:
+        index = layout.initial_index_layout()[: block.num_qubits]
+    out = QuantumCircuit(compiled.num_qubits)
+    for inst in block.data:
+        out.append(inst.operation, [index[block.find_bit(q).index] for q in inst.qubits])
+    return out
+
+
+class RRInverse(CircuitDefense):
+    """Insert random reversible blocks before compilation, remove them after."""
+
+    name: ClassVar[str] = "circuit.rr_inverse"
+    mitigation_id: ClassVar[str] = "QML.M0008"
+    counters: ClassVar[tuple[str, ...]] = ("circuit.trojan",)
+
+    class Params(FrozenModel):
+        """Parameters of :class:`RRInverse`."""
+
+        gates: int = Field(6, ge=1)
+        """Gates in each of the two random blocks."""
+
+    def transform(self, circuit: QuantumCircuit) -> Obfuscated:
+        """The obfuscated circuit ``R_out·C·R_in`` (measurements kept last) and the blocks."""
+        n = circuit.num_qubits
+        gen = rng(self.seed, "rr_inverse", circuit.name, n)
+        r_in = random_reversible(n, self.params.gates, gen)
+        r_out = random_reversible(n, self.params.gates, gen)
+        body = circuit.remove_final_measurements(inplace=False)
+        measured = body.num_qubits and len(body.data) != len(circuit.data)
+        out = QuantumCircuit(*body.qregs, *body.cregs, name=f"{circuit.name}_obf")
+        out.compose(r_in, range(n), inplace=True)
+        out.compose(body, inplace=True)
+        out.compose(r_out, range(n), inplace=True)
+        if measured:
+            out.measure_all()
+        return Obfuscated(out, r_in, r_out)
+
+    def restore(self, compiled: QuantumCircuit, record: Obfuscated) -> QuantumCircuit:
+        """The compiled circuit with ``R_in⁻¹`` prepended and ``R_out⁻¹`` appended."""
+        body = compiled.remove_final_measurements(inplace=False)
+        pre = _physical(record.r_in.inverse(), compiled, final=False)
+        post = _physical(record.r_out.inverse(), compiled, final=True)
+        out = pre.compose(body)
+        out.compose(post, inplace=True)
+        out._layout = compiled.layout  # noqa: SLF001  (same physical layout as compiled)
+        return out
