@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,15 +128,47 @@ class ArtifactLoader:
     """Production loader: ``qmlsec.models.artifact`` and ``qmlsec.cloud.inference``."""
 
     def inspect(self, model_dir: Path) -> dict[str, Any]:
-        """Verify every hash and describe the model."""
+        """Verify every hash and describe the model (shape, classes, circuit spec)."""
         manifest = verify_artifact(model_dir)
-        return describe(self.load(model_dir, backend="ideal"), manifest)
+        endpoint = self.load(model_dir, backend="ideal")
+        public = _module("qmlsec.cloud.inference").describe(endpoint)
+        card = describe(endpoint, manifest)
+        card.update({k: public[k] for k in ("classes", "spec") if k in public})
+        return card
 
     def load(self, model_dir: Path, *, backend: str) -> Endpoint:
-        """A verified endpoint of the artifact at ``model_dir``."""
+        """A verified endpoint of the artifact at ``model_dir``.
+
+        Endpoints on a cloud device keep per-query job state, so their queries are
+        serialised; the ideal (local engine) endpoint answers concurrent queries.
+        """
         inference = _module("qmlsec.cloud.inference")
         endpoint: Endpoint = inference.load_endpoint(model_dir, backend=backend)
-        return endpoint
+        return endpoint if backend == "ideal" else Serialized(endpoint)
+
+
+class Serialized:
+    """An endpoint whose queries run one at a time (for stateful endpoints)."""
+
+    def __init__(self, inner: Endpoint) -> None:
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.n_features = inner.n_features
+        self.n_classes = inner.n_classes
+        self.feature_range = inner.feature_range
+        self._lock = threading.Lock()
+
+    def query(
+        self,
+        X: np.ndarray,
+        *,
+        output: Output = "probabilities",
+        shots: int | None = None,
+        seed: int | None = None,
+    ) -> Any:
+        """Answer a batch once no other query of this endpoint runs."""
+        with self._lock:
+            return self.inner.query(X, output=output, shots=shots, seed=seed)
 
 
 def _module(name: str) -> Any:
