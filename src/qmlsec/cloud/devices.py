@@ -42,6 +42,7 @@ DeviceKind = Literal["fake", "generic", "ideal"]
 IDEAL = "ideal"
 IDEAL_MAX_QUBITS = 32
 _NON_GATES = frozenset({"measure", "reset", "delay", "barrier"})
+_CONTROL_FLOW = frozenset({"if_else", "for_loop", "while_loop", "switch_case", "box"})
 _GENERIC_RE = re.compile(r"^generic_(line|ring|grid|heavyhex)_(\d+)(?:x(\d+))?$")
 GENERIC_DEFAULTS = (
     "generic_line_5",
@@ -175,7 +176,13 @@ def profile_from_backend(
         kind=kind,
         num_qubits=backend.num_qubits,
         coupling_map=edges,
-        basis_gates=tuple(sorted(n for n in target.operation_names if n not in _NON_GATES)),
+        basis_gates=tuple(
+            sorted(
+                n
+                for n in target.operation_names
+                if n not in _NON_GATES and n not in _CONTROL_FLOW and not n.endswith("_2")
+            )
+        ),
         median_error_1q=_median(err1),
         median_error_2q=_median(err2),
         median_readout_error=_median(ro),

@@ -193,6 +193,7 @@ class AerBackend:
         values = check_parameter_values(circuit, parameter_values)
         check_shots(shots)
         n_obs = len(observables)
+        groups = measurement_bases(observables, circuit.num_qubits)  # validates widths
         if shots is None:
             base = (
                 circuit.remove_final_measurements(inplace=False) if circuit.num_clbits else circuit
@@ -212,7 +213,6 @@ class AerBackend:
             )
             counts, bases = None, ()
         else:
-            groups = measurement_bases(observables, circuit.num_qubits)
             tcs = [self.transpile(measured_circuit(circuit, g.basis)) for g in groups]
             circuits, active = self._compacted(tcs)
             result = self._execute(circuits, circuit, values, shots, seed, tcs[0], active, co_jobs)
@@ -318,13 +318,13 @@ class AerBackend:
         if method == "density_matrix":  # measured: ~4x faster than binding in Python
             options["runtime_parameter_bind_enable"] = True
         sim = AerSimulator(method=method, noise_model=noise_model, **options)
-        column = {p: j for j, p in enumerate(logical.parameters)}
+        column = {p.name: j for j, p in enumerate(logical.parameters)}  # by name: cached transpilations of equal structure share names
         n = len(values)
         run_list, binds = [], []
         for c in circuits:
             if c.num_parameters:
                 run_list.append(c)
-                binds.append({p: values[:, column[p]].tolist() for p in c.parameters})
+                binds.append({p: values[:, column[p.name]].tolist() for p in c.parameters})
             else:  # parameter-free (or all parameters optimised away): repeat per row
                 run_list.extend([c] * n)
         kwargs: dict[str, Any] = {"shots": shots or 1}

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from qiskit.quantum_info import SparsePauliOp, Statevector
+
+from qmlsec.cloud.backends import AerBackend, Backend, DeviceBackend, make_backend
+from qmlsec.exceptions import BackendError, ConfigError
+
+from .qnn_circuits import qnn, z_observables
+
+MIXED = [SparsePauliOp.from_list([("XXI", 0.5), ("IYZ", -0.25)]), SparsePauliOp("ZIX")]
+
+
+def _reference(circuit, values, observables) -> np.ndarray:
+    return np.array(
+        [[Statevector(circuit.assign_parameters(v)).expectation_value(o).real for o in observables] for v in values]
+    )
+
+
+@pytest.mark.parametrize("device", [None, "fake_manila", "generic_line_5"])
+def test_exact_expectations_match_statevector(circuit3, values3, device) -> None:
+    obs = z_observables(3) + MIXED
+    backend = AerBackend(device=device, method="statevector")
+    got = backend.expectations(circuit3, values3, obs)
+    np.testing.assert_allclose(got, _reference(circuit3, values3, obs), atol=1e-9)
+
+
+def test_shot_expectations_converge_to_exact(circuit3, values3) -> None:
+    obs = z_observables(3) + MIXED
+    got = AerBackend(device="fake_jakarta").expectations(circuit3, values3, obs, shots=8000, seed=5)
+    # standard error <= 1/sqrt(8000) ~ 0.011 per Pauli term; 5 sigma with two terms
+    np.testing.assert_allclose(got, _reference(circuit3, values3, obs), atol=0.09)
+
+
+def test_one_simulator_call_per_batch(circuit3) -> None:
+    backend = DeviceBackend("fake_manila")
+    values = np.random.default_rng(0).uniform(-1, 1, (40, circuit3.num_parameters))
+    backend.expectations(circuit3, values, z_observables(3), shots=64, seed=0)
+    assert backend.stats.executor_calls == 1 and backend.stats.circuits == 40
+    backend.expectations(circuit3, values, z_observables(3) + MIXED, shots=64, seed=0)
+    assert backend.stats.executor_calls == 2  # four measurement bases, still one call
+    assert backend.stats.circuits == 40 + 4 * 40
+    assert (backend.cache.misses, backend.cache.hits) == (4, 1)  # the Z basis was reused
+    backend.expectations(circuit3, values[:3], z_observables(3), shots=64, seed=9)
+    assert backend.cache.hits == 2  # new batch, new seed: transpilation reused
+
+
+def test_noisy_differs_from_ideal_beyond_shot_noise(circuit3, values3) -> None:
+    shots = 4000
+    obs = z_observables(3)
+    noisy = DeviceBackend("fake_manila").expectations(circuit3, values3, obs, shots=shots, seed=1)
+    ideal = _reference(circuit3, values3, obs)
+    # under the null (no noise) each difference is ~N(0, (1 - <Z>^2) / shots)
+    z = (noisy - ideal) / np.sqrt(np.maximum(1 - ideal**2, 1e-3) / shots)
+    chi2 = float((z**2).sum())
+    assert chi2 > 3 * z.size  # chi2 with 18 dof: p(chi2 > 54) < 1e-5 under the null
+
+
+def test_same_seed_same_outputs_different_seed_different(circuit3, values3) -> None:
+    obs = z_observables(3)
+    a = DeviceBackend("fake_manila", seed=2).expectations(circuit3, values3, obs, shots=256, seed=3)
+    b = DeviceBackend("fake_manila", seed=2).expectations(circuit3, values3, obs, shots=256, seed=3)
+    c = DeviceBackend("fake_manila", seed=2).expectations(circuit3, values3, obs, shots=256, seed=4)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_counts_and_probabilities_are_logical(circuit3, values3) -> None:
+    backend = AerBackend(device="fake_jakarta")
+    exact = backend.probabilities(circuit3, values3)
+    ref = np.array([Statevector(circuit3.assign_parameters(v)).probabilities() for v in values3])
+    np.testing.assert_allclose(exact, ref, atol=1e-9)
+    counts = backend.counts(circuit3, values3[:2], shots=500, seed=0)
+    assert len(counts) == 2 and all(sum(c.values()) == 500 and all(len(k) == 3 for k in c) for c in counts)
+    freq = backend.probabilities(circuit3, values3[:2], shots=20000, seed=0)
+    np.testing.assert_allclose(freq, ref[:2], atol=0.03)
+
+
+def test_exact_noisy_needs_density_matrix(circuit3, values3) -> None:
+    with pytest.raises(BackendError):
+        DeviceBackend("fake_manila", method="statevector").expectations(circuit3, values3, z_observables(3))
+    result = DeviceBackend("fake_manila").run(circuit3, values3, z_observables(3))
+    assert result.method == "density_matrix" and result.shots is None
+
+
+def test_bad_inputs_raise_config_error(circuit3) -> None:
+    backend = AerBackend()
+    with pytest.raises(ConfigError):
+        backend.expectations(circuit3, np.zeros((2, 3)), z_observables(3))
+    with pytest.raises(ConfigError):
+        backend.expectations(circuit3, np.zeros((2, circuit3.num_parameters)), z_observables(3), shots=0)
+    with pytest.raises(ConfigError):
+        backend.expectations(circuit3, np.zeros((1, circuit3.num_parameters)), [SparsePauliOp("ZZ")])
+    with pytest.raises(ConfigError):
+        AerBackend(method="mps")  # type: ignore[arg-type]
+
+
+def test_properties_and_protocol() -> None:
+    backend = make_backend("fake_manila", noise_scale=0.5)
+    assert isinstance(backend, Backend) and isinstance(AerBackend(), Backend)
+    props = backend.properties
+    assert (props.device, props.num_qubits, props.noise["scale"]) == ("fake_manila", 5, 0.5)
+    assert "cx" in props.basis_gates and props.to_dict()["num_edges"] == 8
+
+
+def test_run_reports_transpilation_and_bases(circuit3, values3) -> None:
+    result = DeviceBackend("fake_manila", noise_scale=0.0).run(
+        qnn(3), values3, z_observables(3) + MIXED, shots=100, seed=0
+    )
+    assert result.bases == ("ZZZ", "XXZ", "ZYZ", "ZZX")
+    assert result.circuits == 4 * len(values3)
+    assert result.transpile.device == "fake_manila" and len(result.transpile.final_layout) == 3
+    assert result.counts is not None and len(result.counts) == 4
+    assert all(sum(c.values()) == 100 for group in result.counts for c in group)

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from qiskit_aer.noise import ReadoutError
+
+from qmlsec.cloud.backends import AerBackend, DeviceBackend
+from qmlsec.cloud.devices import get_device
+from qmlsec.cloud.noise import NoiseContext, NoiseSpec, NoiseTerm, device_noise, noise_from_parts
+from qmlsec.exceptions import ConfigError
+
+from .qnn_circuits import z_observables
+
+
+def test_scale_zero_is_noiseless_and_equals_ideal(circuit3, values3) -> None:
+    assert device_noise(get_device("fake_manila"), 0.0).is_noiseless
+    obs = z_observables(3)
+    ideal = AerBackend().expectations(circuit3, values3, obs)
+    zero = DeviceBackend("fake_manila", noise_scale=0.0).expectations(circuit3, values3, obs)
+    np.testing.assert_allclose(zero, ideal, atol=1e-9)
+
+
+def test_scale_multiplies_readout_and_gate_errors() -> None:
+    dev = get_device("fake_manila")
+    one, two = device_noise(dev, 1.0), device_noise(dev, 2.0)
+    ro1 = {t.qubits: t.error for t in one.terms if isinstance(t.error, ReadoutError)}
+    ro2 = {t.qubits: t.error for t in two.terms if isinstance(t.error, ReadoutError)}
+    q = (0,)
+    p1, p2 = ro1[q].probabilities[0, 1], ro2[q].probabilities[0, 1]
+    assert p2 == pytest.approx(min(0.5, 2 * p1))
+    assert two.summary["median_error_2q"] == pytest.approx(2 * dev.median_error_2q)
+
+
+def test_more_noise_moves_expectations_further_from_ideal(circuit3, values3) -> None:
+    obs = z_observables(3)
+    ideal = AerBackend().expectations(circuit3, values3, obs)
+    gaps = [
+        np.abs(DeviceBackend("fake_manila", noise_scale=s).expectations(circuit3, values3, obs) - ideal).mean()
+        for s in (0.5, 1.0, 3.0)
+    ]
+    assert 0 < gaps[0] < gaps[1] < gaps[2]
+
+
+def test_negative_scale_rejected() -> None:
+    with pytest.raises(ConfigError):
+        device_noise(get_device("fake_manila"), -1.0)
+
+
+def test_noise_from_parts_depolarizing_shrinks_expectations(circuit3, values3) -> None:
+    obs = z_observables(3)
+    spec = NoiseSpec(depolarizing_1q=0.01, depolarizing_2q=0.05, t1=50e-6, t2=40e-6, readout_error=0.03)
+    noisy = AerBackend(noise=noise_from_parts(spec)).expectations(circuit3, values3, obs)
+    ideal = AerBackend().expectations(circuit3, values3, obs)
+    assert np.abs(noisy).sum() < np.abs(ideal).sum()
+    assert noise_from_parts(spec.model_copy(update={"scale": 0.0})).is_noiseless
+
+
+def test_noise_model_is_sliced_to_active_qubits() -> None:
+    model = device_noise(get_device("fake_jakarta")).noise_model([4, 5])
+    assert model is not None and sorted(model.noise_qubits) == [0, 1]
+
+
+class FlipQubit:
+    """A contributor that adds a bit flip after every sx on one physical qubit."""
+
+    def __init__(self, physical: int) -> None:
+        self.physical = physical
+        self.contexts: list[NoiseContext] = []
+
+    def terms(self, context: NoiseContext) -> list[NoiseTerm]:
+        from qiskit_aer.noise import pauli_error
+
+        self.contexts.append(context)
+        return [NoiseTerm(pauli_error([("X", 1.0)]), ("measure",), (self.physical,))]
+
+
+def test_contributor_sees_context_and_its_terms_take_effect(circuit3, values3) -> None:
+    obs = z_observables(3)
+    plain = DeviceBackend("fake_manila", noise_scale=0.0)
+    layout = plain.transpile(circuit3).report.final_layout
+    flip = FlipQubit(layout[0])
+    backend = DeviceBackend("fake_manila", noise_scale=0.0, contributors=[flip])
+    flipped = backend.expectations(circuit3, values3, obs, shots=4000, seed=1)
+    exact = plain.expectations(circuit3, values3, obs)
+    assert flip.contexts and flip.contexts[0].device == "fake_manila"
+    assert set(flip.contexts[0].layout) <= set(flip.contexts[0].active)
+    # an X before measuring logical qubit 0 flips <Z_0>; 4000 shots: sigma <= 0.016
+    np.testing.assert_allclose(flipped[:, 0], -exact[:, 0], atol=0.08)
+    np.testing.assert_allclose(flipped[:, 1:], exact[:, 1:], atol=0.08)
+    assert np.abs(flipped[:, 0] - exact[:, 0]).max() > 0.2
