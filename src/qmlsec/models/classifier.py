@@ -197,6 +197,7 @@ class QNNClassifier:
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Predicted labels (original label values)."""
+        self._check_fitted()
         return self.classes_[self.decision_function(X).argmax(axis=1)]
 
     def score(self, X: np.ndarray, y: np.ndarray) -> float:
