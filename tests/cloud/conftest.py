@@ -10,7 +10,6 @@ from .qnn_circuits import qnn
 
 
 @pytest.fixture
-
 def circuit3() -> QuantumCircuit:
     return qnn(3)
 

@@ -14,7 +14,13 @@ MIXED = [SparsePauliOp.from_list([("XXI", 0.5), ("IYZ", -0.25)]), SparsePauliOp(
 
 def _reference(circuit, values, observables) -> np.ndarray:
     return np.array(
-        [[Statevector(circuit.assign_parameters(v)).expectation_value(o).real for o in observables] for v in values]
+        [
+            [
+                Statevector(circuit.assign_parameters(v)).expectation_value(o).real
+                for o in observables
+            ]
+            for v in values
+        ]
     )
 
 
@@ -72,14 +78,18 @@ def test_counts_and_probabilities_are_logical(circuit3, values3) -> None:
     ref = np.array([Statevector(circuit3.assign_parameters(v)).probabilities() for v in values3])
     np.testing.assert_allclose(exact, ref, atol=1e-9)
     counts = backend.counts(circuit3, values3[:2], shots=500, seed=0)
-    assert len(counts) == 2 and all(sum(c.values()) == 500 and all(len(k) == 3 for k in c) for c in counts)
+    assert len(counts) == 2 and all(
+        sum(c.values()) == 500 and all(len(k) == 3 for k in c) for c in counts
+    )
     freq = backend.probabilities(circuit3, values3[:2], shots=20000, seed=0)
     np.testing.assert_allclose(freq, ref[:2], atol=0.03)
 
 
 def test_exact_noisy_needs_density_matrix(circuit3, values3) -> None:
     with pytest.raises(BackendError):
-        DeviceBackend("fake_manila", method="statevector").expectations(circuit3, values3, z_observables(3))
+        DeviceBackend("fake_manila", method="statevector").expectations(
+            circuit3, values3, z_observables(3)
+        )
     result = DeviceBackend("fake_manila").run(circuit3, values3, z_observables(3))
     assert result.method == "density_matrix" and result.shots is None
 
@@ -89,9 +99,13 @@ def test_bad_inputs_raise_config_error(circuit3) -> None:
     with pytest.raises(ConfigError):
         backend.expectations(circuit3, np.zeros((2, 3)), z_observables(3))
     with pytest.raises(ConfigError):
-        backend.expectations(circuit3, np.zeros((2, circuit3.num_parameters)), z_observables(3), shots=0)
+        backend.expectations(
+            circuit3, np.zeros((2, circuit3.num_parameters)), z_observables(3), shots=0
+        )
     with pytest.raises(ConfigError):
-        backend.expectations(circuit3, np.zeros((1, circuit3.num_parameters)), [SparsePauliOp("ZZ")])
+        backend.expectations(
+            circuit3, np.zeros((1, circuit3.num_parameters)), [SparsePauliOp("ZZ")]
+        )
     with pytest.raises(ConfigError):
         AerBackend(method="mps")  # type: ignore[arg-type]
 

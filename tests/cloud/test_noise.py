@@ -35,7 +35,9 @@ def test_more_noise_moves_expectations_further_from_ideal(circuit3, values3) -> 
     obs = z_observables(3)
     ideal = AerBackend().expectations(circuit3, values3, obs)
     gaps = [
-        np.abs(DeviceBackend("fake_manila", noise_scale=s).expectations(circuit3, values3, obs) - ideal).mean()
+        np.abs(
+            DeviceBackend("fake_manila", noise_scale=s).expectations(circuit3, values3, obs) - ideal
+        ).mean()
         for s in (0.5, 1.0, 3.0)
     ]
     assert 0 < gaps[0] < gaps[1] < gaps[2]
@@ -48,7 +50,9 @@ def test_negative_scale_rejected() -> None:
 
 def test_noise_from_parts_depolarizing_shrinks_expectations(circuit3, values3) -> None:
     obs = z_observables(3)
-    spec = NoiseSpec(depolarizing_1q=0.01, depolarizing_2q=0.05, t1=50e-6, t2=40e-6, readout_error=0.03)
+    spec = NoiseSpec(
+        depolarizing_1q=0.01, depolarizing_2q=0.05, t1=50e-6, t2=40e-6, readout_error=0.03
+    )
     noisy = AerBackend(noise=noise_from_parts(spec)).expectations(circuit3, values3, obs)
     ideal = AerBackend().expectations(circuit3, values3, obs)
     assert np.abs(noisy).sum() < np.abs(ideal).sum()

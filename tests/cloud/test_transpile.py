@@ -26,7 +26,11 @@ def test_transpiled_circuit_equals_original_up_to_layout(level: int) -> None:
     # ancillas stay in |0>; the logical state lives on the final-layout qubits
     assert sv.probabilities(ancillas)[0] == pytest.approx(1.0, abs=1e-9)
     reduced = sv.data.reshape([2] * bound.num_qubits)
-    reduced = np.moveaxis(reduced, [bound.num_qubits - 1 - q for q in final], range(bound.num_qubits - len(final), bound.num_qubits)[::-1])
+    reduced = np.moveaxis(
+        reduced,
+        [bound.num_qubits - 1 - q for q in final],
+        range(bound.num_qubits - len(final), bound.num_qubits)[::-1],
+    )
     logical = reduced.reshape(-1, 2 ** len(final))[0] if ancillas else reduced.reshape(-1)
     assert abs(np.vdot(original.data, logical)) == pytest.approx(1.0, abs=1e-8)
 

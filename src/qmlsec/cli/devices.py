@@ -20,7 +20,7 @@ from qmlsec.cli.output import emit_json, handle_errors
 from qmlsec.cloud.devices import list_devices
 from qmlsec.exceptions import ConfigError
 
-out = Console()
+TABLE_WIDTH = 110  # below this the names would be truncated
 
 
 def _fmt(value: float | None, scale: float = 1.0, spec: str = ".1e") -> str:
@@ -72,4 +72,6 @@ def devices_command(
             _fmt(d.median_t2, 1e6, ".0f"),
             d.processor_family,
         )
-    out.print(table)
+    console = Console()
+    console.width = max(console.width, TABLE_WIDTH)
+    console.print(table)

@@ -198,38 +198,51 @@ def profile_from_backend(
     )
 
 
-def _fake_classes() -> list[type[BackendV2]]:
+@functools.cache
+def _fake_classes() -> tuple[type[BackendV2], ...]:
     from qiskit_ibm_runtime import fake_provider
     from qiskit_ibm_runtime.fake_provider.fake_backend import FakeBackendV2
 
-    return [
+    return tuple(
         cls
         for name, cls in sorted(vars(fake_provider).items())
         if name.startswith("Fake")
         and inspect.isclass(cls)
         and issubclass(cls, FakeBackendV2)
         and cls is not FakeBackendV2
-    ]
+    )
+
+
+@functools.cache
+def _fake_profile(cls: type[BackendV2]) -> DeviceProfile | None:
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            backend = cls()
+            _ = backend.target
+        family = str((backend.configuration().processor_type or {}).get("family", "unknown"))
+        notes = tuple(sorted({str(w.message) for w in caught}))
+        return profile_from_backend(backend, kind="fake", factory=cls, family=family, notes=notes)
+    except Exception:  # a snapshot that cannot be loaded offline is skipped
+        return None
 
 
 @functools.cache
 def _fake_profiles() -> dict[str, DeviceProfile]:
     profiles: dict[str, DeviceProfile] = {}
     for cls in _fake_classes():
-        try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                backend = cls()
-                _ = backend.target
-            family = str((backend.configuration().processor_type or {}).get("family", "unknown"))
-            notes = tuple(sorted({str(w.message) for w in caught}))
-            profile = profile_from_backend(
-                backend, kind="fake", factory=cls, family=family, notes=notes
-            )
-        except Exception:  # a snapshot that cannot be loaded offline is skipped
-            continue
-        profiles.setdefault(profile.name, profile)
+        profile = _fake_profile(cls)
+        if profile is not None:
+            profiles.setdefault(profile.name, profile)
     return profiles
+
+
+def _fake_by_name(name: str) -> DeviceProfile | None:
+    """Load only the snapshot called ``name`` (class attribute ``backend_name``)."""
+    for cls in _fake_classes():
+        if getattr(cls, "backend_name", None) == name:
+            return _fake_profile(cls)
+    return None
 
 
 def generic_coupling_map(topology: str, size: int, cols: int | None = None) -> CouplingMap:
@@ -340,10 +353,10 @@ def get_device(name: str, *, seed: int = 0) -> DeviceProfile:
         return IDEAL_PROFILE
     if key.startswith("generic_"):
         return _generic_profile(key, int(seed))
-    fakes = _fake_profiles()
     for candidate in (key, f"fake_{key}"):
-        if candidate in fakes:
-            return fakes[candidate]
+        profile = _fake_by_name(candidate)
+        if profile is not None:
+            return profile
     close = difflib.get_close_matches(key, device_names(), n=3, cutoff=0.5)
     raise NotFoundError(
         f"unknown device {name!r}",

@@ -318,7 +318,9 @@ class AerBackend:
         if method == "density_matrix":  # measured: ~4x faster than binding in Python
             options["runtime_parameter_bind_enable"] = True
         sim = AerSimulator(method=method, noise_model=noise_model, **options)
-        column = {p.name: j for j, p in enumerate(logical.parameters)}  # by name: cached transpilations of equal structure share names
+        column = {
+            p.name: j for j, p in enumerate(logical.parameters)
+        }  # by name: cached transpilations of equal structure share names
         n = len(values)
         run_list, binds = [], []
         for c in circuits:

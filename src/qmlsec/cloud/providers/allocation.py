@@ -4,7 +4,8 @@
 backlog; ``best-fidelity`` the highest estimated success probability
 ``(1-e1)^n1 (1-e2)^n2 (1-r)^n`` from median errors and the logical gate counts;
 ``cheapest`` the lowest estimated price. Only devices with enough qubits qualify;
-ties break by name.
+ties break by name. ``requested`` without a requested device takes the first fitting
+device in pool order.
 
 Example:
     >>> from qiskit import QuantumCircuit
@@ -92,4 +93,4 @@ def allocate(
         return max(fitting, key=lambda d: estimated_fidelity(circuit, d))
     if policy == "cheapest":
         return min(fitting, key=price)
-    return fitting[0]
+    return next(d for d in pool if d.num_qubits >= circuit.num_qubits)  # pool order
