@@ -127,3 +127,16 @@ def test_run_reports_transpilation_and_bases(circuit3, values3) -> None:
     assert result.transpile.device == "fake_manila" and len(result.transpile.final_layout) == 3
     assert result.counts is not None and len(result.counts) == 4
     assert all(sum(c.values()) == 100 for group in result.counts for c in group)
+
+
+@pytest.mark.slow
+def test_big_device_noisy_batch_is_one_call_and_noisy() -> None:
+    qc = qnn(8, layers=3)
+    values = np.random.default_rng(1).uniform(-np.pi, np.pi, (4, qc.num_parameters))
+    obs = z_observables(8)
+    backend = DeviceBackend("fake_brisbane", optimization_level=0)
+    noisy = backend.expectations(qc, values, obs, shots=2048, seed=0)
+    assert backend.stats.executor_calls == 1
+    assert len(backend.transpile(qc).report.active_qubits) == 8
+    ideal = _reference(qc, values, obs)
+    assert np.abs(noisy).mean() < np.abs(ideal).mean()  # decoherence shrinks <Z_i>
