@@ -24,3 +24,9 @@ app.command("predict")(predict_command)
 app.add_typer(threats_app, name="threats")
 app.add_typer(attack_app, name="attack")
 app.command("devices")(__import__("qmlsec.cli.devices", fromlist=["_"]).devices_command)
+app.command("assess")(__import__("qmlsec.cli.assess", fromlist=["_"]).assess_command)
+app.add_typer(__import__("qmlsec.cli.campaign", fromlist=["_"]).app, name="campaign")
+app.command("report")(__import__("qmlsec.cli.campaign", fromlist=["_"]).report_command)
+from qmlsec.cli.ledger import ledger_command  # noqa: E402
+
+app.command("ledger")(ledger_command)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from qmlsec.cli.output import console, emit_json, handle_errors
+from qmlsec.cloud.workflow import QMLaaSPipeline
 from qmlsec.data import load_dataset, parse_classes, split
 from qmlsec.data.dataset import Dataset
 from qmlsec.exceptions import ConfigError, DataError
@@ -18,6 +20,8 @@ from qmlsec.models.classifier import QNNClassifier
 
 DEFAULT_DATASET = "digits"
 DEFAULT_CLASSES = "0-3"
+LEDGER_FILE = "ledger.json"
+COST_FILE = "cost.json"
 
 
 def load_split(meta: dict[str, Any]) -> tuple[Dataset, Dataset]:
@@ -62,6 +66,9 @@ def train_command(
     gradient: str = typer.Option(
         "backprop", help="backprop | parameter-shift | spsa | finite-diff"
     ),
+    backend: str = typer.Option(
+        "ideal", help="Device: 'ideal', a fake device (fake_manila, fake_brisbane...) or generic_*."
+    ),
     shots: int = typer.Option(0, min=0, help="Shots per circuit; 0 for exact expectations."),
     test_size: float = typer.Option(0.25, min=0.05, max=0.9),
     seed: int = typer.Option(0, help="The run seed; everything random derives from it."),
@@ -98,6 +105,9 @@ def _train(**opts: Any) -> dict[str, Any]:
         shots=opts["shots"] or None,
         random_state=opts["seed"],
     )
+    pipe = QMLaaSPipeline(
+        clf, device=opts["backend"], shots=opts["shots"] or None, seed=opts["seed"]
+    )
     start = time.perf_counter()
     with _progress(opts["epochs"], "training") as progress:
         task = progress.add_task("training", total=opts["epochs"], status="")
@@ -107,11 +117,13 @@ def _train(**opts: Any) -> dict[str, Any]:
                 task, advance=1, status=f"loss {row['loss']:.3f} acc {row['train_accuracy']:.3f}"
             )
 
-        clf.fit(train.X, train.y, on_epoch=on_epoch)
+        pipe.fit(train.X, train.y, on_epoch=on_epoch)
     seconds = time.perf_counter() - start
+    on_cloud = opts["backend"] != "ideal"
     metrics = {
         "train_accuracy": clf.score(train.X, train.y),
-        "test_accuracy": clf.score(test.X, test.y),
+        "test_accuracy": pipe.score(test.X, test.y, on_cloud=on_cloud),
+        "test_accuracy_exact": clf.score(test.X, test.y),
         "train_seconds": seconds,
         "epochs_run": len(clf.history_),
     }
@@ -127,12 +139,23 @@ def _train(**opts: Any) -> dict[str, Any]:
         "metrics": metrics,
         "history": clf.history_,
         "feature_range": [float(train.X.min()), float(train.X.max())],
+        "deployment": {"backend": opts["backend"], "shots": opts["shots"] or None},
     }
-    path = clf.save(opts["out"], metadata=meta)
+    extra = {
+        LEDGER_FILE: pipe.ledger.to_json().encode(),
+        COST_FILE: json.dumps(pipe.cost.summary(), sort_keys=True).encode(),
+    }
+    path = clf.save(opts["out"], metadata=meta, extra_files=extra)
+    if not opts["json_out"]:
+        pipe.cost.print_table(console)
     return {
         **metrics,
         "seed": opts["seed"],
         "out": str(path),
+        "backend": opts["backend"],
+        "shots": opts["shots"] or None,
+        "gradient": opts["gradient"],
+        "cost": pipe.cost.summary(),
         "spec": clf.spec().model_dump(mode="json"),
     }
 

@@ -237,11 +237,17 @@ class QNNClassifier:
         return idx
 
     # -- persistence -----------------------------------------------------------------
-    def save(self, path: str | Path, *, metadata: dict[str, Any] | None = None) -> Path:
+    def save(
+        self,
+        path: str | Path,
+        *,
+        metadata: dict[str, Any] | None = None,
+        extra_files: dict[str, bytes] | None = None,
+    ) -> Path:
         """Save the fitted pipeline as an artifact directory (see :mod:`qmlsec.models.persist`)."""
         from qmlsec.models.persist import save_classifier
 
-        return save_classifier(self, path, metadata=metadata)
+        return save_classifier(self, path, metadata=metadata, extra_files=extra_files)
 
     @classmethod
     def load(cls, path: str | Path) -> QNNClassifier:

@@ -31,7 +31,11 @@ _PRE_PREFIX = "pre."
 
 
 def save_classifier(
-    clf: QNNClassifier, path: str | Path, *, metadata: dict[str, Any] | None = None
+    clf: QNNClassifier,
+    path: str | Path,
+    *,
+    metadata: dict[str, Any] | None = None,
+    extra_files: dict[str, bytes] | None = None,
 ) -> Path:
     """Write ``clf`` (fitted) to the artifact directory ``path``."""
     clf._check_fitted()
@@ -55,6 +59,7 @@ def save_classifier(
         tensors=tensors,
         arrays=arrays,
         qasm=qasm3.dumps(clf.model_.circuit),
+        extra_files=extra_files,
     )
 
 
