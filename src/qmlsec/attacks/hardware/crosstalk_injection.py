@@ -121,7 +121,7 @@ class CrosstalkInjection(FaultInjectionAttack):
         result = self.new_result()
         result.per_sample = {"label": list(y)}
         result.metrics = {"baseline_accuracy": base_acc}
-        edges = [tuple(e) for e in dev.coupling_map]
+        edges = [(int(a), int(b)) for a, b in dev.coupling_map]
         step, total = 0, len(p.distances) * len(p.strengths)
         for d in p.distances:
             pair = attacker_pair(used, edges, dev.num_qubits, d)

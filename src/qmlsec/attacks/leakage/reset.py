@@ -132,7 +132,8 @@ class ResetLeakage(LeakageAttack):
         result = self.new_result()
         result.per_sample = {"secret_a": [a for a, _ in pairs], "secret_b": [b for _, b in pairs]}
         for i, r in enumerate(p.residuals):
-            exact, est = [], {s: [] for s in p.shots}
+            exact: list[float] = []
+            est: dict[int, list[float]] = {s: [] for s in p.shots}
             for k, (a, b) in enumerate(pairs):
                 pa, pb = self.leak(states[a], states[b], r)
                 exact.append(tvd(pa, pb))

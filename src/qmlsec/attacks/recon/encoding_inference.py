@@ -73,11 +73,13 @@ class EncodingInference(ReconAttack):
         """``n`` random QNN specs drawn from the parameter ranges."""
         gen, p = rng(self.seed, "specs", stream), self.params
         return [
-            QNNSpec(
-                n_qubits=int(gen.choice(p.qubits)),
-                encoding=str(gen.choice(ENCODINGS)),
-                ansatz=str(gen.choice(ANSATZES)),
-                layers=int(gen.choice(p.layers)),
+            QNNSpec.model_validate(
+                {
+                    "n_qubits": int(gen.choice(p.qubits)),
+                    "encoding": str(gen.choice(ENCODINGS)),
+                    "ansatz": str(gen.choice(ANSATZES)),
+                    "layers": int(gen.choice(p.layers)),
+                }
             )
             for _ in range(n)
         ]

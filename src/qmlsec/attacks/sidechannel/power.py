@@ -69,7 +69,10 @@ def channel_templates(target, library: PulseLibrary) -> dict[str, dict[str, np.n
             gate = ScheduledGate(
                 name, tuple(qargs), _duration_bins(name, tuple(qargs), target, library)
             )
-            channel, power = gate_power(gate, library)
+            played = gate_power(gate, library)
+            if played is None:
+                continue
+            channel, power = played
             out.setdefault(channel, {})[name] = power
     return out
 
@@ -161,7 +164,7 @@ def decode_total(
         energy = counts[0]
         counts[1] = max(0, -(-(energy - drives) // 3))
         counts[0] = energy - 4 * counts[1]
-        out.append(tuple(counts))
+        out.append((counts[0], counts[1], counts[2], counts[3]))
     return out
 
 
