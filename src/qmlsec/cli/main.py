@@ -15,6 +15,7 @@ app = typer.Typer(
 # Command groups register themselves below, one line each.
 from qmlsec.cli import serve as _serve  # noqa: E402,F401  (qmlsec serve)
 from qmlsec.cli.attack import app as attack_app  # noqa: E402
+from qmlsec.cli.defend import app as defend_app  # noqa: E402
 from qmlsec.cli.threats import app as threats_app  # noqa: E402
 from qmlsec.cli.train import evaluate_command, predict_command, train_command  # noqa: E402
 
@@ -23,6 +24,7 @@ app.command("evaluate")(evaluate_command)
 app.command("predict")(predict_command)
 app.add_typer(threats_app, name="threats")
 app.add_typer(attack_app, name="attack")
+app.add_typer(defend_app, name="defend")
 app.command("devices")(__import__("qmlsec.cli.devices", fromlist=["_"]).devices_command)
 app.command("assess")(__import__("qmlsec.cli.assess", fromlist=["_"]).assess_command)
 app.add_typer(__import__("qmlsec.cli.campaign", fromlist=["_"]).app, name="campaign")

@@ -1,6 +1,7 @@
 """Top-k probabilities: only the ``k`` most likely classes keep their probability.
 
-Mitigation QML.M0003 (output hardening). The remaining mass is renormalised over the
+Mitigation QML.M0003 (output hardening), as in Tramèr et al. (USENIX Security 2016)
+and the QNN model-stealing study of Kundu and Ghosh (2024). The remaining mass is renormalised over the
 top ``k`` classes; every other class gets 0. With ``k = 1`` this is label-only. Kundu
 and Ghosh report that top-k clones of QNNs reach 0.99x the victim's accuracy, so on few
 classes (iris: 3) the defense changes little.
