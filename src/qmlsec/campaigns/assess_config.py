@@ -81,6 +81,7 @@ class DefenseSettings(FrozenModel):
         include, exclude: defense registry names to keep / drop (empty include = all).
         params: defense name -> params.
         max_per_attack: at most this many defenses per attack run.
+        skip_roles: defense roles not run (e.g. ``trainer``: those retrain the victim).
     """
 
     enabled: bool = True
@@ -88,6 +89,7 @@ class DefenseSettings(FrozenModel):
     exclude: tuple[str, ...] = ()
     params: dict[str, dict[str, Any]] = Field(default_factory=dict)
     max_per_attack: int = Field(4, ge=1)
+    skip_roles: tuple[str, ...] = ()
 
 
 class QuickSettings(FrozenModel):
@@ -108,6 +110,7 @@ class QuickSettings(FrozenModel):
     retrain_epochs: int = 2
     retrain_max_train: int = 80
     defenses_max_per_attack: int = 1
+    defenses_skip_roles: tuple[str, ...] = ("trainer",)
 
 
 class AssessConfig(FrozenModel):
@@ -168,7 +171,8 @@ class AssessConfig(FrozenModel):
             "noise_samples": min(self.noise_samples, q.noise_samples),
             "retrain_epochs": q.retrain_epochs, "retrain_max_train": q.retrain_max_train,
             "defenses": self.defenses.model_copy(
-                update={"max_per_attack": q.defenses_max_per_attack}),
+                update={"max_per_attack": q.defenses_max_per_attack,
+                        "skip_roles": q.defenses_skip_roles}),
             "quick_applied": True,
         })  # fmt: skip
 

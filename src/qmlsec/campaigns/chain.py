@@ -106,7 +106,7 @@ class PathExecutor:
         ctx = victim_context(self.victim, self.config.test_samples, **extras)
         ctx.train_victim = retrain_recipe(self.victim, self.config)
         setup = setup_for(attack, self.victim.model, ctx, params=params,
-                          shots=self.config.endpoint_shots)  # fmt: skip
+                          shots=self.config.endpoint_shots, endpoint=self.victim.endpoint)  # fmt: skip
         if position is not None:
             setup.target.position = position
         return setup

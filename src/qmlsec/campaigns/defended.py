@@ -37,7 +37,7 @@ def linked_defenses(
         for mitigation, _use, _effect in catalog.mitigations_for(tid):
             for name in mitigation.implemented_by:
                 cls = registry.get(name)
-                if cls is None or name in settings.exclude:
+                if cls is None or name in settings.exclude or cls.role in settings.skip_roles:
                     continue
                 if settings.include and name not in settings.include:
                     continue

@@ -5,15 +5,16 @@ It returns the fitted model, its train/test split, the exposure-ledger entries o
 training and inference workflow, and the cost account summary.
 
 When :class:`qmlsec.cloud.workflow.QMLaaSPipeline` is importable the victim is trained
-through it on the configured device profile and its ledger and cost account are read
-back. Otherwise a :class:`~qmlsec.models.classifier.QNNClassifier` is trained on the
+through it (on the configured device profile for parameter-shift/SPSA gradients, on the
+ideal device for backprop, which needs the state vector), deployed as the inference
+endpoint black-box attackers query, and its ledger and cost account are read back. Otherwise a :class:`~qmlsec.models.classifier.QNNClassifier` is trained on the
 exact simulator and the ledger holds the hand-offs the six-step workflow makes
 (documented in :func:`workflow_ledger`), with ``pipeline`` saying which path was taken.
 
 Example:
     >>> from qmlsec.campaigns.victim_spec import VictimSpec
     >>> v = train_victim(VictimSpec(dataset="iris", classes=None, qubits=4, layers=1, epochs=2))
-    >>> v.pipeline in ("QMLaaSPipeline", "QNNClassifier (ideal simulator)")
+    >>> v.pipeline.split(" (")[0] in ("QMLaaSPipeline", "QNNClassifier")
     True
 """
 
@@ -52,6 +53,8 @@ class Victim:
     seconds: float
     pipeline: str
     history: tuple[dict[str, Any], ...] = field(default=())
+    endpoint: Any = field(default=None, repr=False)
+    """The deployed inference endpoint (``qmlsec.cloud.inference``) when trained via the pipeline."""
 
     @property
     def clean_accuracy(self) -> float:
@@ -127,14 +130,18 @@ def _split(spec: VictimSpec, seed: int) -> tuple[np.ndarray, ...]:
     return x_train, y_train, np.array(test.X, dtype=np.float64), np.array(test.y)
 
 
-def _ideal(
-    spec: VictimSpec, seed: int, on_epoch: Callable[[dict[str, float]], None] | None
-) -> tuple[Any, tuple[np.ndarray, ...], ExposureLedger, CostAccount, str]:
-    x_train, y_train, x_test, y_test = _split(spec, seed)
-    model = QNNClassifier(
+def _classifier(spec: VictimSpec, seed: int) -> QNNClassifier:
+    return QNNClassifier(
         n_qubits=spec.qubits, layers=spec.layers, epochs=spec.epochs, lr=spec.lr,
         batch_size=spec.batch_size, gradient=spec.gradient, shots=spec.shots, random_state=seed,
     )  # fmt: skip
+
+
+def _ideal(
+    spec: VictimSpec, seed: int, on_epoch: Callable[[dict[str, float]], None] | None
+) -> tuple[Any, tuple[np.ndarray, ...], ExposureLedger, CostAccount, str, Any]:
+    x_train, y_train, x_test, y_test = _split(spec, seed)
+    model = _classifier(spec, seed)
     start = time.perf_counter()
     model.fit(x_train, y_train, on_epoch=on_epoch)
     wall = time.perf_counter() - start
@@ -158,17 +165,23 @@ def _ideal(
 
 def _through_pipeline(
     spec: VictimSpec, seed: int, on_epoch: Callable[[dict[str, float]], None] | None
-) -> tuple[Any, tuple[np.ndarray, ...], ExposureLedger, CostAccount, str]:
-    from qmlsec.cloud.workflow import QMLaaSPipeline  # type: ignore[import-not-found]
+) -> tuple[Any, tuple[np.ndarray, ...], ExposureLedger, CostAccount, str, Any]:
+    from qmlsec.cloud.workflow import QMLaaSPipeline
 
     arrays = _split(spec, seed)
-    pipeline = QMLaaSPipeline.from_spec(spec, seed=seed)  # the documented switch point
-    model = pipeline.fit(arrays[0], arrays[1], on_epoch=on_epoch)
-    return model, arrays, pipeline.ledger, pipeline.cost, "QMLaaSPipeline"
+    model = _classifier(spec, seed)
+    # backprop needs the state vector, which only the ideal device returns
+    device = "ideal" if spec.gradient == "backprop" else spec.device
+    pipeline = QMLaaSPipeline(model, device=device, shots=spec.shots, seed=seed)
+    pipeline.fit(arrays[0], arrays[1], on_epoch=on_epoch)
+    endpoint = pipeline.deploy(model_id=spec.label)
+    endpoint.query(arrays[2][:2], output="probabilities")  # the inference path, in the ledger
+    how = f"QMLaaSPipeline (training on {device}, {spec.gradient})"
+    return model, arrays, pipeline.ledger, pipeline.cost, how, endpoint
 
 
-#: Set to ``True`` once ``QMLaaSPipeline.from_spec`` exists (one line switch).
-USE_PIPELINE = False
+#: Train through the QMLaaS pipeline when it is installed (``False``: ideal classifier).
+USE_PIPELINE = True
 
 
 def train_victim(
@@ -180,12 +193,13 @@ def train_victim(
     """Train the victim described by ``spec`` with ``seed``."""
     start = time.perf_counter()
     train = _through_pipeline if USE_PIPELINE and pipeline_available() else _ideal
-    model, arrays, ledger, cost, how = train(spec, seed, on_epoch)
+    model, arrays, ledger, cost, how, endpoint = train(spec, seed, on_epoch)
     history = tuple(dict(row) for row in getattr(model, "history_", []))
     return Victim(
         spec=spec, seed=seed, model=model, x_train=arrays[0], y_train=arrays[1],
         x_test=arrays[2], y_test=arrays[3], ledger_entries=tuple(ledger.entries()),
         cost=cost.summary(), seconds=time.perf_counter() - start, pipeline=how, history=history,
+        endpoint=endpoint,
     )  # fmt: skip
 
 
