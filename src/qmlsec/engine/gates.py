@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -66,14 +67,9 @@ class GateKernel:
 
     def matrix(self, a: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
         """Matrices ``(*a.shape, K, K)`` for angles ``a``."""
-        if self.diag is not None:
-            h = torch.as_tensor(self.diag, dtype=a.dtype)
-            return torch.diag_embed(
-                torch.polar(torch.ones_like(a[..., None] * h), a[..., None] * h)
-            ).to(dtype)
-        A, B, C = (torch.as_tensor(m, dtype=dtype) for m in self.consts)
+        A, B, C = _torch_consts(self.name, dtype)
         wa = (self.freq * a)[..., None, None]
-        return A + torch.cos(wa).to(dtype) * B + torch.sin(wa).to(dtype) * C
+        return A + torch.cos(wa) * B + torch.sin(wa) * C
 
     def numpy_matrix(self, a: float) -> np.ndarray:
         """Matrix at a numeric angle (for constant occurrences)."""
@@ -103,3 +99,8 @@ def _kernel(name: str) -> GateKernel:
 
 
 KERNELS: dict[str, GateKernel] = {name: _kernel(name) for name in ONE_ANGLE}
+
+
+@functools.cache
+def _torch_consts(name: str, dtype: torch.dtype) -> tuple[torch.Tensor, ...]:
+    return tuple(torch.as_tensor(m, dtype=dtype) for m in KERNELS[name].consts)

@@ -1,18 +1,20 @@
 """State kernels: apply, undo and differentiate one step on a batch of states.
 
-A step acts on states ``(B, 2**n)`` with one tensor parameter ``p`` whose leading
-dimension is 1 (shared by the batch) or ``B``. Besides ``apply`` each step has
-``adjoint`` (apply the inverse) and ``vjp``: given the step's input and output states and
-the co-state ``lam`` (gradient w.r.t. the output, torch's complex convention), it returns
-the co-state of the input ``U^dagger lam`` and the gradient w.r.t. ``p``. The explicit
-VJPs avoid autograd's broadcast copies; :class:`DenseStep` falls back to local autograd.
+States are stored column-major, ``(2**n, B)`` (amplitude index first, batch last), so a
+permutation gathers contiguous rows and a matrix shared by the batch on ``k`` qubits is
+one wide GEMM. A step has one tensor parameter ``p`` whose leading dimension is 1 (shared
+by the batch) or ``B`` (per sample). Besides ``apply`` each step has ``adjoint`` (apply
+the inverse) and ``vjp``: given the step's input and output states and the co-state
+``lam`` (gradient w.r.t. the output, torch's complex convention), it returns the co-state
+of the input ``U^dagger lam`` and the gradient w.r.t. ``p``. The explicit VJPs avoid
+autograd's copies; :class:`DenseStep` falls back to local autograd for ``p``.
 
 Example:
     >>> import torch
     >>> step = Chunk(n=1, lo=0, k=1)
     >>> x = torch.tensor([[[0, 1], [1, 0]]], dtype=torch.complex128)
-    >>> step.apply(torch.tensor([[1, 0]], dtype=torch.complex128), x).real.tolist()
-    [[0.0, 1.0]]
+    >>> step.apply(torch.tensor([[1], [0]], dtype=torch.complex128), x).real.flatten().tolist()
+    [0.0, 1.0]
 """
 
 from __future__ import annotations
@@ -23,14 +25,14 @@ Grad = torch.Tensor | None
 
 
 class Step:
-    """Base class of state kernels."""
+    """Base class of state kernels (states are (2**n, B))."""
 
     def apply(self, s: torch.Tensor, p: torch.Tensor | None) -> torch.Tensor:
-        """Apply to states (B, 2**n)."""
+        """Apply to states."""
         raise NotImplementedError
 
     def adjoint(self, s: torch.Tensor, p: torch.Tensor | None) -> torch.Tensor:
-        """Apply the inverse to states (B, 2**n)."""
+        """Apply the inverse to states."""
         raise NotImplementedError
 
     def vjp(
@@ -45,27 +47,31 @@ class Step:
         return self.adjoint(lam, p), None
 
 
+def _dagger(p: torch.Tensor) -> torch.Tensor:
+    return p.conj().transpose(-1, -2)
+
+
 class Chunk(Step):
     """A (b, K, K) matrix on the ``k`` contiguous qubits starting at qubit ``lo``."""
 
     def __init__(self, n: int, lo: int, k: int) -> None:
-        self.n, self.k = n, k
         self.size, self.hi, self.low = 2**k, 2 ** (n - lo - k), 2**lo
 
+    def _split(self, s: torch.Tensor) -> torch.Tensor:  # (B, hi, K, low) view
+        return s.reshape(self.hi, self.size, self.low, -1).permute(3, 0, 1, 2)
+
+    def _merge(self, t: torch.Tensor) -> torch.Tensor:
+        return t.permute(1, 2, 3, 0).reshape(self.hi * self.size * self.low, -1)
+
     def apply(self, s: torch.Tensor, p: torch.Tensor | None) -> torch.Tensor:
         assert p is not None
-        batch, size, hi, low = s.shape[0], self.size, self.hi, self.low
         if p.shape[0] == 1:
-            if low == 1:
-                return (s.reshape(batch * hi, size) @ p[0].transpose(0, 1)).reshape(batch, -1)
-            return torch.matmul(p[0], s.reshape(batch * hi, size, low)).reshape(batch, -1)
-        if low == 1:
-            return (s.reshape(batch, hi, size) @ p.transpose(-1, -2)).reshape(batch, -1)
-        return (p[:, None] @ s.reshape(batch, hi, size, low)).reshape(batch, -1)
+            return torch.matmul(p[0], s.reshape(self.hi, self.size, -1)).reshape(s.shape)
+        return self._merge(torch.matmul(p[:, None], self._split(s)))
 
     def adjoint(self, s: torch.Tensor, p: torch.Tensor | None) -> torch.Tensor:
         assert p is not None
-        return self.apply(s, p.conj().transpose(-1, -2))
+        return self.apply(s, _dagger(p))
 
     def vjp(
         self,
@@ -79,83 +85,29 @@ class Chunk(Step):
         if not want:
             return lam_in, None
         assert p is not None
-        batch, size, hi, low = s_in.shape[0], self.size, self.hi, self.low
-        if low == 1:
-            if p.shape[0] == 1:
-                return lam_in, (lam.reshape(-1, size).T @ s_in.reshape(-1, size).conj())[None]
-            lv, sv = lam.reshape(batch, hi, size), s_in.reshape(batch, hi, size)
-            return lam_in, lv.transpose(1, 2) @ sv.conj()
-        if low < size:  # bmm + sum would make a temporary larger than the state
-            lv = lam.reshape(batch, hi, size, low).transpose(1, 2).reshape(batch, size, -1)
-            sv = s_in.reshape(batch, hi, size, low).transpose(1, 2).reshape(batch, size, -1)
-            g = lv @ sv.conj().transpose(1, 2)
-            return lam_in, g.sum(0, keepdim=True) if p.shape[0] == 1 else g
-        lv, sv = lam.reshape(batch, hi, size, low), s_in.reshape(batch, hi, size, low)
-        g = (lv @ sv.conj().transpose(-1, -2)).sum(1)
-        return lam_in, g.sum(0, keepdim=True) if p.shape[0] == 1 else g
-
-
-class RotChunk(Step):
-    """A (b, K, K) matrix on the top ``k`` qubits that also rotates them to the bottom.
-
-    The state viewed as ``X (B, K, L)`` becomes ``Y = X^T M^T (B, L, K)``: one batched
-    matmul, no copies, and the qubit order shifts cyclically by ``k``. Applying chunks
-    that tile all ``n`` qubits from the top restores the order, so a full single-qubit
-    layer is ``n / k`` such matmuls.
-    """
-
-    def __init__(self, n: int, k: int) -> None:
-        self.size, self.rest = 2**k, 2 ** (n - k)
-
-    def _mat(self, p: torch.Tensor, batch: int) -> torch.Tensor:
-        return p.expand(batch, -1, -1) if p.shape[0] == 1 else p
-
-    def apply(self, s: torch.Tensor, p: torch.Tensor | None) -> torch.Tensor:
-        assert p is not None
-        batch = s.shape[0]
-        x = s.reshape(batch, self.size, self.rest).transpose(1, 2)
-        return torch.bmm(x, self._mat(p.transpose(-1, -2), batch)).reshape(batch, -1)
-
-    def adjoint(self, s: torch.Tensor, p: torch.Tensor | None) -> torch.Tensor:
-        assert p is not None
-        batch = s.shape[0]
-        y = s.reshape(batch, self.rest, self.size).transpose(1, 2)
-        return torch.bmm(self._mat(p.conj().transpose(-1, -2), batch), y).reshape(batch, -1)
-
-    def vjp(
-        self,
-        s_in: torch.Tensor,
-        s_out: torch.Tensor,
-        lam: torch.Tensor,
-        p: torch.Tensor | None,
-        want: bool,
-    ) -> tuple[torch.Tensor, Grad]:
-        lam_in = self.adjoint(lam, p)
-        if not want:
-            return lam_in, None
-        assert p is not None
-        batch = s_in.shape[0]
-        lt = lam.reshape(batch, self.rest, self.size).transpose(1, 2)
-        x = s_in.reshape(batch, self.size, self.rest)
-        g = torch.bmm(lt, x.conj().transpose(1, 2))
-        return lam_in, g.sum(0, keepdim=True) if p.shape[0] == 1 else g
+        if p.shape[0] == 1:
+            lv = lam.reshape(self.hi, self.size, -1)
+            sv = s_in.reshape(self.hi, self.size, -1)
+            return lam_in, torch.matmul(lv, _dagger(sv)).sum(0, keepdim=True)
+        g = torch.matmul(self._split(lam), _dagger(self._split(s_in)))  # (B, hi, K, K)
+        return lam_in, g.sum(1)
 
 
 class MonomialStep(Step):
-    """``out[i] = p[i] * s[perm[i]]`` with a unit-modulus phase ``p`` (or None)."""
+    """``out[i] = p[i] * s[perm[i]]`` with a unit-modulus phase ``p`` (b, 2**n) or None."""
 
     def __init__(self, perm: torch.Tensor | None, inv: torch.Tensor | None) -> None:
         self.perm, self.inv = perm, inv
 
     def apply(self, s: torch.Tensor, p: torch.Tensor | None) -> torch.Tensor:
         if self.perm is not None:
-            s = s.index_select(1, self.perm)
-        return s * p if p is not None else s
+            s = s.index_select(0, self.perm)
+        return s * p.T if p is not None else s
 
     def adjoint(self, s: torch.Tensor, p: torch.Tensor | None) -> torch.Tensor:
         if p is not None:
-            s = s * p.conj()
-        return s.index_select(1, self.inv) if self.inv is not None else s
+            s = s * p.T.conj()
+        return s.index_select(0, self.inv) if self.inv is not None else s
 
     def vjp(
         self,
@@ -168,20 +120,20 @@ class MonomialStep(Step):
         lam_in = self.adjoint(lam, p)
         if not want or p is None:
             return lam_in, None
-        g = lam * s_out.conj() * p  # = lam * conj(s_in[perm]) since |p| = 1
-        return lam_in, g.sum(0, keepdim=True) if p.shape[0] == 1 else g
+        g = lam * s_out.conj() * p.T  # = lam * conj(s_in[perm]) since |p| = 1
+        return lam_in, g.sum(1)[None] if p.shape[0] == 1 else g.T
 
 
 class FusedStep(Step):
-    """``out = s @ p`` with ``p = U^T`` (D, D), a fused weight-only unitary."""
+    """``out = p @ s`` with ``p = U`` (2**n, 2**n), a fused weight-only unitary."""
 
     def apply(self, s: torch.Tensor, p: torch.Tensor | None) -> torch.Tensor:
         assert p is not None
-        return s @ p
+        return p @ s
 
     def adjoint(self, s: torch.Tensor, p: torch.Tensor | None) -> torch.Tensor:
         assert p is not None
-        return s @ p.conj().transpose(0, 1)
+        return _dagger(p) @ s
 
     def vjp(
         self,
@@ -191,7 +143,7 @@ class FusedStep(Step):
         p: torch.Tensor | None,
         want: bool,
     ) -> tuple[torch.Tensor, Grad]:
-        return self.adjoint(lam, p), (s_in.conj().transpose(0, 1) @ lam) if want else None
+        return self.adjoint(lam, p), (lam @ _dagger(s_in)) if want else None
 
 
 class DenseStep(Step):
@@ -199,21 +151,21 @@ class DenseStep(Step):
 
     def __init__(self, n: int, qubits: tuple[int, ...]) -> None:
         self.n = n
-        dims = [n - q for q in reversed(qubits)]
-        self.perm = [0] + [d for d in range(1, n + 1) if d not in dims] + dims
+        dims = [n - 1 - q for q in reversed(qubits)]
+        self.perm = [d for d in range(n) if d not in dims] + dims + [n]
         self.inv = sorted(range(n + 1), key=self.perm.__getitem__)
 
     def apply(self, s: torch.Tensor, p: torch.Tensor | None) -> torch.Tensor:
         assert p is not None
-        batch = s.shape[0]
-        t = s.reshape([batch] + [2] * self.n).permute(self.perm)
+        t = s.reshape([2] * self.n + [-1]).permute(self.perm)
         shape = t.shape
-        t = t.reshape(batch, -1, p.shape[-1]) @ p.transpose(-1, -2)
-        return t.reshape(shape).permute(self.inv).reshape(batch, -1)
+        t = t.reshape(-1, p.shape[-1], shape[-1])  # (rest, K, B)
+        out = torch.matmul(p[0], t) if p.shape[0] == 1 else torch.einsum("bij,rjb->rib", p, t)
+        return out.reshape(shape).permute(self.inv).reshape(s.shape)
 
     def adjoint(self, s: torch.Tensor, p: torch.Tensor | None) -> torch.Tensor:
         assert p is not None
-        return self.apply(s, p.conj().transpose(-1, -2))
+        return self.apply(s, _dagger(p))
 
     def vjp(
         self,

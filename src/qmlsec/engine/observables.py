@@ -9,7 +9,7 @@ Example:
     >>> import torch
     >>> from qiskit.quantum_info import SparsePauliOp
     >>> table = PauliTable([SparsePauliOp("Z"), SparsePauliOp("X")], 1, torch.complex128)
-    >>> plus = torch.tensor([[1, 1]], dtype=torch.complex128) / 2**0.5
+    >>> plus = torch.tensor([[1], [1]], dtype=torch.complex128) / 2**0.5  # (2**n, B)
     >>> table.expectations(plus).round(decimals=12).tolist()
     [[0.0, 1.0]]
 """
@@ -95,15 +95,15 @@ class PauliTable:
         self.n_obs = len(observables)
 
     def expectations(self, state: torch.Tensor) -> torch.Tensor:
-        """(B, n_obs) real expectations for states (B, 2**n)."""
+        """(B, n_obs) real expectations for states stored column-major (2**n, B)."""
         out = None
         if self.diag is not None:
             probs = state.real**2 + state.imag**2
-            out = probs @ self.diag
+            out = self.diag.T @ probs
         for flip, re, im in self.groups:
-            prod = state.index_select(1, flip).conj() * state
-            part = prod.real @ re - prod.imag @ im
+            prod = state.index_select(0, flip).conj() * state
+            part = re.T @ prod.real - im.T @ prod.imag
             out = part if out is None else out + part
         if out is None:
-            return state.real.new_zeros(state.shape[0], self.n_obs)
-        return out
+            return state.real.new_zeros(state.shape[1], self.n_obs)
+        return out.T

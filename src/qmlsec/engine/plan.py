@@ -29,9 +29,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from qmlsec.engine.bank import OneQubitBank
 from qmlsec.engine.gates import KERNELS
 from qmlsec.engine.lowering import Lowered, PrimitiveGate
-from qmlsec.engine.ops import Dense, Fused, KronLayer, Monomial, Op, ProductState
+from qmlsec.engine.ops import Dense, Fused, KronLayer, Monomial, Op, ProductState, Steps
 
 
 @dataclass
@@ -42,6 +43,8 @@ class Plan:
         prefix: closed-form product state.
         row_ops: operations for per-row angles.
         shared_ops: same, with weight-only runs fused (used when weights are shared).
+        banks: single-qubit matrices of the weight-only (``shared``) and the
+            input-dependent (``data``) operations.
         phase_angles: angle indices adding to the global phase.
         phase_const: constant global phase.
     """
@@ -49,8 +52,31 @@ class Plan:
     prefix: ProductState
     row_ops: list[Op]
     shared_ops: list[Op]
+    banks: dict[str, OneQubitBank]
     phase_angles: list[int]
     phase_const: float
+
+    def instantiate(
+        self, rows: torch.Tensor, shared: torch.Tensor | None
+    ) -> tuple[torch.Tensor, Steps]:
+        """Initial product state (B, 2**n) and the kernel steps for the given angles.
+
+        Args:
+            rows: per-row angles (B, G).
+            shared: weight-only angles (1, G) when the weights are shared, else None.
+        """
+        ops = self.shared_ops if shared is not None else self.row_ops
+        built = {}
+        for key, bank in self.banks.items():
+            use = shared if key == "shared" and shared is not None else rows
+            built[key] = (use, *bank.build(use))
+        _, mats, _ = built[self.prefix.bank]
+        state = self.prefix.state(mats, rows.shape[0])
+        steps: Steps = []
+        for op in ops:
+            angles, _, chunks = built[op.bank]
+            steps.extend(op.steps(angles, chunks))
+        return state, steps
 
 
 def _local_index(n: int, qubits: tuple[int, ...]) -> np.ndarray:
@@ -102,6 +128,13 @@ def make_plan(
     n = low.n_qubits
     real = torch.float64 if dtype == torch.complex128 else torch.float32
     input_dep = np.abs(low.a_x).sum(axis=1) > 0 if low.rows else np.zeros(0, bool)
+    banks = {"shared": OneQubitBank(dtype), "data": OneQubitBank(dtype)}
+
+    def bank_of(gates: list[PrimitiveGate]) -> str:
+        return (
+            "data" if any(g.angle is not None and input_dep[g.angle] for g in gates) else "shared"
+        )
+
     prefix: list[list[PrimitiveGate]] = [[] for _ in range(n)]
     touched: set[int] = set()
     ops: list[Op] = []
@@ -113,7 +146,10 @@ def make_plan(
     def flush() -> None:
         nonlocal mono, pending
         if pending:
-            ops.append(KronLayer(n, pending, chunk_qubits, dtype))
+            key = bank_of([g for seq in pending.values() for g in seq])
+            layer = KronLayer(n, pending, chunk_qubits, banks[key])
+            layer.bank = key
+            ops.append(layer)
             pending = {}
         if mono is not None:
             op = mono.build(real, dtype)
@@ -146,17 +182,23 @@ def make_plan(
     flush()
     for op in ops:
         op.data_dependent = bool(any(input_dep[list(op.angles)]))
-    head = ProductState(n, prefix, dtype)
-    head.data_dependent = bool(any(input_dep[list(head.angles)]))
+        if not isinstance(op, KronLayer):
+            op.bank = "data" if op.data_dependent else "shared"
+    key = bank_of([g for seq in prefix for g in seq])
+    entries = [banks[key].add_entry(seq) for seq in prefix]
+    head = ProductState(
+        n, entries, tuple(g.angle for s in prefix for g in s if g.angle is not None)
+    )
+    head.bank = key
     shared = _fuse(n, ops, dtype) if n <= fuse_max_qubits else list(ops)
-    return Plan(head, ops, shared, phase_angles, phase_const)
+    return Plan(head, ops, shared, banks, phase_angles, phase_const)
 
 
 def _fuse(n: int, ops: list[Op], dtype: torch.dtype) -> list[Op]:
     out: list[Op] = []
     run: list[Op] = []
     for op in [*ops, None]:
-        if op is not None and not op.data_dependent:
+        if op is not None and op.bank == "shared":
             run.append(op)
             continue
         out.extend([Fused(n, run, dtype)] if len(run) > 1 else run)

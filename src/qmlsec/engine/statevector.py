@@ -123,16 +123,8 @@ class CompiledCircuit:
 
     # ------------------------------------------------------------- evolution
     def _evolve(self, rows: torch.Tensor, shared: torch.Tensor | None) -> torch.Tensor:
-        plan = self._plan
-        ops = plan.shared_ops if shared is not None else plan.row_ops
-
-        def pick(op: object) -> torch.Tensor:
-            return rows if shared is None or getattr(op, "data_dependent", True) else shared
-
-        batch = rows.shape[0]
-        state = plan.prefix.state(plan.prefix.build(pick(plan.prefix)), batch)
-        steps = [st for op in ops for st in op.steps(op.build(pick(op)))]
-        return evolve(state, steps, self._mode(batch, len(steps)))
+        state, steps = self._plan.instantiate(rows, shared)
+        return evolve(state, steps, self._mode(rows.shape[0], len(steps)))
 
     def _mode(self, batch: int, n_steps: int) -> str:
         if self.backward != "auto":
@@ -142,7 +134,9 @@ class CompiledCircuit:
         return "adjoint" if stored > self.adjoint_threshold_mb else "stored"
 
     def _with_phase(self, state: torch.Tensor, angles: torch.Tensor) -> torch.Tensor:
+        """Row-major states (B, 2**n) with the global phase, from column-major ones."""
         plan = self._plan
+        state = state.T.contiguous()
         if not plan.phase_angles and plan.phase_const == 0.0:
             return state
         arg = angles[:, plan.phase_angles].sum(1, keepdim=True) + plan.phase_const
@@ -160,7 +154,7 @@ class CompiledCircuit:
         self, x: torch.Tensor | None = None, theta: torch.Tensor | None = None
     ) -> torch.Tensor:
         """Basis-state probabilities (B, 2**n)."""
-        s = self._evolve(*self._angles(x, theta))
+        s = self._evolve(*self._angles(x, theta)).T
         return s.real**2 + s.imag**2
 
     def expectations(
@@ -173,6 +167,11 @@ class CompiledCircuit:
         """States (N, 2**n) for per-row angles (N, G)."""
         angles = self._check_angles(angles)
         return self._with_phase(self._evolve(angles, None), angles)
+
+    def probabilities_from_angles(self, angles: torch.Tensor) -> torch.Tensor:
+        """Basis-state probabilities (N, 2**n) for per-row angles (N, G)."""
+        s = self._evolve(self._check_angles(angles), None).T
+        return s.real**2 + s.imag**2
 
     def expectations_from_angles(self, angles: torch.Tensor) -> torch.Tensor:
         """Exact expectations (N, n_observables) for per-row angles (N, G)."""
@@ -195,7 +194,7 @@ class CompiledCircuit:
     ) -> torch.Tensor:
         """Shot estimates (B, n_observables), ``shots`` per measurement group; seeded."""
         with torch.no_grad():
-            state = self._evolve(*self._angles(x, theta))
+            state = self._evolve(*self._angles(x, theta)).T
         return self.measurement.estimate(state, shots, generator).to(self.real_dtype)
 
     def sample_expectations_from_angles(
@@ -203,7 +202,7 @@ class CompiledCircuit:
     ) -> torch.Tensor:
         """Shot estimates (N, n_observables) for per-row angles (N, G)."""
         with torch.no_grad():
-            state = self._evolve(self._check_angles(angles), None)
+            state = self._evolve(self._check_angles(angles), None).T
         return self.measurement.estimate(state, shots, generator).to(self.real_dtype)
 
     def sample_counts(

@@ -1,0 +1,126 @@
+"""Batched construction of every single-qubit matrix of a plan in a few tensor ops.
+
+A circuit's single-qubit gates come as *entries*: the gate sequence one qubit gets in one
+operation (the product-state prefix, a layer). A bank builds all entries' 2x2 products at
+once (one kernel call per gate kind and position in the sequences), then the kron-ed
+chunk matrices of all layers at once (one gather and ``k - 1`` broadcast products per
+chunk size), so the cost in tensor operations does not grow with the number of layers.
+
+Example:
+    >>> import numpy as np, torch
+    >>> from qmlsec.engine.lowering import PrimitiveGate
+    >>> x = PrimitiveGate("x", (0,), matrix=np.array([[0, 1], [1, 0]], dtype=complex))
+    >>> bank = OneQubitBank(torch.complex128)
+    >>> e = bank.add_entry([x])
+    >>> c = bank.add_chunk([e, None])  # X on the high qubit, identity on the low one
+    >>> mats, chunks = bank.build(torch.zeros(1, 0))
+    >>> chunks[c][0].real.int().tolist()
+    [[0, 0, 1, 0], [0, 0, 0, 1], [1, 0, 0, 0], [0, 1, 0, 0]]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from qmlsec.engine.gates import KERNELS
+from qmlsec.engine.lowering import PrimitiveGate
+
+
+class OneQubitBank:
+    """Entries (single-qubit gate sequences) and chunks (kron of entries) of a plan."""
+
+    def __init__(self, dtype: torch.dtype) -> None:
+        self.dtype = dtype
+        self.entries: list[list[PrimitiveGate]] = []
+        self.chunks: list[list[int | None]] = []
+        self._slots: list[list[tuple[str, torch.Tensor, torch.Tensor]]] | None = None
+        self.eye = torch.eye(2, dtype=dtype)
+
+    def add_entry(self, gates: Sequence[PrimitiveGate]) -> int:
+        """Register a gate sequence (applied first to last); returns its entry id."""
+        self.entries.append(list(gates))
+        self._slots = None
+        return len(self.entries) - 1
+
+    def add_chunk(self, entries: Sequence[int | None]) -> int:
+        """Register a kron of entries, most significant qubit first (None = identity)."""
+        self.chunks.append(list(entries))
+        return len(self.chunks) - 1
+
+    @property
+    def angles(self) -> tuple[int, ...]:
+        """Angle indices used by the bank."""
+        return tuple(g.angle for seq in self.entries for g in seq if g.angle is not None)
+
+    def _compile(self) -> list[list[tuple[str, torch.Tensor, torch.Tensor]]]:
+        depth = max((len(seq) for seq in self.entries), default=0)
+        slots = []
+        for s in range(depth):
+            groups: dict[str, tuple[list[int], list]] = {}
+            for e, seq in enumerate(self.entries):
+                if s < len(seq):
+                    g = seq[s]
+                    key = g.name if g.angle is not None else "const"
+                    groups.setdefault(key, ([], []))
+                    groups[key][0].append(e)
+                    groups[key][1].append(g.angle if g.angle is not None else g.matrix)
+            slot = []
+            for key, (where, items) in groups.items():
+                data = (
+                    torch.as_tensor(np.stack(items), dtype=self.dtype)[None]
+                    if key == "const"
+                    else torch.tensor(items, dtype=torch.long)
+                )
+                slot.append((key, torch.tensor(where, dtype=torch.long), data))
+            slots.append(slot)
+        self._by_size: dict[int, tuple[list[int], torch.Tensor]] = {}
+        for c, members in enumerate(self.chunks):
+            ids, _ = self._by_size.setdefault(len(members), ([], torch.empty(0)))
+            ids.append(c)
+        for k, (ids, _) in self._by_size.items():
+            table = [[len(self.entries) if e is None else e for e in self.chunks[c]] for c in ids]
+            self._by_size[k] = (ids, torch.tensor(table, dtype=torch.long))
+        return slots
+
+    def build(self, angles: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """Entry matrices (b, E + 1, 2, 2) (last: identity) and chunk matrices (b, K, K)."""
+        if self._slots is None:
+            self._slots = self._compile()
+        b, n_entries = angles.shape[0], len(self.entries)
+        acc: torch.Tensor | None = None
+        for slot in self._slots:
+            parts = [
+                (
+                    where,
+                    data if key == "const" else KERNELS[key].matrix(angles[:, data], self.dtype),
+                )
+                for key, where, data in slot
+            ]
+            if len(parts) == 1 and len(parts[0][0]) == n_entries:
+                mats = parts[0][1].expand(b, -1, -1, -1)
+            else:
+                mats = self.eye.repeat(b, n_entries, 1, 1)
+                for where, part in parts:
+                    mats = mats.index_put(
+                        (torch.arange(b)[:, None], where[None]), part.expand(b, -1, -1, -1)
+                    )
+            acc = mats if acc is None else mats @ acc
+        if acc is None:
+            acc = self.eye.expand(b, n_entries, 2, 2)
+        mats = torch.cat([acc, self.eye.expand(acc.shape[0], 1, 2, 2)], dim=1)
+        chunks: list[torch.Tensor] = [self.eye] * len(self.chunks)
+        for ids, table in self._by_size.values():
+            g = mats[:, table]  # (b, C, k, 2, 2)
+            m = g[:, :, 0]
+            for j in range(1, table.shape[1]):
+                f = g[:, :, j]
+                size = m.shape[-1] * 2
+                m = (m[..., :, None, :, None] * f[..., None, :, None, :]).reshape(
+                    *m.shape[:2], size, size
+                )
+            for c, t in zip(ids, m.unbind(1), strict=True):
+                chunks[c] = t
+        return mats, chunks
