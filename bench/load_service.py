@@ -55,13 +55,24 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of a process so far (Linux ``/proc``), else ``None``."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def serve(args: argparse.Namespace) -> None:
     """Child mode: run the service on 127.0.0.1 until terminated."""
+    import torch
     import uvicorn
 
     from qmlsec.service.app import create_app
     from qmlsec.service.settings import ServiceSettings
 
+    torch.set_num_threads(1)  # as `qmlsec serve`: one thread per request, requests in parallel
     loader = None
     if args.loader:
         module, _, attr = args.loader.partition(":")
@@ -222,7 +233,12 @@ def main(argv: list[str] | None = None) -> None:
             X = np.random.default_rng(0).uniform(0, 1, size=(1024, n_features))
             warm = argparse.Namespace(**{**vars(args), "requests": args.warmup, "clients": 1})
             drive(url, key, X, warm)
+            cpu0 = cpu_seconds(proc.pid) if proc is not None else None
             row = drive(url, key, X, args)
+            cpu1 = cpu_seconds(proc.pid) if proc is not None else None
+            if cpu0 is not None and cpu1 is not None and row["requests"]:
+                # contention-free capacity estimate: service CPU time per answered request
+                row["server_cpu_ms_per_request"] = round((cpu1 - cpu0) * 1000 / row["requests"], 3)
         finally:
             if proc is not None:
                 proc.terminate()
@@ -233,7 +249,7 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"{row['requests']} requests in {row['seconds']} s with {row['clients']} clients: "
             f"{row['throughput_rps']} req/s, p50 {row['p50_ms']} ms, p99 {row['p99_ms']} ms, "
-            f"{row['errors']} errors"
+            f"{row['errors']} errors, service CPU {row.get('server_cpu_ms_per_request')} ms/req"
         )
 
 

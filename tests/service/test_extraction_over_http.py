@@ -12,7 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from service_doubles import Harness, build_app, live
+import pytest
+from service_doubles import Harness, build_app, live, write_double
 from sklearn.linear_model import LogisticRegression
 
 from qmlsec.attacks.queries import QueryCounter
@@ -55,15 +56,23 @@ def run(tmp: Path, artifact: Path, **overrides: object):
         return counter, fidelity, stopped, h.state.budget.usage(h.key_id), h.state.metrics
 
 
-def test_unbounded_extraction_over_http_steals_the_model(tmp_path: Path, artifact: Path) -> None:
-    counter, fidelity, stopped, usage, _ = run(tmp_path / "svc", artifact)
+@pytest.fixture(scope="module")
+def unbounded(tmp_path_factory: pytest.TempPathFactory):
+    tmp = tmp_path_factory.mktemp("unbounded")
+    return run(tmp / "svc", write_double(tmp / "artifacts" / "double"))
+
+
+def test_unbounded_extraction_over_http_steals_the_model(unbounded) -> None:
+    counter, fidelity, stopped, usage, _ = unbounded
     assert stopped is None and counter.stats.samples == PLANNED
     assert (usage.samples, usage.requests) == (PLANNED, PLANNED // BATCH)
     assert fidelity >= 0.95
 
 
-def test_daily_budget_stops_the_extraction_at_its_limit(tmp_path: Path, artifact: Path) -> None:
-    _, full, _, _, _ = run(tmp_path / "full", artifact)
+def test_daily_budget_stops_the_extraction_at_its_limit(
+    tmp_path: Path, artifact: Path, unbounded
+) -> None:
+    full = unbounded[1]
     counter, fidelity, stopped, usage, metrics = run(tmp_path / "svc", artifact, daily_samples=60)
     assert isinstance(stopped, RateLimitError) and "sample budget" in stopped.message
     assert counter.stats.samples == usage.samples == 60

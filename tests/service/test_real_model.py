@@ -30,7 +30,7 @@ from qmlsec.service.settings import ServiceSettings
 @pytest.fixture(scope="module")
 def iris(tmp_path_factory: pytest.TempPathFactory):
     train, test = split(load_dataset("iris"), test_size=0.3, seed=0)
-    clf = QNNClassifier(n_qubits=4, layers=1, epochs=3, lr=0.1).fit(train.X, train.y)
+    clf = QNNClassifier(n_qubits=4, layers=1, epochs=1, lr=0.1).fit(train.X, train.y)
     return clf.save(tmp_path_factory.mktemp("models") / "iris"), train, test
 
 

@@ -77,15 +77,21 @@ def serve(
     daily_shots: Annotated[int | None, typer.Option(help="Shots/day per key.")] = None,
     max_batch: Annotated[int | None, typer.Option(help="Most samples per request.")] = None,
     max_shots: Annotated[int | None, typer.Option(help="Most shots per circuit.")] = None,
+    torch_threads: Annotated[
+        int, typer.Option(min=1, help="torch threads per request (requests run in parallel).")
+    ] = 1,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
     access_log: Annotated[bool, typer.Option(help="uvicorn access log.")] = False,
 ) -> None:
     """Serve registered models over HTTP until interrupted (Ctrl-C stops it gracefully)."""
     if ctx.invoked_subcommand is not None:
         return
+    import torch
     import uvicorn
 
     from qmlsec.service.app import create_app
+
+    torch.set_num_threads(torch_threads)
 
     settings = _settings(
         data_dir,
