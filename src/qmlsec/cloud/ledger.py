@@ -54,8 +54,8 @@ class LedgerEntry(FrozenModel):
     sender: Party
     receiver: Party
     receiver_trust: Trust
-    time: float = Field(0.0, ge=0)
-    count: int = Field(1, ge=1)
+    time: float = Field(default=0.0, ge=0)
+    count: int = Field(default=1, ge=1)
 
     @property
     def key(self) -> tuple[str, ...]:
@@ -86,9 +86,9 @@ class ExposureLedger:
     ) -> LedgerEntry:
         """Record ``count`` identical hand-offs; raises ConfigError on unknown names."""
         try:
-            entry = LedgerEntry(
-                step=step, asset=asset, form=form, sender=sender, receiver=receiver,
-                receiver_trust=receiver_trust, time=time, count=count,
+            entry = LedgerEntry.model_validate(
+                {"step": step, "asset": asset, "form": form, "sender": sender, "receiver": receiver,
+                 "receiver_trust": receiver_trust, "time": time, "count": count}
             )  # fmt: skip
         except ValidationError as err:
             raise ConfigError(

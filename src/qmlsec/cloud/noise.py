@@ -222,14 +222,14 @@ class NoiseSpec(FrozenModel):
         3
     """
 
-    depolarizing_1q: float = Field(0.0, ge=0, le=1)
-    depolarizing_2q: float = Field(0.0, ge=0, le=1)
-    t1: float | None = Field(None, gt=0)
-    t2: float | None = Field(None, gt=0)
-    gate_time_1q: float = Field(35e-9, ge=0)
-    gate_time_2q: float = Field(300e-9, ge=0)
-    readout_error: float = Field(0.0, ge=0, le=0.5)
-    scale: float = Field(1.0, ge=0)
+    depolarizing_1q: float = Field(default=0.0, ge=0, le=1)
+    depolarizing_2q: float = Field(default=0.0, ge=0, le=1)
+    t1: float | None = Field(default=None, gt=0)
+    t2: float | None = Field(default=None, gt=0)
+    gate_time_1q: float = Field(default=35e-9, ge=0)
+    gate_time_2q: float = Field(default=300e-9, ge=0)
+    readout_error: float = Field(default=0.0, ge=0, le=0.5)
+    scale: float = Field(default=1.0, ge=0)
     gates_1q: tuple[str, ...] = ("sx", "x", "h", "ry", "rx", "u", "u2", "u3")
     gates_2q: tuple[str, ...] = ("cx", "cz", "ecr")
 

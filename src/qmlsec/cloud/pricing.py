@@ -26,10 +26,10 @@ class PricingModel(FrozenModel):
     """A price list (USD)."""
 
     scheme: Literal["per_second", "per_task_shot"] = "per_second"
-    per_second_usd: float = Field(1.60, ge=0)
-    per_task_usd: float = Field(0.30, ge=0)
-    per_shot_usd: float = Field(0.00035, ge=0)
-    shots_for_exact: int = Field(1024, ge=1)
+    per_second_usd: float = Field(default=1.60, ge=0)
+    per_task_usd: float = Field(default=0.30, ge=0)
+    per_shot_usd: float = Field(default=0.00035, ge=0)
+    shots_for_exact: int = Field(default=1024, ge=1)
 
     def billed_shots(self, shots: int | None) -> int:
         """Shots billed per circuit for a requested shot count (None = exact)."""

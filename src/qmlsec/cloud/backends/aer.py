@@ -194,6 +194,8 @@ class AerBackend:
         check_shots(shots)
         n_obs = len(observables)
         groups = measurement_bases(observables, circuit.num_qubits)  # validates widths
+        counts: list[list[dict[str, int]]] | None = None
+        bases: tuple[str, ...] = ()
         if shots is None:
             base = (
                 circuit.remove_final_measurements(inplace=False) if circuit.num_clbits else circuit
@@ -211,7 +213,6 @@ class AerBackend:
                     for i in range(len(values))
                 ]
             )
-            counts, bases = None, ()
         else:
             tcs = [self.transpile(measured_circuit(circuit, g.basis)) for g in groups]
             circuits, active = self._compacted(tcs)

@@ -26,11 +26,11 @@ from qmlsec.config import FrozenModel, rng
 class LoadModel(FrozenModel):
     """Background load per device and co-tenancy density."""
 
-    arrival_rate_per_s: float = Field(0.02, ge=0)
-    mean_service_s: float = Field(20.0, gt=0)
+    arrival_rate_per_s: float = Field(default=0.02, ge=0)
+    mean_service_s: float = Field(default=20.0, gt=0)
     device_load: dict[str, float] = Field(default_factory=dict)
-    co_tenancy: float = Field(1.0, ge=0, description="mean co-scheduled jobs per execution")
-    co_job_qubits: int = Field(2, ge=1, description="qubits each co-scheduled job occupies")
+    co_tenancy: float = Field(default=1.0, ge=0, description="mean co-scheduled jobs per execution")
+    co_job_qubits: int = Field(default=2, ge=1, description="qubits each co-scheduled job occupies")
 
 
 class DeviceQueue:
