@@ -56,8 +56,8 @@ def technique_table(
     rows = []
     for t in catalog.all_techniques():
         mine = [r for r in runs if r["technique_id"] == t.id and r["status"] == "ok"]
-        impacts = [measured_impact(r["headline"], clean) for r in mine]
-        impacts = [i for i in impacts if i is not None]
+        measured = [measured_impact(r["headline"], clean) for r in mine]
+        impacts = [i for i in measured if i is not None]
         rows.append({
             "id": t.id, "name": t.name, "tactics": list(catalog.effective_tactics(t)),
             "implemented_by": list(t.implemented_by),

@@ -88,7 +88,7 @@ class DefenseSettings(FrozenModel):
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     params: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    max_per_attack: int = Field(4, ge=1)
+    max_per_attack: int = Field(default=4, ge=1)
     skip_roles: tuple[str, ...] = ()
 
 
@@ -140,7 +140,7 @@ class AssessConfig(FrozenModel):
     victim: VictimSpec = VictimSpec()
     profiles: tuple[str, ...] = ()
     extra_profiles: tuple[ProfileSpec, ...] = EXTRA_PROFILES
-    max_paths: int = Field(3, ge=1)
+    max_paths: int = Field(default=3, ge=1)
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     params: dict[str, dict[str, Any]] = Field(default_factory=lambda: dict(DEFAULT_PARAMS))
@@ -148,13 +148,13 @@ class AssessConfig(FrozenModel):
     sweeps: dict[str, dict[str, list[Any]]] = Field(
         default_factory=lambda: {"extraction.substitute": {"queries": [25, 50, 100, 200]}}
     )
-    test_samples: int = Field(40, ge=4)
-    endpoint_shots: int | None = Field(None, ge=1)
+    test_samples: int = Field(default=40, ge=4)
+    endpoint_shots: int | None = Field(default=None, ge=1)
     noise_scales: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0)
-    noise_samples: int = Field(16, ge=1)
-    noise_shots: int = Field(512, ge=1)
-    retrain_epochs: int = Field(5, ge=1)
-    retrain_max_train: int = Field(200, ge=8)
+    noise_samples: int = Field(default=16, ge=1)
+    noise_shots: int = Field(default=512, ge=1)
+    retrain_epochs: int = Field(default=5, ge=1)
+    retrain_max_train: int = Field(default=200, ge=8)
     defenses: DefenseSettings = DefenseSettings()
     quick: QuickSettings = QuickSettings()
     quick_applied: bool = False

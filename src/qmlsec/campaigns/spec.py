@@ -68,8 +68,8 @@ class NoiseSpec(FrozenModel):
         budget: query budget in samples (``None``: unlimited).
     """
 
-    shots: int | None = Field(None, ge=1)
-    budget: int | None = Field(None, ge=1)
+    shots: int | None = Field(default=None, ge=1)
+    budget: int | None = Field(default=None, ge=1)
 
     @property
     def label(self) -> str:
@@ -88,7 +88,7 @@ class RunConfig(FrozenModel):
     defense_params: dict[str, Any] = Field(default_factory=dict)
     noise: NoiseSpec = NoiseSpec()
     seed: int = 0
-    samples: int = Field(30, ge=1)
+    samples: int = Field(default=30, ge=1)
 
     @property
     def run_id(self) -> str:
@@ -118,7 +118,7 @@ class CampaignSpec(FrozenModel):
     defense_params: dict[str, dict[str, Any]] = Field(default_factory=dict)
     noise: tuple[NoiseSpec, ...] = (NoiseSpec(),)
     seeds: tuple[int, ...] = Field((0,), min_length=1)
-    samples: int = Field(30, ge=1)
+    samples: int = Field(default=30, ge=1)
 
     @field_validator("defenses", mode="before")
     @classmethod

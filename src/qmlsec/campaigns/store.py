@@ -119,7 +119,7 @@ class ResultStore:
 
     def finished_ids(self, campaign: str | None = None) -> set[str]:
         """IDs of the runs that finished successfully."""
-        sql, args = "SELECT run_id FROM runs WHERE status = 'ok'", ()
+        sql, args = "SELECT run_id FROM runs WHERE status = 'ok'", tuple[str, ...]()
         if campaign is not None:
             sql, args = sql + " AND campaign = ?", (campaign,)
         with self._connect() as conn:
@@ -127,7 +127,7 @@ class ResultStore:
 
     def count(self, campaign: str | None = None) -> int:
         """Number of stored rows."""
-        sql, args = "SELECT COUNT(*) FROM runs", ()
+        sql, args = "SELECT COUNT(*) FROM runs", tuple[str, ...]()
         if campaign is not None:
             sql, args = sql + " WHERE campaign = ?", (campaign,)
         with self._connect() as conn:
@@ -135,7 +135,7 @@ class ResultStore:
 
     def rows(self, campaign: str | None = None) -> list[dict[str, Any]]:
         """Every stored row with its JSON columns decoded, in finishing order."""
-        sql, args = "SELECT * FROM runs", ()
+        sql, args = "SELECT * FROM runs", tuple[str, ...]()
         if campaign is not None:
             sql, args = sql + " WHERE campaign = ?", (campaign,)
         with self._connect() as conn:

@@ -160,6 +160,7 @@ def _ideal(
         ledger,
         cost,
         "QNNClassifier (ideal simulator)",
+        None,
     )
 
 

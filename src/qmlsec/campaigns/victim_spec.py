@@ -34,16 +34,16 @@ class VictimSpec(FrozenModel):
 
     dataset: str = "digits"
     classes: str | None = "0-3"
-    qubits: int = Field(8, ge=1, le=20)
-    layers: int = Field(3, ge=1)
-    epochs: int = Field(15, ge=1)
-    lr: float = Field(0.05, gt=0)
-    batch_size: int = Field(32, ge=0)
+    qubits: int = Field(default=8, ge=1, le=20)
+    layers: int = Field(default=3, ge=1)
+    epochs: int = Field(default=15, ge=1)
+    lr: float = Field(default=0.05, gt=0)
+    batch_size: int = Field(default=32, ge=0)
     gradient: str = "backprop"
-    shots: int | None = Field(None, ge=1)
+    shots: int | None = Field(default=None, ge=1)
     device: str = "fake_guadalupe"
-    test_size: float = Field(0.25, gt=0.0, lt=1.0)
-    max_train: int | None = Field(None, ge=8)
+    test_size: float = Field(default=0.25, gt=0.0, lt=1.0)
+    max_train: int | None = Field(default=None, ge=8)
     name: str = ""
 
     @field_validator("gradient")

@@ -23,7 +23,7 @@ def to_attack_path(data: dict[str, Any]) -> AttackPath:
     """Rebuild an :class:`AttackPath` from its ``to_dict`` form."""
     fields = PathStep.__dataclass_fields__
     steps = tuple(
-        PathStep(**{k: tuple(v) if isinstance(v, list) else v for k, v in s.items() if k in fields})
+        PathStep(**{k: tuple(v) if isinstance(v, list) else v for k, v in s.items() if k in fields})  # type: ignore[arg-type]
         for s in data["steps"]
     )
     return AttackPath(goal=data["goal"], attacker=data["attacker"], steps=steps,

@@ -97,7 +97,7 @@ def membership_roc(doc: Doc) -> str | None:
     ax.plot([0, 1], [0, 1], color="grey", ls=":", label="chance")
     for r in runs:
         ps = r["per_sample"]
-        key = f"score_{r['params'].get('score', '')}"
+        key: str | None = f"score_{r['params'].get('score', '')}"
         key = (
             key
             if key in ps
