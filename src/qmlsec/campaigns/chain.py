@@ -8,6 +8,9 @@ the path (``AttackResult.outputs``: a substitute model, adversarial examples, a
 backdoored model...) are handed to the next stage in ``AttackContext.extras``, so an
 extraction stage's substitute is what the transfer-evasion stage attacks with.
 
+Provider-level attacks run on the victim's device (their ``device`` / ``paid_device``
+params default to it) unless the config sets them.
+
 Identical stages (same attack, same upstream runs) are executed once and shared by the
 paths that contain them.
 """
@@ -32,6 +35,8 @@ from qmlsec.config import derive_seed
 from qmlsec.exceptions import QmlsecError
 
 Progress = Callable[[str], None]
+#: The device a provider downgrades the victim to (older, noisier, enough qubits).
+NOISIER_DEVICE = "fake_melbourne"
 
 
 @dataclass
@@ -115,7 +120,15 @@ class PathExecutor:
                  extras: dict[str, Any], inputs: tuple[str, ...],
                  sweep: dict[str, Any] | None) -> StageRun:  # fmt: skip
         cls = available_attacks()[attack]
-        params = self.config.attack_params(attack, cls.check_params, set(cls.Params.model_fields))
+        fields = cls.Params.model_fields
+        listed = {k for k, f in fields.items() if k != "eps" or isinstance(f.default, list | tuple)}
+        params = self.config.attack_params(attack, cls.check_params, listed)
+        user = self.config.quick.params if self.config.quick_applied else self.config.params
+        for key, device in (("device", self.victim.spec.device),
+                            ("paid_device", self.victim.spec.device),
+                            ("given_device", NOISIER_DEVICE)):  # fmt: skip
+            if key in fields and key not in user.get(attack, {}):
+                params[key] = device
         params.update(sweep or {})
         seed = derive_seed(self.config.seed, "stage", attack, *inputs)
         run = StageRun(f"r{len(self.runs) + 1:03d}", attack, technique_id,

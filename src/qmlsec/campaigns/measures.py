@@ -54,7 +54,8 @@ def accuracy_vs_noise(
     """Victim accuracy on ``device`` with its calibration noise scaled by each of ``scales``.
 
     The victim's circuits are transpiled for the device and run on Aer with the
-    device's noise model (scale 0: ideal device), ``shots`` shots each.
+    device's noise model, ``shots`` shots each; scale 0 (the ideal device) is the
+    exact simulator.
     """
     from qmlsec.attacks.hardware.session import ProviderSession
     from qmlsec.attacks.hardware.victim import VictimCircuits
@@ -62,7 +63,10 @@ def accuracy_vs_noise(
     victim = VictimCircuits(model)
     accuracy = []
     for k, scale in enumerate(scales):
-        session = ProviderSession(device, noisy=scale > 0, noise_scale=float(scale) or 1.0)
+        if scale == 0:  # the ideal device: the exact simulator
+            accuracy.append(float(np.mean(model.predict(x) == np.asarray(y))))
+            continue
+        session = ProviderSession(device, noisy=True, noise_scale=float(scale))
         acc, _ = session.accuracy(victim, x, y, shots=shots, seed=derive_seed(seed, "noise", k))
         accuracy.append(acc)
     return {"device": device, "shots": shots, "samples": int(len(y)),
