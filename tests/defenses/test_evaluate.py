@@ -1,0 +1,40 @@
+"""The with/without evaluation: headline metrics, honest verdicts, JSON output."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from qmlsec.defenses.evaluate import evaluate_defense, headline_metric
+from qmlsec.defenses.postprocessor.rounding import Rounding
+from qmlsec.exceptions import ConfigError
+
+
+def test_headline_metric_prefix_selection():
+    name, value, direction = headline_metric(
+        "evasion.pgd", {"adversarial_accuracy@0.1": 0.4, "adversarial_accuracy@0.2": 0.1}
+    )
+    assert (name, value, direction) == ("adversarial_accuracy@0.2", 0.1, -1)
+    with pytest.raises(ConfigError):
+        headline_metric("no.such_attack", {})
+
+
+def test_defense_against_an_undeclared_attack_is_refused(iris_victim):
+    v = iris_victim
+    with pytest.raises(ConfigError, match="not declared"):
+        evaluate_defense(Rounding(), "evasion.pgd", v.model, v.context(n_test=5))
+
+
+def test_evaluation_is_json_ready_and_reproducible(iris_victim):
+    v = iris_victim
+    kwargs = {"params": {"queries": 30, "epochs": 3}, "output": "probabilities", "seed": 3}
+    a = evaluate_defense(Rounding({"decimals": 0}), "extraction.substitute", v.model,
+                         v.context(), **kwargs)  # fmt: skip
+    b = evaluate_defense(Rounding({"decimals": 0}), "extraction.substitute", v.model,
+                         v.context(), **kwargs)  # fmt: skip
+    data = json.loads(json.dumps(a.to_dict()))
+    assert data["verdict"] in ("helped", "did not help")
+    assert data["results"]["with"]["attack"] == "extraction.substitute"
+    assert (a.without, a.with_defense) == (b.without, b.with_defense)
+    assert a.delta == pytest.approx(a.with_defense - a.without)

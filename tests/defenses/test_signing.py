@@ -1,0 +1,53 @@
+"""Artifact signing: signed artifacts load; unsigned, altered or foreign ones are refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from qmlsec.defenses.circuit.artifact_signing import ArtifactSigning
+from qmlsec.exceptions import ArtifactError
+from qmlsec.models.artifact import SIGNATURE_FILE
+
+
+@pytest.fixture(scope="module")
+def saved(iris_victim, tmp_path_factory):
+    return iris_victim.model.save(tmp_path_factory.mktemp("art") / "model")
+
+
+def test_signed_artifact_loads_and_predicts_the_same(saved, iris_victim):
+    signing = ArtifactSigning(seed=1)
+    key = signing.generate_key()
+    signing.sign(saved, key)
+    model = signing.load(saved, key.public_key())
+    x = iris_victim.x_test[:5]
+    assert (model.predict(x) == iris_victim.model.predict(x)).all()
+
+
+def test_unsigned_altered_and_foreign_artifacts_are_refused(saved, tmp_path):
+    import shutil
+
+    signing = ArtifactSigning(seed=2)
+    key = signing.generate_key()
+    copy = shutil.copytree(saved, tmp_path / "copy")
+    (copy / SIGNATURE_FILE).unlink(missing_ok=True)
+    with pytest.raises(ArtifactError, match="not signed"):
+        signing.load(copy, key.public_key())
+    signing.sign(copy, key)
+    with pytest.raises(ArtifactError, match="does not verify"):
+        signing.load(copy, ArtifactSigning(seed=3).generate_key().public_key())
+    victim_file = next(p for p in copy.iterdir() if p.suffix == ".safetensors")
+    data = bytearray(victim_file.read_bytes())
+    data[-1] ^= 1
+    victim_file.write_bytes(bytes(data))
+    with pytest.raises(ArtifactError):
+        signing.load(copy, key.public_key())
+
+
+def test_policy_without_signatures_loads_unsigned(saved, tmp_path):
+    import shutil
+
+    copy = shutil.copytree(saved, tmp_path / "plain")
+    (copy / SIGNATURE_FILE).unlink(missing_ok=True)
+    assert ArtifactSigning({"require_signature": False}).load(copy, None) is not None
+    with pytest.raises(ArtifactError, match="no trusted key"):
+        ArtifactSigning().load(copy, None)
