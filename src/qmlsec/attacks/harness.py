@@ -10,9 +10,10 @@ registered attack a target that matches its declared requirements:
   expectations as required, with the given shots and budget;
 - training-data access: the model (its training recipe and encoder) plus the data;
 - provider, transpiler, co-tenancy or physical access: the model plus the foothold's
-  capabilities, and ``cloud`` when a provider handle is given; without one the attack
-  simulates the provider around the victim model itself (as the hardware, tampering,
-  leakage, circuit and side-channel attacks do).
+  capabilities and a provider handle: the ``cloud`` given, else a default
+  :class:`~qmlsec.cloud.providers.QuantumCloud` on a small fake device whose trust level
+  follows the foothold (``malicious`` for provider, transpiler or co-tenancy control,
+  whose hooks modify jobs; ``honest-but-curious`` for attacks that only observe).
 
 Example:
     >>> from qmlsec.attacks.evasion.fgsm import FGSM
@@ -39,6 +40,8 @@ DATA = frozenset({C.TRAINING_DATA_WRITE, C.TRAINING_DATA_READ, C.SHARED_GRADIENT
                   C.CLASSICAL_CONTROL})  # fmt: skip
 NEEDS_CLOUD = frozenset({C.CIRCUIT_ACCESS, C.PROVIDER_CONTROL, C.TRANSPILER_CONTROL,
                          C.CO_TENANCY, C.SEQUENTIAL_TENANCY, C.PHYSICAL_ACCESS})  # fmt: skip
+MODIFYING = frozenset({C.PROVIDER_CONTROL, C.TRANSPILER_CONTROL, C.CO_TENANCY})
+DEFAULT_DEVICE = "fake_manila"
 _PREFERRED = (Position.API_USER, Position.UNTRUSTED_CLASSICAL_CLOUD, Position.SUPPLY_CHAIN)
 
 
@@ -66,6 +69,14 @@ def _position(attack_cls: type[Attack], black_box: bool) -> Position:
     raise RequirementError(f"attack {attack_cls.name!r} allows no attacker position")
 
 
+def default_cloud(required: frozenset[Capability], *, seed: int = 0) -> Any:
+    """A provider foothold on ``fake_manila`` with the trust level ``required`` needs."""
+    from qmlsec.cloud.providers import QuantumCloud
+
+    trust = "malicious" if required & MODIFYING else "honest-but-curious"
+    return QuantumCloud([DEFAULT_DEVICE], trust=trust, seed=seed)
+
+
 def target_for(
     attack_cls: type[Attack],
     model: Any,
@@ -84,7 +95,8 @@ def target_for(
             process by :class:`~qmlsec.attacks.local_endpoint.LocalEndpoint`.
         shots: shots per query of the endpoint (``None``: exact).
         budget: query budget in samples.
-        cloud: a provider handle for attacks acting through a foothold in the cloud.
+        cloud: a provider handle for attacks acting through a foothold in the cloud;
+            default: :func:`default_cloud` when the attack needs one.
 
     Raises:
         RequirementError: if the attack allows no attacker position.
@@ -101,6 +113,8 @@ def target_for(
         served = endpoint if endpoint is not None else LocalEndpoint(model)
         counter = QueryCounter(served, output=output, shots=shots, budget=budget)
         caps |= Target.black_box(counter, output=output).capabilities
+    if cloud is None and required & NEEDS_CLOUD:
+        cloud = default_cloud(required)
     keep_model = white_box or bool(required & (DATA | NEEDS_CLOUD)) or not black_box
     return Target(
         position=_position(attack_cls, black_box),

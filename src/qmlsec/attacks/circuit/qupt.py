@@ -4,9 +4,13 @@ After Quantum Properties Trojans (QuPTs, arXiv:2507.08202; activated through a
 malicious compilation configuration, up to 23% accuracy loss on a binary QNN) and
 controllable trojans (John, Golla, Wang, arXiv:2502.08880; dormant until an input
 condition holds). The configuration names a logical qubit, an ``rz`` occurrence and an
-angle window; the trojan pass inserts its gates only into circuits whose watched
-(input-dependent) angle falls in the window, and leaves every other circuit untouched.
-The attacker sizes the window to cover ``trigger_fraction`` of the inputs it expects.
+angle window; the trojan pass, a malicious :class:`~qmlsec.cloud.providers.QuantumCloud`'s
+``transform_circuit`` hook (:class:`DormantTrojanHook`), inserts its gates only into jobs
+whose watched (input-dependent) angle, read from the job's parameter values, falls in
+the window for every row, and leaves every other job untouched. The victim's endpoint
+sends one job per query here (a batch mixing triggered and untriggered inputs would
+stay clean). The attacker sizes the window to cover ``trigger_fraction`` of the inputs
+it expects.
 
 Measured: the fraction of inputs that trigger, accuracy on triggered and untriggered
 inputs before and after, the attack success rate on triggered inputs, and whether
@@ -21,16 +25,54 @@ from __future__ import annotations
 from typing import ClassVar, Literal
 
 import numpy as np
+import torch
 from pydantic import Field
+from qiskit import QuantumCircuit
 
 from qmlsec.attacks.base import AttackContext
 from qmlsec.attacks.circuit.base import CircuitAttack
 from qmlsec.attacks.circuit.insertion import TriggerCondition, TrojanInsertion, run_trojan
-from qmlsec.attacks.hardware.session import ProviderSession
-from qmlsec.attacks.hardware.victim import VictimCircuits
+from qmlsec.attacks.hardware.foothold import installed, predict, provider_cloud, serve
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position
+from qmlsec.cloud.providers.hooks import ProviderHook
+from qmlsec.cloud.providers.jobs import QuantumJob
 from qmlsec.config import FrozenModel, derive_seed
+
+
+def watched_angles(
+    circuit: QuantumCircuit, values: np.ndarray, probe: TriggerCondition
+) -> np.ndarray:
+    """Per row of ``values``, the ``probe.rz_index``-th ``rz`` angle on ``probe.qubit`` (mod 2π)."""
+    seen, index = 0, {p: j for j, p in enumerate(circuit.parameters)}
+    for inst in circuit.data:
+        op = inst.operation
+        if op.name == "rz" and circuit.find_bit(inst.qubits[0]).index == probe.qubit:
+            if seen == probe.rz_index:
+                angle = op.params[0]
+                if not getattr(angle, "parameters", None):
+                    return np.full(len(values), float(angle) % (2 * np.pi))
+                column = values[:, [index[q] for q in angle.parameters]]
+                names = list(angle.parameters)
+                rows = [float(angle.bind(dict(zip(names, r, strict=True)))) for r in column]
+                return np.asarray(rows) % (2 * np.pi)
+            seen += 1
+    return np.full(len(values), np.nan)
+
+
+class DormantTrojanHook(ProviderHook):
+    """``transform_circuit``: insert the trojan only when every row of the job triggers."""
+
+    def __init__(self, trojan: TrojanInsertion, trigger: TriggerCondition) -> None:
+        self.trojan, self.trigger = trojan, trigger
+        self.fired: list[bool] = []
+
+    def transform_circuit(self, job: QuantumJob, circuit: QuantumCircuit) -> QuantumCircuit:
+        """The trojaned circuit for a triggering job, else ``circuit`` itself."""
+        angles = watched_angles(circuit, np.asarray(job.parameter_values), self.trigger)
+        fires = bool(np.all((angles >= self.trigger.low) & (angles <= self.trigger.high)))
+        self.fired.append(fires)
+        return run_trojan(circuit, self.trojan) if fires else circuit
 
 
 class QuPTParams(FrozenModel):
@@ -39,9 +81,11 @@ class QuPTParams(FrozenModel):
     gate: Literal["x", "h"] = "x"
     count: int = Field(default=3, ge=0)
     trigger_qubit: int = Field(default=0, ge=0)
-    trigger_rz_index: int = Field(default=1, ge=0)
+    trigger_rz_index: int = Field(default=0, ge=0)
+    """Which ``rz`` on the trigger qubit of the submitted circuit (0: the data angle)."""
     trigger_fraction: float = Field(default=0.3, gt=0, le=1)
-    device: str = "fake_manila"
+    device: str | None = None
+    """Device of the provider's pool (default: the cloud's first device, ``fake_manila``)."""
     noisy: bool = False
     shots: int = Field(default=1024, ge=1)
     max_samples: int = Field(default=60, ge=1)
@@ -64,28 +108,43 @@ class DormantTrojan(CircuitAttack):
         k = max(1, int(np.ceil(p.trigger_fraction * len(ordered))))
         return TriggerCondition(p.trigger_qubit, p.trigger_rz_index, ordered[0], ordered[k - 1])
 
-    def tamper(self, session: ProviderSession, trigger: TriggerCondition) -> TrojanInsertion:
-        """Install the dormant trojan on ``session``'s circuit hook."""
+    def tamper(self, trigger: TriggerCondition) -> DormantTrojanHook:
+        """The provider hook carrying the dormant trojan (install with ``add_hook``)."""
         p = self.params
-        trojan = TrojanInsertion(p.gate, p.count, derive_seed(self.seed, "qupt"), trigger)
-        session.add_circuit_hook(lambda qc: run_trojan(qc, trojan))
-        return trojan
+        return DormantTrojanHook(
+            TrojanInsertion(p.gate, p.count, derive_seed(self.seed, "qupt")), trigger
+        )
+
+    def _predict_each(self, cloud: object, X: np.ndarray) -> np.ndarray:
+        """One job per input (as a low-latency endpoint sends them)."""
+        p = self.params
+        endpoint = serve(self.target.model, cloud, device=p.device, shots=p.shots, seed=self.seed)
+        return np.concatenate(
+            [predict(endpoint, X[i : i + 1], seed=derive_seed(self.seed, i)) for i in range(len(X))]
+        )
 
     def _run(self, ctx: AttackContext) -> AttackResult:
         p = self.params
-        victim = VictimCircuits(self.target.model)
+        cloud = provider_cloud(self.target, device=p.device, seed=self.seed,
+                               noise_scale=1.0 if p.noisy else 0.0)  # fmt: skip
         X, y = ctx.x_test[: p.max_samples], np.asarray(ctx.y_test[: p.max_samples])
-        clean = ProviderSession(p.device, noisy=p.noisy)
-        clean_acc, clean_pred = clean.accuracy(victim, X, y, shots=p.shots, seed=self.seed)
-        circuits = victim.transpiled(X, clean.backend)
+        clean_pred = self._predict_each(cloud, X)
+        clean_acc = float(np.mean(clean_pred == y))
+        compiled = self.target.model.model_.compiled
+        submitted = compiled.expanded_circuit()
+        with torch.no_grad():
+            features = torch.as_tensor(self.target.model.preprocessing_.transform(X))
+            x = self.target.model.model_.spec.feature_map(features.to(torch.float64))
+            rows = compiled.angles(x, self.target.model.model_.theta).numpy()
         probe = TriggerCondition(p.trigger_qubit, p.trigger_rz_index)
-        angles = np.array([probe.angle(c) or 0.0 for c in circuits])
+        angles = np.nan_to_num(watched_angles(submitted, rows, probe))
         trigger = self.trigger_for(angles)
-        fired = np.array([trigger.fires(c) for c in circuits])
-        session = ProviderSession(p.device, noisy=p.noisy)
-        trojan = self.tamper(session, trigger)
-        acc, pred = session.accuracy(victim, X, y, shots=p.shots, seed=self.seed)
-        depth = [run_trojan(c, trojan).depth() - c.depth() for c in circuits]
+        fired = (angles >= trigger.low) & (angles <= trigger.high)
+        hook = self.tamper(trigger)
+        with installed(cloud, hook):
+            pred = self._predict_each(cloud, X)
+        acc = float(np.mean(pred == y))
+        depth = [run_trojan(submitted, hook.trojan).depth() - submitted.depth()]
         ok = (clean_pred == y) & fired
         result = self.new_result()
         result.per_sample = {

@@ -2,13 +2,16 @@
 
 After Roy, Das and Ghosh (ISQED 2024, arXiv:2402.01552; a single H costs 16.18% on
 noiseless benchmarks) and QTrojan (arXiv:2302.08090). The compromised toolchain runs
-:class:`~qmlsec.attacks.circuit.insertion.TrojanInsertion` after optimisation; here it is
-installed as the provider's ``alter_circuit`` hook on the victim's transpiled inference
-circuits. Swept over the number of inserted gates (``counts``; 0 is the identity).
+:class:`~qmlsec.attacks.circuit.insertion.TrojanInsertion` on every circuit it compiles;
+here it runs as a malicious :class:`~qmlsec.cloud.providers.QuantumCloud`'s
+``transform_circuit`` hook (:class:`TrojanHook`) on each circuit the victim's endpoint
+submits, before the provider transpiles it for the device. Swept over the number of
+inserted gates (``counts``; 0 is the identity).
 
 Measured per count: accuracy, attack success rate (fraction of samples the clean run
 classified correctly that the trojaned run misclassifies), and the depth change
-(0 by construction: positions are depth-preserving) and the gates actually inserted
+of the submitted circuit (0 by construction: positions are depth-preserving) and the
+gates actually inserted
 (a circuit without idle slots, e.g. a symmetric two-qubit one, takes none).
 
 Not covered: trojans that survive re-transpilation by the user, detection
@@ -22,15 +25,29 @@ from typing import ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
+from qiskit import QuantumCircuit
 
 from qmlsec.attacks.base import AttackContext
 from qmlsec.attacks.circuit.base import CircuitAttack
 from qmlsec.attacks.circuit.insertion import TrojanInsertion, run_trojan
-from qmlsec.attacks.hardware.session import ProviderSession
-from qmlsec.attacks.hardware.victim import VictimCircuits
+from qmlsec.attacks.hardware.foothold import accuracy, installed, provider_cloud
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position
+from qmlsec.cloud.providers.hooks import ProviderHook
+from qmlsec.cloud.providers.jobs import QuantumJob
 from qmlsec.config import FrozenModel, derive_seed
+
+
+class TrojanHook(ProviderHook):
+    """``transform_circuit``: run the trojan pass on every submitted circuit."""
+
+    def __init__(self, trojan: TrojanInsertion) -> None:
+        self.trojan = trojan
+
+    def transform_circuit(self, job: QuantumJob, circuit: QuantumCircuit) -> QuantumCircuit:
+        """The trojaned circuit (the same object when nothing is inserted)."""
+        out = run_trojan(circuit, self.trojan)
+        return circuit if out == circuit else out
 
 
 class TrojanParams(FrozenModel):
@@ -38,7 +55,8 @@ class TrojanParams(FrozenModel):
 
     gate: Literal["x", "h"] = "x"
     counts: tuple[int, ...] = Field(default=(0, 1, 2, 4))
-    device: str = "fake_manila"
+    device: str | None = None
+    """Device of the provider's pool (default: the cloud's first device, ``fake_manila``)."""
     noisy: bool = False
     shots: int = Field(default=1024, ge=1)
     max_samples: int = Field(default=60, ge=1)
@@ -54,35 +72,38 @@ class CompilerTrojan(CircuitAttack):
     Params = TrojanParams
     check_params: ClassVar[dict] = {"counts": (0, 2), "max_samples": 8, "shots": 256}
 
-    def tamper(self, session: ProviderSession, count: int) -> TrojanInsertion:
-        """Install a trojan pass of ``count`` gates as ``session``'s circuit hook."""
-        trojan = TrojanInsertion(self.params.gate, count, derive_seed(self.seed, "trojan"))
-        session.add_circuit_hook(lambda qc: run_trojan(qc, trojan))
-        return trojan
+    def tamper(self, count: int) -> TrojanHook:
+        """The provider hook inserting ``count`` trojan gates (install with ``add_hook``)."""
+        return TrojanHook(
+            TrojanInsertion(self.params.gate, count, derive_seed(self.seed, "trojan"))
+        )
 
     def _run(self, ctx: AttackContext) -> AttackResult:
         p = self.params
-        victim = VictimCircuits(self.target.model)
+        cloud = provider_cloud(self.target, device=p.device, seed=self.seed,
+                               noise_scale=1.0 if p.noisy else 0.0)  # fmt: skip
         X, y = ctx.x_test[: p.max_samples], np.asarray(ctx.y_test[: p.max_samples])
-        clean = ProviderSession(p.device, noisy=p.noisy)
-        clean_acc, clean_pred = clean.accuracy(victim, X, y, shots=p.shots, seed=self.seed)
-        circuits = victim.transpiled(X, clean.backend)
+        model, dev = self.target.model, p.device
+        clean_acc, clean_pred = accuracy(
+            model, cloud, X, y, device=dev, shots=p.shots, seed=self.seed
+        )
+        submitted = model.model_.compiled.expanded_circuit()
         result = self.new_result()
         result.per_sample = {"label": list(y), "clean_prediction": list(clean_pred)}
         correct = clean_pred == y
         accs, asrs = [], []
         for i, count in enumerate(p.counts):
-            session = ProviderSession(p.device, noisy=p.noisy)
-            trojan = self.tamper(session, count)
-            acc, pred = session.accuracy(victim, X, y, shots=p.shots, seed=self.seed)
-            trojaned = [run_trojan(c, trojan) for c in circuits]
-            depth = [t.depth() - c.depth() for t, c in zip(trojaned, circuits, strict=True)]
-            added = [t.size() - c.size() for t, c in zip(trojaned, circuits, strict=True)]
+            hook = self.tamper(count)
+            with installed(cloud, hook):
+                acc, pred = accuracy(model, cloud, X, y, device=dev, shots=p.shots, seed=self.seed)
+            trojaned = run_trojan(submitted, hook.trojan)
+            depth = trojaned.depth() - submitted.depth()
+            added = trojaned.size() - submitted.size()
             accs.append(acc)
             asrs.append(float(np.mean(pred[correct] != y[correct])) if correct.any() else 0.0)
             result.per_sample[f"prediction_{i}"] = list(pred)
-            result.metrics[f"depth_change_{count}"] = float(np.max(np.abs(depth)))
-            result.metrics[f"gates_inserted_{count}"] = float(np.mean(added))
+            result.metrics[f"depth_change_{count}"] = float(abs(depth))
+            result.metrics[f"gates_inserted_{count}"] = float(added)
             ctx.report("trojan", i + 1, len(p.counts))
         result.curves["accuracy_vs_count"] = {"x": list(p.counts), "y": accs}
         result.curves["asr_vs_count"] = {"x": list(p.counts), "y": asrs}

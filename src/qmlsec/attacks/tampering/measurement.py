@@ -9,8 +9,11 @@ counts it returns. Three modes, each with a rate ``r`` swept over ``rates``:
 - ``swap``: with probability ``r`` a job receives the counts of another job of the same
   batch (results swapped between inputs).
 
-All act through the provider's ``alter_counts`` hook, after execution. Measured:
-accuracy for each rate (per sample) and the drop from the untampered run.
+All act through a malicious :class:`~qmlsec.cloud.providers.QuantumCloud`'s
+``transform_result`` hook (:class:`CountsTamperHook`), after execution: the counts of
+every sample of every job the victim's endpoint submits are altered and the returned
+expectation values are recomputed from them. Measured: accuracy for each rate (per
+sample) and the drop from the untampered run.
 
 Not covered: tampering with expectation values computed by the provider (only counts
 are returned here) and adaptive tampering that targets chosen inputs.
@@ -23,18 +26,24 @@ Example:
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
 
 from qmlsec.attacks.base import AttackContext
-from qmlsec.attacks.hardware.session import ProviderSession
-from qmlsec.attacks.hardware.victim import VictimCircuits
+from qmlsec.attacks.hardware.foothold import accuracy, installed, provider_cloud
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.tampering.base import TamperingAttack
 from qmlsec.attacks.targets import Capability, Position
+from qmlsec.cloud.backends.measurement import expectations_from_counts, measurement_bases
+from qmlsec.cloud.providers.hooks import ProviderHook
+from qmlsec.cloud.providers.jobs import JobResult, QuantumJob
 from qmlsec.config import FrozenModel, rng
+
+CountsMap = Callable[[dict[str, int]], dict[str, int]]
 
 
 def flip_bits(counts: dict[str, int], rate: float, gen: np.random.Generator) -> dict[str, int]:
@@ -63,12 +72,29 @@ def bias_counts(counts: dict[str, int], rate: float, gen: np.random.Generator) -
     return out
 
 
+class CountsTamperHook(ProviderHook):
+    """``transform_result``: alter each sample's counts, recompute the expectations."""
+
+    def __init__(self, alter: CountsMap) -> None:
+        self.alter = alter
+
+    def transform_result(self, job: QuantumJob, result: JobResult) -> JobResult:
+        """The result with tampered counts (exact-expectation jobs pass unchanged)."""
+        if result.counts is None:
+            return result
+        counts = [[self.alter(c) for c in group] for group in result.counts]
+        bases = measurement_bases(job.observables, job.circuit.num_qubits)
+        exp = expectations_from_counts(counts, bases, len(job.observables))
+        return replace(result, counts=counts, expectations=exp)
+
+
 class MeasurementTamperingParams(FrozenModel):
     """Parameters of :class:`MeasurementTampering`."""
 
     mode: Literal["bitflip", "bias", "swap"] = "bitflip"
     rates: tuple[float, ...] = Field(default=(0.0, 0.05, 0.1, 0.2, 0.3, 0.5))
-    device: str = "fake_manila"
+    device: str | None = None
+    """Device of the provider's pool (default: the cloud's first device, ``fake_manila``)."""
     noisy: bool = False
     shots: int = Field(default=1024, ge=1)
     max_samples: int = Field(default=60, ge=1)
@@ -84,38 +110,51 @@ class MeasurementTampering(TamperingAttack):
     Params = MeasurementTamperingParams
     check_params: ClassVar[dict] = {"rates": (0.0, 0.3), "max_samples": 8, "shots": 256}
 
-    def tamper(self, session: ProviderSession, rate: float, index: int) -> None:
-        """Install the counts hook of ``rate`` on ``session``."""
+    def counts_map(self, rate: float, index: int) -> CountsMap:
+        """The per-sample counts alteration at ``rate`` (seeded by ``index``)."""
         gen = rng(self.seed, "measurement", index)
         mode = self.params.mode
         if mode == "bitflip":
-            session.add_counts_hook(lambda c: flip_bits(c, rate, gen))
-        elif mode == "bias":
-            session.add_counts_hook(lambda c: bias_counts(c, rate, gen))
+            return lambda c: flip_bits(c, rate, gen)
+        if mode == "bias":
+            return lambda c: bias_counts(c, rate, gen)
+        previous: list[dict[str, int]] = []
+
+        def swap(counts: dict[str, int]) -> dict[str, int]:
+            out = previous[int(gen.integers(len(previous)))] if previous else counts
+            previous.append(counts)
+            return out if gen.random() < rate else counts
+
+        return swap
+
+    def tamper(self, host: Any, rate: float, index: int) -> CountsTamperHook:
+        """Install the tampering at ``rate`` on ``host`` and return the hook.
+
+        ``host`` is a ``QuantumCloud`` (the hook is added, trust-checked) or an object
+        with ``add_counts_hook`` (per-counts callables), as provider defenses use.
+        """
+        hook = CountsTamperHook(self.counts_map(rate, index))
+        if hasattr(host, "add_hook"):
+            host.add_hook(hook)
         else:
-            previous: list[dict[str, int]] = []
-
-            def swap(counts: dict[str, int]) -> dict[str, int]:
-                out = previous[int(gen.integers(len(previous)))] if previous else counts
-                previous.append(counts)
-                return out if gen.random() < rate else counts
-
-            session.add_counts_hook(swap)
+            host.add_counts_hook(hook.alter)
+        return hook
 
     def _run(self, ctx: AttackContext) -> AttackResult:
         p = self.params
-        victim = VictimCircuits(self.target.model)
+        cloud = provider_cloud(self.target, device=p.device, seed=self.seed,
+                               noise_scale=1.0 if p.noisy else 0.0)  # fmt: skip
         X, y = ctx.x_test[: p.max_samples], ctx.y_test[: p.max_samples]
-        clean_acc, clean_pred = ProviderSession(p.device, noisy=p.noisy).accuracy(
-            victim, X, y, shots=p.shots, seed=self.seed
+        model, dev = self.target.model, p.device
+        clean_acc, clean_pred = accuracy(
+            model, cloud, X, y, device=dev, shots=p.shots, seed=self.seed
         )
         result = self.new_result()
         result.per_sample = {"label": list(y), "clean_prediction": list(clean_pred)}
         accs = []
         for i, rate in enumerate(p.rates):
-            session = ProviderSession(p.device, noisy=p.noisy)
-            self.tamper(session, rate, i)
-            acc, pred = session.accuracy(victim, X, y, shots=p.shots, seed=self.seed)
+            with installed(cloud, CountsTamperHook(self.counts_map(rate, i))):
+                acc, pred = accuracy(model, cloud, X, y, device=dev, shots=p.shots, seed=self.seed)
             accs.append(acc)
             result.per_sample[f"prediction_{i}"] = list(pred)
             ctx.report("tampering", i + 1, len(p.rates))

@@ -2,12 +2,12 @@
 
 After Upadhyay and Ghosh, "Tampering with QAOA on untrusted quantum hardware"
 (arXiv:2209.11872), where perturbing the variational angles on the provider side
-degraded QAOA by up to ~40%. Here the provider receives the victim's bound, transpiled
-inference circuits and, through its ``alter_circuit`` hook, either *perturbs* every
-``rz`` angle by Gaussian noise of standard deviation ``size`` (radians) or *replaces* a
-fraction ``size`` of them by uniform random angles. On IBM-style native gates every
-bound parameter (data and weight) ends up in an ``rz`` angle, so this is what a
-provider can tamper with without re-synthesis.
+degraded QAOA by up to ~40%. Here a malicious :class:`~qmlsec.cloud.providers.QuantumCloud`
+carries an :class:`AngleTamperHook` (``transform_circuit``): every circuit the victim's
+endpoint submits (one angle per rotation, data and weight angles alike) has each
+rotation angle either *perturbed* by Gaussian noise of standard deviation ``size``
+(radians, one draw per gate and job) or, for a fraction ``size`` of the gates,
+*replaced* by a uniform random angle.
 
 Measured: accuracy of the victim's inference through the tampered provider for each
 size (per sample), and the accuracy drop relative to the untampered run.
@@ -18,16 +18,14 @@ during training (the same hook applies, but the training loop is not re-run here
 re-synthesis of non-``rz`` gates.
 
 Example:
-    >>> from qiskit import QuantumCircuit
     >>> qc = QuantumCircuit(1); _ = qc.rz(0.5, 0)
-    >>> hook = tamper_angles(mode="perturb", size=0.0, rng=np.random.default_rng(0))
-    >>> float(hook(qc).data[0].operation.params[0])
-    0.5
+    >>> out = tamper_angles(qc, mode="replace", size=1.0, rng=np.random.default_rng(0))
+    >>> [inst.operation.name for inst in out.data]
+    ['rz', 'rz']
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import ClassVar, Literal
 
 import numpy as np
@@ -35,35 +33,59 @@ from pydantic import Field
 from qiskit import QuantumCircuit
 
 from qmlsec.attacks.base import AttackContext
-from qmlsec.attacks.hardware.session import ProviderSession
-from qmlsec.attacks.hardware.victim import VictimCircuits
+from qmlsec.attacks.hardware.foothold import accuracy, installed, provider_cloud
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.tampering.base import TamperingAttack
 from qmlsec.attacks.targets import Capability, Position
+from qmlsec.cloud.providers.hooks import ProviderHook
+from qmlsec.cloud.providers.jobs import QuantumJob
 from qmlsec.config import FrozenModel, rng
+
+ROTATIONS = frozenset(
+    {"rx", "ry", "rz", "p", "crx", "cry", "crz", "cp", "rxx", "ryy", "rzz", "rzx"}
+)
+"""One-angle gates whose angles add when repeated: ``g(a) g(b) = g(a + b)``."""
 
 
 def tamper_angles(
-    *, mode: str, size: float, rng: np.random.Generator
-) -> Callable[[QuantumCircuit], QuantumCircuit]:
-    """An ``alter_circuit`` hook that perturbs or replaces ``rz`` angles (pure rewrite)."""
+    circuit: QuantumCircuit, *, mode: str, size: float, rng: np.random.Generator
+) -> QuantumCircuit:
+    """A copy of ``circuit`` with its rotation angles perturbed or replaced (pure rewrite).
 
-    def hook(circuit: QuantumCircuit) -> QuantumCircuit:
-        out = circuit.copy_empty_like()
-        for inst in circuit.data:
-            op = inst.operation
-            if op.name == "rz" and size > 0:
-                angle = float(op.params[0])
-                if mode == "perturb":
-                    angle += float(rng.normal(0.0, size))
-                elif rng.random() < size:
-                    angle = float(rng.uniform(0.0, 2 * np.pi))
+    ``perturb`` adds Gaussian noise of std ``size`` to every rotation angle; ``replace``
+    sets a fraction ``size`` of them to uniform random angles ``c`` by appending
+    ``g(c - a)`` after ``g(a)``, which keeps every parameter of the circuit bound by the
+    victim's values.
+    """
+    out = circuit.copy_empty_like()
+    for inst in circuit.data:
+        op = inst.operation
+        extra = None
+        if op.name in ROTATIONS and size > 0:
+            angle = op.params[0]
+            if mode == "perturb":
                 op = op.copy()
-                op.params = [angle]
-            out.append(op, inst.qubits, inst.clbits)
-        return out
+                op.params = [angle + float(rng.normal(0.0, size))]
+            elif rng.random() < size:
+                extra = op.copy()
+                extra.params = [float(rng.uniform(0.0, 2 * np.pi)) - angle]
+        out.append(op, inst.qubits, inst.clbits)
+        if extra is not None:
+            out.append(extra, inst.qubits, inst.clbits)
+    return out
 
-    return hook
+
+class AngleTamperHook(ProviderHook):
+    """``transform_circuit``: every submitted circuit has its angles tampered with."""
+
+    def __init__(self, *, mode: str, size: float, gen: np.random.Generator) -> None:
+        self.mode, self.size, self.gen = mode, size, gen
+
+    def transform_circuit(self, job: QuantumJob, circuit: QuantumCircuit) -> QuantumCircuit:
+        """The tampered circuit (unchanged when ``size`` is 0)."""
+        if self.size <= 0:
+            return circuit
+        return tamper_angles(circuit, mode=self.mode, size=self.size, rng=self.gen)
 
 
 class ParameterTamperingParams(FrozenModel):
@@ -72,7 +94,8 @@ class ParameterTamperingParams(FrozenModel):
     mode: Literal["perturb", "replace"] = "perturb"
     sizes: tuple[float, ...] = Field(default=(0.0, 0.05, 0.1, 0.2, 0.5, 1.0))
     """``perturb``: Gaussian std in radians; ``replace``: fraction of angles replaced."""
-    device: str = "fake_manila"
+    device: str | None = None
+    """Device of the provider's pool (default: the cloud's first device, ``fake_manila``)."""
     noisy: bool = False
     shots: int = Field(default=1024, ge=1)
     max_samples: int = Field(default=60, ge=1)
@@ -88,25 +111,26 @@ class ParameterTampering(TamperingAttack):
     Params = ParameterTamperingParams
     check_params: ClassVar[dict] = {"sizes": (0.0, 0.5), "max_samples": 8, "shots": 256}
 
-    def tamper(self, session: ProviderSession, size: float, index: int) -> None:
-        """Install the angle-tampering hook of ``size`` on ``session``."""
-        hook = tamper_angles(mode=self.params.mode, size=size, rng=rng(self.seed, "tamper", index))
-        session.add_circuit_hook(hook)
+    def tamper(self, size: float, index: int) -> AngleTamperHook:
+        """The provider hook tampering with angles at ``size`` (install with ``add_hook``)."""
+        gen = rng(self.seed, "tamper", index)
+        return AngleTamperHook(mode=self.params.mode, size=size, gen=gen)
 
     def _run(self, ctx: AttackContext) -> AttackResult:
         p = self.params
-        victim = VictimCircuits(self.target.model)
+        cloud = provider_cloud(self.target, device=p.device, seed=self.seed,
+                               noise_scale=1.0 if p.noisy else 0.0)  # fmt: skip
         X, y = ctx.x_test[: p.max_samples], ctx.y_test[: p.max_samples]
-        clean_acc, clean_pred = ProviderSession(p.device, noisy=p.noisy).accuracy(
-            victim, X, y, shots=p.shots, seed=self.seed
+        model, dev = self.target.model, p.device
+        clean_acc, clean_pred = accuracy(
+            model, cloud, X, y, device=dev, shots=p.shots, seed=self.seed
         )
         result = self.new_result()
         result.per_sample = {"label": list(y), "clean_prediction": list(clean_pred)}
         accs = []
         for i, size in enumerate(p.sizes):
-            session = ProviderSession(p.device, noisy=p.noisy)
-            self.tamper(session, size, i)
-            acc, pred = session.accuracy(victim, X, y, shots=p.shots, seed=self.seed)
+            with installed(cloud, self.tamper(size, i)):
+                acc, pred = accuracy(model, cloud, X, y, device=dev, shots=p.shots, seed=self.seed)
             accs.append(acc)
             result.per_sample[f"prediction_{i}"] = list(pred)
             ctx.report("tampering", i + 1, len(p.sizes))
