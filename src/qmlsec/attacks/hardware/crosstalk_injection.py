@@ -2,18 +2,21 @@
 
 After Ash-Saki, Alam and Ghosh (ISLPED 2020, doi:10.1145/3370748.3406570) and
 ZKTA/QONTEXTS (Kumar et al., arXiv:2504.07048: concurrent CNOTs altered victim outputs
-in 40% of cases). The attacker gets co-scheduled (the provider's co-scheduling hook)
-on a coupled qubit pair at coupling-map distance ``d`` from the victim's layout and
-drives CNOTs for the whole victim job; the physics is
-:class:`~qmlsec.cloud.crosstalk.CrosstalkModel` (documented there), plugged into the
-victim's execution as a noise contributor (``mode="contributor"``) or inserted layer by
-layer into its schedule (``mode="layer"``).
+in 40% of cases). The attacker gets co-scheduled through the quantum cloud's
+``co_schedule`` hook (:class:`CoTenantHook`): for each job of the victim's endpoint it
+returns a :class:`~qmlsec.cloud.tenancy.CoJob` driving CNOTs on a coupled qubit pair at
+coupling-map distance ``d`` from the victim's placement, for the whole victim job. The
+physics is :class:`~qmlsec.cloud.crosstalk.CrosstalkModel` (documented there), plugged
+into every execution of the cloud as a
+:class:`~qmlsec.cloud.crosstalk.CrosstalkContributor` noise term.
 
 Measured, for each distance and strength: victim accuracy (per sample) and the mean
 absolute change of its ``<Z_i>`` outputs relative to the run without attacker.
 
 Not covered: locating the victim (hardware.locality_fingerprint provides the
-co-location), attacker circuits of other shapes, calibrated crosstalk magnitudes.
+co-location), attacker circuits of other shapes, calibrated crosstalk magnitudes, and
+layer-level simultaneity (:func:`~qmlsec.cloud.crosstalk.inject_crosstalk`; the cloud
+overlaps whole jobs).
 """
 
 from __future__ import annotations
@@ -26,17 +29,17 @@ from qiskit import QuantumCircuit
 
 from qmlsec.attacks.base import AttackContext
 from qmlsec.attacks.hardware.base import FaultInjectionAttack
-from qmlsec.attacks.hardware.session import ProviderSession
-from qmlsec.attacks.hardware.victim import VictimCircuits
+from qmlsec.attacks.hardware.foothold import installed, predict, provider_cloud, serve
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position
 from qmlsec.cloud.crosstalk import (
     CrosstalkContributor,
     CrosstalkModel,
-    inject_crosstalk,
     qubit_distances,
 )
 from qmlsec.cloud.devices import get_device
+from qmlsec.cloud.providers.hooks import ProviderHook
+from qmlsec.cloud.providers.jobs import Placement, QuantumJob
 from qmlsec.cloud.tenancy import CoJob
 from qmlsec.config import FrozenModel
 
@@ -63,6 +66,25 @@ def cnot_job(pair: tuple[int, int], n_qubits: int, layers: int = 20) -> QuantumC
     return qc
 
 
+class CoTenantHook(ProviderHook):
+    """``co_schedule``: the attacker's CNOT job at ``distance`` from the victim's placement."""
+
+    def __init__(self, distance: int) -> None:
+        self.distance = distance
+        self.pairs: list[tuple[int, int] | None] = []
+
+    def co_schedule(self, job: QuantumJob, placement: Placement) -> list[CoJob]:
+        """One attacker job, or none when no free pair sits at the distance."""
+        dev = placement.device
+        edges = [(int(a), int(b)) for a, b in dev.coupling_map]
+        pair = attacker_pair(set(placement.active), edges, dev.num_qubits, self.distance)
+        self.pairs.append(pair)
+        if pair is None:
+            return []
+        circuit = cnot_job(pair, dev.num_qubits)
+        return [CoJob("attacker", pair, circuit=circuit, label="crosstalk")]
+
+
 class CrosstalkParams(FrozenModel):
     """Parameters of :class:`CrosstalkInjection`."""
 
@@ -71,7 +93,6 @@ class CrosstalkParams(FrozenModel):
     strengths: tuple[float, ...] = Field(default=(0.0, 0.1, 0.3, 0.6))
     xi: float = Field(default=1.0, gt=0)
     kind: Literal["zz", "depolarizing"] = "zz"
-    mode: Literal["contributor", "layer"] = "contributor"
     noisy: bool = False
     shots: int = Field(default=1024, ge=1)
     max_samples: int = Field(default=40, ge=1)
@@ -89,50 +110,38 @@ class CrosstalkInjection(FaultInjectionAttack):
         "distances": (1,), "strengths": (0.0, 0.5), "max_samples": 6, "shots": 256,
     }  # fmt: skip
 
-    def inject(self, pair: tuple[int, int], strength: float) -> ProviderSession:
-        """A session where the attacker's job on ``pair`` is co-scheduled with the victim."""
+    def inject(self, strength: float) -> object:
+        """A cloud on ``device`` whose executions carry the crosstalk model at ``strength``."""
         p = self.params
-        dev = get_device(p.device)
         model = CrosstalkModel(strength=strength, xi=p.xi, kind=p.kind)
-        job = CoJob("attacker", pair, circuit=cnot_job(pair, dev.num_qubits), label="crosstalk")
-        if p.mode == "contributor":
-            contributor = CrosstalkContributor(model, dev.coupling_map)
-            return ProviderSession(
-                p.device, noisy=p.noisy, contributors=[contributor], co_jobs=[job]
-            )
-        session = ProviderSession(p.device, noisy=p.noisy, co_jobs=[job])
-        session.add_circuit_hook(
-            lambda qc: inject_crosstalk(
-                qc, attacker_qubits=pair, coupling_map=dev.coupling_map, model=model
-            )
-        )
-        return session
+        contributor = CrosstalkContributor(model, get_device(p.device).coupling_map)
+        return provider_cloud(self.target, device=p.device, seed=self.seed,
+                              noise_scale=1.0 if p.noisy else 0.0, contributors=[contributor])  # fmt: skip
+
+    def _outputs(self, cloud: object, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        p = self.params
+        endpoint = serve(self.target.model, cloud, device=p.device, shots=p.shots, seed=self.seed)
+        exp = endpoint.query(X, output="expectations", seed=self.seed).values
+        return exp, predict(endpoint, X, seed=self.seed)
 
     def _run(self, ctx: AttackContext) -> AttackResult:
         p = self.params
-        dev = get_device(p.device)
-        victim = VictimCircuits(self.target.model)
         X, y = ctx.x_test[: p.max_samples], np.asarray(ctx.y_test[: p.max_samples])
-        base_session = ProviderSession(p.device, noisy=p.noisy)
-        circuits = victim.transpiled(X, dev.backend)
-        used = {c.find_bit(q).index for c in circuits for i in c.data for q in i.qubits}
-        base = victim.expectations(base_session.execute(circuits, shots=p.shots, seed=self.seed))
-        base_acc = float(np.mean(victim.predict_from_expectations(base) == y))
+        base, base_pred = self._outputs(self.inject(0.0), X)
+        base_acc = float(np.mean(base_pred == y))
         result = self.new_result()
         result.per_sample = {"label": list(y)}
         result.metrics = {"baseline_accuracy": base_acc}
-        edges = [(int(a), int(b)) for a, b in dev.coupling_map]
         step, total = 0, len(p.distances) * len(p.strengths)
         for d in p.distances:
-            pair = attacker_pair(used, edges, dev.num_qubits, d)
-            if pair is None:
-                result.notes.append(f"no free qubit pair at distance {d} on {p.device}")
-                continue
             accs, shifts = [], []
             for s in p.strengths:
-                session = self.inject(pair, s)
-                exp = victim.expectations(session.execute(circuits, shots=p.shots, seed=self.seed))
-                pred = victim.predict_from_expectations(exp)
+                cloud, hook = self.inject(s), CoTenantHook(d)
+                with installed(cloud, hook):
+                    exp, pred = self._outputs(cloud, X)
+                if hook.pairs and hook.pairs[-1] is None:
+                    result.notes.append(f"no free qubit pair at distance {d} on {p.device}")
+                    break
                 accs.append(float(np.mean(pred == y)))
                 shifts.append(float(np.abs(exp - base).mean()))
                 result.per_sample[f"prediction_d{d}_s{s:g}"] = list(pred)
@@ -140,6 +149,8 @@ class CrosstalkInjection(FaultInjectionAttack):
                 result.metrics[f"output_shift_d{d}_s{s:g}"] = shifts[-1]
                 step += 1
                 ctx.report("crosstalk", step, total)
+            if not accs:
+                continue
             result.curves[f"accuracy_vs_strength_d{d}"] = {"x": list(p.strengths), "y": accs}
             result.curves[f"output_shift_vs_strength_d{d}"] = {"x": list(p.strengths), "y": shifts}
         drops = [base_acc - v for k, v in result.metrics.items() if k.startswith("accuracy_d")]
