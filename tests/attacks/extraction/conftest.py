@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from qmlsec.attacks import QueryCounter, Target
@@ -14,8 +16,10 @@ from qmlsec.models.classifier import QNNClassifier
 
 
 @pytest.fixture(scope="session")
-def iris():
-    return split(load_dataset("iris"), test_size=0.3, seed=0)
+def iris() -> tuple[SimpleNamespace, SimpleNamespace]:
+    """Writable copies of the iris train/test split."""
+    parts = split(load_dataset("iris"), test_size=0.3, seed=0)
+    return tuple(SimpleNamespace(X=np.array(p.X), y=np.array(p.y)) for p in parts)
 
 
 @pytest.fixture(scope="session")

@@ -12,17 +12,23 @@ from qmlsec.attacks.extraction.substitute import SubstituteExtraction
 from qmlsec.attacks.targets import Capability, Position
 from qmlsec.exceptions import ConfigError, RequirementError
 
-FAST = {"queries": 30, "epochs": 15, "arch": {"n_qubits": 4, "layers": 1}}
+FAST = {"queries": 30, "epochs": 15}
 
 
 def test_probability_endpoint_is_extracted_with_higher_agreement_than_labels(black_box, ctx):
-    runs = {
-        out: SubstituteExtraction(black_box(out), FAST, seed=0).run(ctx).metrics
+    params = {"queries": 40, "epochs": 60}
+    agreement = {
+        out: [
+            SubstituteExtraction(black_box(out), params, seed=s).run(ctx).metrics for s in range(3)
+        ]
         for out in ("probabilities", "labels")
     }
-    assert runs["probabilities"]["queries_used"] == runs["labels"]["queries_used"] == 30
-    assert runs["probabilities"]["substitute_agreement"] > runs["labels"]["substitute_agreement"]
-    assert runs["probabilities"]["substitute_agreement"] >= 0.85
+    prob = np.array([m["substitute_agreement"] for m in agreement["probabilities"]])
+    label = np.array([m["substitute_agreement"] for m in agreement["labels"]])
+    assert all(m["queries_used"] == 40 for ms in agreement.values() for m in ms)
+    assert (prob >= label).all()
+    assert prob.mean() > label.mean() + 0.05
+    assert prob.mean() > 0.85
 
 
 def test_agreement_metric_is_computed_from_the_per_sample_records(black_box, ctx):

@@ -35,7 +35,7 @@ class Victim:
 
 
 GENERALISING = {"n_qubits": 4, "layers": 2, "epochs": 15, "lr": 0.1}
-OVERFIT = {"n_qubits": 4, "layers": 4, "epochs": 150, "lr": 0.1, "batch_size": 0}
+OVERFIT = {"n_qubits": 4, "layers": 3, "epochs": 200, "lr": 0.2, "batch_size": 0}
 
 
 def overfit_recipe(x: np.ndarray, y: np.ndarray, seed: int = 0) -> QNNClassifier:
@@ -53,11 +53,14 @@ def recipe():
 def generalising() -> Victim:
     train, test = split(load_dataset("iris"), test_size=0.3, seed=0)
     clf = QNNClassifier(**GENERALISING, random_state=0).fit(train.X, train.y)
-    return Victim(clf, train.X, train.y, test.X, test.y)
+    return Victim(clf, *(np.array(a) for a in (train.X, train.y, test.X, test.y)))
 
 
 @pytest.fixture(scope="session")
 def overfit() -> Victim:
     data = load_dataset("wine")
     train, test = split(data, test_size=0.85, seed=0)
-    return Victim(overfit_recipe(train.X, train.y), train.X, train.y, test.X, test.y)
+    return Victim(
+        overfit_recipe(np.array(train.X), train.y),
+        *(np.array(a) for a in (train.X, train.y, test.X, test.y)),
+    )

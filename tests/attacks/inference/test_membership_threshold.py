@@ -27,7 +27,7 @@ def test_overfit_model_leaks_membership_and_generalising_model_does_not(
     overfit_result, generalising_result
 ):
     over, gen = overfit_result.metrics, generalising_result.metrics
-    assert over["generalization_gap"] > 0.2
+    assert over["generalization_gap"] > 0.15
     assert over["auc"] > 0.7
     assert abs(gen["auc"] - 0.5) < 0.12
     assert over["auc"] > gen["auc"] + 0.15

@@ -70,7 +70,12 @@ class ExtractionAttack(Attack):
                     "pool='train' needs the training split in the attack context",
                     hint="pass x_train or use pool='test'",
                 )
-            return np.asarray(ctx.x_train, float), ctx.x_test, np.asarray(ctx.y_test), "train"
+            return (
+                np.array(ctx.x_train, float),
+                np.array(ctx.x_test, float),
+                np.asarray(ctx.y_test),
+                "train",
+            )
         order = rng(self.seed, "extraction", "pool").permutation(len(ctx.x_test))
         half = len(order) // 2
         if half < 2:

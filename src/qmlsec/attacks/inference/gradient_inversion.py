@@ -5,7 +5,8 @@ inference of Zhao, Mopuri, Bilen, "iDLG", 2020, on the hybrid QNN of a QMLaaS de
 whose classical cloud runs the optimizer and so sees every batch gradient of the loss
 w.r.t. the PQC weights ``theta`` and the linear head (Papadopoulos et al.,
 arXiv:2504.12806, show the same leak on variational QNNs). The attacker, holding the
-weights, optimises dummy pre-processed features with L-BFGS so that their gradient
+weights, optimises dummy pre-processed features with L-BFGS (a quadratic penalty keeps them in the
+scaler's box) so that their gradient
 matches the shared one (normalised squared distance, several seeded restarts, the best
 match kept). Labels are given or inferred from the head's bias gradient: for the mean
 cross-entropy ``g_b = mean(p - y)``, so a batch of one has its label at ``argmin g_b``
@@ -62,7 +63,7 @@ class GradientInversionParams(FrozenModel):
     batch_sizes: tuple[int, ...] = Field((1, 2, 4), min_length=1)
     batches_per_size: int = Field(1, ge=1)
     steps: int = Field(100, ge=1)
-    restarts: int = Field(2, ge=1)
+    restarts: int = Field(4, ge=1)
     labels: Literal["infer", "known"] = "infer"
 
 
@@ -127,7 +128,10 @@ class GradientInversion(InferenceAttack):
         loss = torch.nn.functional.cross_entropy(self.net(dummy), labels)
         grads = torch.autograd.grad(loss, params, create_graph=True)
         norm = sum(float((g**2).sum()) for g in shared)
-        return sum(((g - s) ** 2).sum() for g, s in zip(grads, shared, strict=True)) / norm
+        lo, hi = self.box()
+        outside = (torch.relu(dummy - hi) ** 2 + torch.relu(lo - dummy) ** 2).sum()
+        mismatch = sum(((g - s) ** 2).sum() for g, s in zip(grads, shared, strict=True)) / norm
+        return mismatch + outside
 
     def infer(
         self, gradients: dict[str, np.ndarray], batch_size: int, labels: np.ndarray | None = None
@@ -161,7 +165,7 @@ class GradientInversion(InferenceAttack):
             opt.step(closure)
             final = float(self._match(dummy, y, shared).detach())
             if final < best_loss:
-                best, best_loss = dummy.detach().numpy().copy(), final
+                best, best_loss = dummy.detach().clamp(lo, hi).numpy().copy(), final
         self.match_loss_ = best_loss
         assert best is not None
         return best, np.asarray(labels)
