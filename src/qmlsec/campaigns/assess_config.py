@@ -106,7 +106,7 @@ class QuickSettings(FrozenModel):
         default_factory=lambda: {"extraction.substitute": {"queries": [20, 60]}}
     )
     noise_scales: tuple[float, ...] = (0.0, 1.0)
-    noise_samples: int = 6
+    noise_samples: int = 4
     retrain_epochs: int = 2
     retrain_max_train: int = 80
     defenses_max_per_attack: int = 1
@@ -150,8 +150,8 @@ class AssessConfig(FrozenModel):
     )
     test_samples: int = Field(default=40, ge=4)
     endpoint_shots: int | None = Field(default=None, ge=1)
-    noise_scales: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0)
-    noise_samples: int = Field(default=16, ge=1)
+    noise_scales: tuple[float, ...] = (0.0, 1.0, 2.0)
+    noise_samples: int = Field(default=8, ge=1)
     noise_shots: int = Field(default=512, ge=1)
     retrain_epochs: int = Field(default=5, ge=1)
     retrain_max_train: int = Field(default=200, ge=8)
