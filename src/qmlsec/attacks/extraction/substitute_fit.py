@@ -38,8 +38,8 @@ ResponseLoss = Literal["cross_entropy", "huber"]
 class SubstituteArch(FrozenModel):
     """The substitute's architecture (see :class:`~qmlsec.circuits.QNNSpec`)."""
 
-    n_qubits: int = Field(4, ge=1, le=12)
-    layers: int = Field(2, ge=1)
+    n_qubits: int = Field(default=4, ge=1, le=12)
+    layers: int = Field(default=2, ge=1)
     ansatz: str = "hardware_efficient"
     entanglement: str = "ring"
 
