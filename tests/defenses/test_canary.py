@@ -16,7 +16,7 @@ def test_canaries_catch_tampering_and_cost_shots(iris_victim, mode):
                           v.context(n_test=20), params=params)  # fmt: skip
     assert ev.with_defense == 0.0
     with_metrics = ev.results["with"]["metrics"]
-    assert with_metrics["canary_tvd_0"] < 0.1 < with_metrics["canary_tvd_0.3"]
+    assert with_metrics["canary_gap_0"] < 0.25 < with_metrics["canary_gap_0.3"]
     assert ev.cost.extra["alarms"] == 2.0
     assert ev.cost.extra_shots == 4 * 256 * 3
     assert ev.helped is (ev.without > 0.01)

@@ -42,7 +42,7 @@ ATTACK_METRICS: dict[str, tuple[str, int]] = {
     "inference.membership_shadow": ("auc", 1),
     "tampering.measurement": ("max_accuracy_drop", 1),
     "tampering.parameter": ("max_accuracy_drop", 1),
-    "hardware.downgrade": ("accuracy_drop", 1),
+    "hardware.downgrade": ("max:accuracy_drop", 1),
     "hardware.crosstalk_injection": ("max_accuracy_drop", 1),
     "leakage.reset": ("max:advantage_r", 1),
     "leakage.crosstalk": ("max:advantage", 1),

@@ -1,10 +1,8 @@
 """Build the setup an attack runs on, and re-point it at a defended model or endpoint.
 
 :func:`setup_for` gives a registered attack the target its requirements ask for
-(through :func:`qmlsec.attacks.harness.target_for`). Attacks that need a foothold in the
-quantum cloud (provider control, co-tenancy, ...) get a local
-:class:`~qmlsec.attacks.hardware.session.ProviderSession` as their cloud handle: the
-provider-level attacks execute through such sessions.
+(through :func:`qmlsec.attacks.harness.target_for`, which also gives attacks that need a
+foothold in the quantum cloud a default ``QuantumCloud``).
 
 Example:
     >>> from qmlsec.attacks.registry import get_attack
@@ -20,7 +18,6 @@ from dataclasses import replace
 from typing import Any
 
 from qmlsec.attacks.base import Attack, AttackContext
-from qmlsec.attacks.hardware.session import ProviderSession
 from qmlsec.attacks.harness import NEEDS_CLOUD, target_for
 from qmlsec.attacks.queries import QueryCounter
 from qmlsec.attacks.registry import get_attack
@@ -50,9 +47,7 @@ def setup_for(
     label-only attack, the setting output hardening is measured in).
     """
     attack_cls = get_attack(attack) if isinstance(attack, str) else attack
-    cloud = ProviderSession() if needs_cloud(attack_cls) else None
-    target = target_for(attack_cls, model, endpoint=endpoint, shots=shots, budget=budget,
-                        cloud=cloud)  # fmt: skip
+    target = target_for(attack_cls, model, endpoint=endpoint, shots=shots, budget=budget)
     counter = target.endpoint
     if output is not None and isinstance(counter, QueryCounter) and output != counter.output:
         richer = Target.black_box(counter, output=output).capabilities
