@@ -1,0 +1,36 @@
+"""Noise-aware training against PGD: robust accuracy up a little, clean accuracy pays."""
+
+from __future__ import annotations
+
+from qmlsec.defenses.evaluate import evaluate_defense
+from qmlsec.defenses.trainer.noise_aware import NoiseAwareTraining
+
+PGD = {"eps": [0.03, 0.05], "steps": 5}
+
+
+def test_noise_aware_training_raises_pgd_robust_accuracy(iris_victim):
+    v = iris_victim
+    defense = NoiseAwareTraining({"angle_sigma": 1.0}, seed=0)
+    ev = evaluate_defense(defense, "evasion.pgd", v.model, v.context(), params=PGD)
+    assert ev.direction == -1 and ev.metric.startswith("adversarial_accuracy@")
+    # measured (seed 0): worst-case robust accuracy 0.36 -> 0.49
+    assert ev.with_defense >= ev.without + 0.1 and ev.helped
+
+
+def test_noise_aware_training_costs_clean_accuracy(iris_victim):
+    v = iris_victim
+    ev = evaluate_defense(NoiseAwareTraining({"angle_sigma": 1.0}, seed=0), "evasion.pgd",
+                          v.model, v.context(), params=PGD)  # fmt: skip
+    extra = ev.cost.extra
+    # measured: 0.91 -> 0.73; the regularisation is paid in clean accuracy
+    assert 0.05 < ev.cost.accuracy_drop < 0.3
+    assert extra["clean_accuracy_with"] >= 0.6
+    assert extra["training_time_multiplier"] > 0
+
+
+def test_noise_aware_training_is_deterministic_and_noise_free_at_inference(iris_victim):
+    v = iris_victim
+    a = NoiseAwareTraining({"epochs": 2}, seed=3).fit(v.x_train, v.y_train)
+    b = NoiseAwareTraining({"epochs": 2}, seed=3).fit(v.x_train, v.y_train)
+    assert (a.predict_proba(v.x_test) == b.predict_proba(v.x_test)).all()
+    assert (a.predict_proba(v.x_test) == a.predict_proba(v.x_test)).all()
