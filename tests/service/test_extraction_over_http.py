@@ -88,3 +88,47 @@ def test_query_monitor_stops_the_extraction(tmp_path: Path, artifact: Path) -> N
     assert isinstance(stopped, DetectionError) and "volume" in stopped.message
     assert counter.stats.samples == usage.samples == 100
     assert metrics.value("qmlsec_extraction_alerts_total", detector="volume", model="m1") == 1
+
+
+def test_prada_monitor_stops_synthetic_extraction_queries_but_not_natural_ones(
+    tmp_path: Path, artifact: Path
+) -> None:
+    """PRADA (defenses layer) plugged into the service through ``make_monitor``."""
+    from qmlsec.service.monitor import make_monitor
+
+    rng = np.random.default_rng(3)
+
+    def natural(n_features: int) -> np.ndarray:
+        return rng.uniform(0, 1, size=(BATCH, n_features))
+
+    def synthetic(n_features: int, seeds: list[np.ndarray]) -> np.ndarray:
+        # Jacobian-augmentation-style: tiny steps away from a few seed points
+        base = seeds[rng.integers(len(seeds))]
+        return np.clip(base + 0.01 * rng.choice([-1.0, 1.0], size=(BATCH, n_features)), 0, 1)
+
+    outcomes = {}
+    for name in ("natural", "synthetic"):
+        app = build_app(tmp_path / name, monitor=make_monitor("prada"))
+        with live(app) as client:
+            h = Harness(client, app, artifact)
+            endpoint = ServiceEndpoint(
+                str(client.base_url), h.user["X-API-Key"], "m1", client=client
+            )
+            counter = QueryCounter(endpoint, output="labels")
+            seeds = [rng.uniform(0, 1, size=endpoint.n_features) for _ in range(3)]
+            stopped = None
+            while counter.stats.samples < 200 and stopped is None:
+                X = (
+                    natural(endpoint.n_features)
+                    if name == "natural"
+                    else synthetic(endpoint.n_features, seeds)
+                )
+                try:
+                    counter.query(X)
+                except DetectionError as err:
+                    stopped = err
+            outcomes[name] = (stopped, counter.stats.samples, h.state.metrics)
+    assert outcomes["natural"][0] is None and outcomes["natural"][1] == 200
+    stopped, samples, metrics = outcomes["synthetic"]
+    assert isinstance(stopped, DetectionError) and samples < 200
+    assert metrics.value("qmlsec_extraction_alerts_total", detector="prada", model="m1") >= 1

@@ -80,6 +80,9 @@ def serve(
     torch_threads: Annotated[
         int, typer.Option(min=1, help="torch threads per request (requests run in parallel).")
     ] = 1,
+    monitor: Annotated[
+        str, typer.Option(help="Extraction monitor: none, volume:N, prada or prada:DELTA.")
+    ] = "none",
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
     access_log: Annotated[bool, typer.Option(help="uvicorn access log.")] = False,
 ) -> None:
@@ -108,7 +111,9 @@ def serve(
         max_batch=max_batch,
         max_shots=max_shots,
     )
-    service = create_app(settings)
+    from qmlsec.service.monitor import make_monitor
+
+    service = create_app(settings, monitor=make_monitor(monitor))
     console.print(
         f"[bold]qmlsec service[/] on http://{host}:{port} "
         f"(database {make_url(settings.resolved_database_url()).render_as_string()}, "

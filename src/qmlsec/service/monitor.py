@@ -102,3 +102,34 @@ class VolumeMonitor:
             threshold=float(self.max_samples),
             detail=f"{total} samples within {self.window_s:g} s",
         )
+
+
+def make_monitor(spec: str) -> QueryMonitor:
+    """Build a monitor from its command-line name.
+
+    ``none``; ``volume:N`` (:class:`VolumeMonitor` with ``max_samples=N``, one-hour
+    window); ``prada`` or ``prada:DELTA`` (the PRADA extraction detector of the defenses
+    layer, mitigation QML.M0004, alarm when the Shapiro-Wilk W of a key's query distances
+    falls below ``DELTA``).
+
+    Example:
+        >>> type(make_monitor("volume:100")).__name__, type(make_monitor("prada")).__name__
+        ('VolumeMonitor', 'PRADA')
+    """
+    from qmlsec.exceptions import ConfigError
+
+    name, _, arg = spec.partition(":")
+    try:
+        if name == "none":
+            return NullMonitor()
+        if name == "volume":
+            return VolumeMonitor(max_samples=int(arg))
+        if name == "prada":
+            from qmlsec.defenses.detector.prada import PRADA
+
+            return PRADA({"delta": float(arg)} if arg else {})
+    except ValueError as err:
+        raise ConfigError(f"bad monitor argument in {spec!r}: {err}") from None
+    raise ConfigError(
+        f"unknown query monitor {spec!r}", hint="use none, volume:N, prada or prada:DELTA"
+    )
