@@ -111,6 +111,8 @@ class QuickSettings(FrozenModel):
     retrain_max_train: int = 80
     defenses_max_per_attack: int = 1
     defenses_skip_roles: tuple[str, ...] = ("trainer",)
+    max_samples: int = 4
+    """Cap of the ``max_samples`` param of provider-level attacks (device executions)."""
 
 
 class AssessConfig(FrozenModel):

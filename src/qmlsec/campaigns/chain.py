@@ -114,7 +114,16 @@ class PathExecutor:
                           shots=self.config.endpoint_shots, endpoint=self.victim.endpoint)  # fmt: skip
         if position is not None:
             setup.target.position = position
+        if setup.target.cloud is not None:
+            setup.target.cloud = self.provider(attack)
         return setup
+
+    def provider(self, attack: str) -> Any:
+        """The quantum cloud a provider-level attack acts through: the victim's device."""
+        from qmlsec.cloud.providers import QuantumCloud
+
+        seed = derive_seed(self.config.seed, "provider", attack)
+        return QuantumCloud([self.victim.spec.device], trust="malicious", seed=seed)
 
     def _execute(self, attack: str, technique_id: str, position: Position | None,
                  extras: dict[str, Any], inputs: tuple[str, ...],
@@ -129,6 +138,8 @@ class PathExecutor:
                             ("given_device", NOISIER_DEVICE)):  # fmt: skip
             if key in fields and key not in user.get(attack, {}):
                 params[key] = device
+        if self.config.quick_applied and "max_samples" in fields and "max_samples" in params:
+            params["max_samples"] = min(int(params["max_samples"]), self.config.quick.max_samples)
         params.update(sweep or {})
         seed = derive_seed(self.config.seed, "stage", attack, *inputs)
         run = StageRun(f"r{len(self.runs) + 1:03d}", attack, technique_id,
