@@ -5,7 +5,11 @@ runs) and the kill chain's QML.T0030.002. The cloud's pool holds the requested d
 and ``congested_device`` whose background arrival rate is ``congestion`` times the
 default (:class:`~qmlsec.cloud.providers.queueing.LoadModel` ``device_load``); the
 provider's ``allocate`` hook (:class:`~qmlsec.attacks.hardware.downgrade.SubstituteHook`)
-reroutes every victim job there.
+reroutes every victim job there. The victim arrives ``warmup_s`` simulated seconds into
+the provider's day, so each queue holds the backlog its background load has built (a
+cloud that starts empty at t=0 makes every device look idle). At the default
+congestion (3: utilisation 1.2) the congested device is saturated and its backlog grows
+with time; at ``congestion < 2.5`` it is stable and the increase is random per seed.
 
 Measured on the simulated clock: inference latency p50/p99 with and without rerouting,
 the training-time increase for ``train_steps`` training-batch jobs, and accuracy on both
@@ -38,8 +42,10 @@ class RerouteParams(FrozenModel):
 
     device: str = DEFAULT_DEVICE
     congested_device: str = "fake_jakarta"
-    congestion: float = Field(default=2.0, ge=1)
-    """Arrival-rate multiplier (2: utilisation 0.8 under the default load)."""
+    congestion: float = Field(default=3.0, ge=1)
+    """Arrival-rate multiplier (utilisation 0.4 x congestion under the default load)."""
+    warmup_s: float = Field(default=3600.0, ge=0)
+    """Simulated seconds of background load before the victim's first job."""
     max_samples: int = Field(default=20, ge=1)
     train_steps: int = Field(default=3, ge=0)
     shots: int = Field(default=256, ge=1)
@@ -66,6 +72,7 @@ class Reroute(AvailabilityAttack):
                              seed=derive_seed(self.seed, "provider"))  # fmt: skip
         X = ctx.x_test[: p.max_samples]
         x_train = ctx.x_train if ctx.x_train is not None else ctx.x_test
+        cloud.clock = p.warmup_s
         with installed(cloud, *((self.disrupt(),) if hooked else ())):
             lat, pred, _ = serve_queries(
                 model, cloud, X, shots=p.shots, seed=self.seed, device=p.device
@@ -90,6 +97,7 @@ class Reroute(AvailabilityAttack):
             **latency_metrics(clean, "clean_latency"),
             **latency_metrics(slow, "latency"),
             "latency_increase_p50_s": float(np.percentile(slow, 50) - np.percentile(clean, 50)),
+            "latency_increase_p99_s": float(np.percentile(slow, 99) - np.percentile(clean, 99)),
             "clean_training_s": clean_train,
             "training_s": slow_train,
             "training_time_increase_s": slow_train - clean_train,

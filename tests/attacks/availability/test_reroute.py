@@ -1,0 +1,37 @@
+"""Rerouting to a congested device: slower inference and training on the simulated clock."""
+
+from __future__ import annotations
+
+import pytest
+
+from qmlsec.attacks.availability.reroute import Reroute
+from qmlsec.attacks.harness import target_for
+from qmlsec.testing.victims import small_victim
+
+
+@pytest.fixture(scope="module")
+def metrics():
+    victim = small_victim(n_qubits=2, layers=1, epochs=5, classes="0-1")
+    attack = Reroute(target_for(Reroute, victim.model), Reroute.check_params, seed=0)
+    return attack.run(victim.context(n_test=6)).metrics
+
+
+def test_rerouted_inference_latency_increases(metrics):
+    assert metrics["latency_p50_s"] > metrics["clean_latency_p50_s"] + 60.0
+    assert metrics["latency_p99_s"] > metrics["clean_latency_p99_s"] + 60.0
+
+
+def test_rerouted_training_takes_longer(metrics):
+    assert metrics["training_time_increase_s"] > 60.0
+
+
+def test_predictions_stay_correct_on_the_noiseless_congested_device(metrics):
+    assert metrics["accuracy"] == metrics["clean_accuracy"]
+
+
+def test_a_provider_day_without_warmup_can_hide_the_congestion():
+    victim = small_victim(n_qubits=2, layers=1, epochs=5, classes="0-1")
+    params = dict(Reroute.check_params, warmup_s=0.0, congestion=1.0)
+    attack = Reroute(target_for(Reroute, victim.model), params, seed=0)
+    m = attack.run(victim.context(n_test=6)).metrics
+    assert m["latency_increase_p50_s"] < 60.0
