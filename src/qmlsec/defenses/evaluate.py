@@ -46,6 +46,7 @@ ATTACK_METRICS: dict[str, tuple[str, int]] = {
     "hardware.crosstalk_injection": ("max_accuracy_drop", 1),
     "leakage.reset": ("max:advantage_r", 1),
     "leakage.crosstalk": ("max:advantage", 1),
+    "recon.encoding_inference": ("encoding_accuracy", 1),
 }
 """Attack -> (headline metric, +1 if higher means a more successful attack else -1).
 
