@@ -51,6 +51,16 @@ def _dagger(p: torch.Tensor) -> torch.Tensor:
     return p.conj().transpose(-1, -2)
 
 
+def _left(m: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``m @ x[h]`` for every ``h`` of ``x`` (hi, K, N) as one GEMM or a batched GEMM.
+
+    (``torch.matmul`` would fold this into a transposed GEMM with two copies of ``x``.)
+    """
+    if x.shape[0] == 1:
+        return torch.mm(m, x[0])[None]
+    return torch.bmm(m.expand(x.shape[0], -1, -1), x)
+
+
 class Chunk(Step):
     """A (b, K, K) matrix on the ``k`` contiguous qubits starting at qubit ``lo``."""
 
@@ -66,7 +76,7 @@ class Chunk(Step):
     def apply(self, s: torch.Tensor, p: torch.Tensor | None) -> torch.Tensor:
         assert p is not None
         if p.shape[0] == 1:
-            return torch.matmul(p[0], s.reshape(self.hi, self.size, -1)).reshape(s.shape)
+            return _left(p[0], s.reshape(self.hi, self.size, -1)).reshape(s.shape)
         return self._merge(torch.matmul(p[:, None], self._split(s)))
 
     def adjoint(self, s: torch.Tensor, p: torch.Tensor | None) -> torch.Tensor:
@@ -88,7 +98,7 @@ class Chunk(Step):
         if p.shape[0] == 1:
             lv = lam.reshape(self.hi, self.size, -1)
             sv = s_in.reshape(self.hi, self.size, -1)
-            return lam_in, torch.matmul(lv, _dagger(sv)).sum(0, keepdim=True)
+            return lam_in, torch.bmm(lv, _dagger(sv)).sum(0, keepdim=True)
         g = torch.matmul(self._split(lam), _dagger(self._split(s_in)))  # (B, hi, K, K)
         return lam_in, g.sum(1)
 
@@ -160,7 +170,7 @@ class DenseStep(Step):
         t = s.reshape([2] * self.n + [-1]).permute(self.perm)
         shape = t.shape
         t = t.reshape(-1, p.shape[-1], shape[-1])  # (rest, K, B)
-        out = torch.matmul(p[0], t) if p.shape[0] == 1 else torch.einsum("bij,rjb->rib", p, t)
+        out = _left(p[0], t) if p.shape[0] == 1 else torch.einsum("bij,rjb->rib", p, t)
         return out.reshape(shape).permute(self.inv).reshape(s.shape)
 
     def adjoint(self, s: torch.Tensor, p: torch.Tensor | None) -> torch.Tensor:
