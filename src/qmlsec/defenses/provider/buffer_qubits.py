@@ -27,7 +27,6 @@ Example:
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -59,7 +58,7 @@ class BufferedCoTenancy(CoTenantHook):
         self.refused: list[CoJob] = []
         self.footprint: list[int] = []
 
-    def co_schedule(self, job: QuantumJob, placement: Placement) -> Sequence[CoJob]:
+    def co_schedule(self, job: QuantumJob, placement: Placement) -> list[CoJob]:
         """The attacker's job unless it sits within the buffer of the victim."""
         dev = placement.device
         edges = [(int(a), int(b)) for a, b in dev.coupling_map]

@@ -77,7 +77,7 @@ class ShotSplitting(ProviderDefense):
 
     def defended_run(self, setup: AttackSetup, seed: int) -> tuple[Any, DefenseCost]:
         """Replay the tampering rates with the shots split over honest and tampering clouds."""
-        attack = setup.attack_cls(setup.target, dict(setup.params), seed=seed)
+        attack: Any = setup.attack_cls(setup.target, dict(setup.params), seed=seed)
         p, n = attack.params, self.params.providers
         if p.shots < n:
             raise ConfigError(f"{p.shots} shots cannot be split over {n} providers",
