@@ -10,7 +10,10 @@ observe hook); angles that change between jobs are data, constant ones are weigh
    :func:`~qmlsec.attacks.recon.observed.circuit_features`, trained on the jobs of
    ``n_train`` random QNN specs (the provider's own reference corpus) and scored on
    ``n_test`` held-out specs: encoding (angle / amplitude / IQP / re-upload), ansatz
-   family, layer count.
+   family, layer count. The corpus also draws the encoding rotation and entanglement
+   pattern (nuisances the classifier must ignore); features include gate counts per
+   native gate, varying (data) and constant angles, and constant angles off the
+   ``pi/4`` grid (the weights).
 2. *Theft of the victim*: the victim's own jobs are identified the same way; with the
    identified spec the provider transpiles the template itself and solves the angle
    equations (:mod:`~qmlsec.attacks.recon.linear_recovery`) for the trained weights.
@@ -20,7 +23,9 @@ for the victim whether its architecture was identified and the fraction of weigh
 recovered within ``1e-6`` rad.
 
 Not covered: obfuscated circuits (a defence), other transpiler settings than the
-provider's own, and entanglement-pattern identification.
+provider's own, and entanglement-pattern identification. ``reupload`` with one layer is
+the same circuit as ``angle`` with one layer, and ``hardware_efficient`` is close to
+``efficient_su2`` with one fewer layer, so some confusions are structural.
 """
 
 from __future__ import annotations
@@ -45,14 +50,16 @@ from qmlsec.exceptions import CircuitError
 ENCODINGS = ("angle", "amplitude", "iqp", "reupload")
 ANSATZES = ("hardware_efficient", "strongly_entangling", "basic_entangler",
             "real_amplitudes", "efficient_su2")  # fmt: skip
+ROTATIONS = ("X", "Y", "Z")
+ENTANGLEMENTS = ("linear", "ring", "full")
 LABELS = ("encoding", "ansatz", "layers")
 
 
 class EncodingInferenceParams(FrozenModel):
     """Parameters of :class:`EncodingInference`."""
 
-    n_train: int = Field(default=80, ge=4)
-    n_test: int = Field(default=40, ge=1)
+    n_train: int = Field(default=300, ge=4)
+    n_test: int = Field(default=60, ge=1)
     n_jobs: int = Field(default=4, ge=2)
     qubits: tuple[int, ...] = (2, 3, 4)
     layers: tuple[int, ...] = (1, 2, 3)
@@ -67,7 +74,7 @@ class EncodingInference(ReconAttack):
     requires = frozenset({Capability.CIRCUIT_ACCESS})
     positions = frozenset({Position.UNTRUSTED_QUANTUM_CLOUD})
     Params = EncodingInferenceParams
-    check_params: ClassVar[dict] = {"n_train": 12, "n_test": 4}
+    check_params: ClassVar[dict] = {"n_train": 60, "n_test": 8}
 
     def random_specs(self, n: int, stream: str) -> list[QNNSpec]:
         """``n`` random QNN specs drawn from the parameter ranges."""
@@ -79,6 +86,8 @@ class EncodingInference(ReconAttack):
                     "encoding": str(gen.choice(ENCODINGS)),
                     "ansatz": str(gen.choice(ANSATZES)),
                     "layers": int(gen.choice(p.layers)),
+                    "rotation": str(gen.choice(ROTATIONS)),
+                    "entanglement": str(gen.choice(ENTANGLEMENTS)),
                 }
             )
             for _ in range(n)

@@ -32,8 +32,12 @@ FEATURES = (
     "qubits", "varying_per_qubit", "constant_per_qubit", "cx_per_qubit", "sx_per_qubit",
     "depth_per_qubit", "cx_before_first_varying", "cx_before_last_varying",
     "varying_runs", "varying_ratio", "varying_per_cx", "constant_per_cx", "sx_per_cx",
-    "varying_in_first_quarter",
+    "varying_in_first_quarter", "rz_count", "sx_count", "x_count", "cx_count",
+    "varying_count", "constant_count", "depth", "varying_blocks_per_qubit",
+    "constant_per_varying_block", "cx_per_varying_block", "cx_per_constant",
+    "weight_like_per_qubit", "weight_like_per_cx", "weight_like_per_varying",
 )  # fmt: skip
+"""Per-qubit ratios first, then absolute gate counts per native gate and block counts."""
 
 
 def template(spec: QNNSpec, device: str = "fake_manila", seed: int = 0) -> QuantumCircuit:
@@ -98,6 +102,15 @@ def circuit_features(jobs: Sequence[QuantumCircuit]) -> np.ndarray:
         runs += int(v and not last)
         last = bool(v)
     ops = job.count_ops()
+    n_var, n_const = float(varying.sum()), float((~varying).sum())
+    quarter = np.abs(angles[0] / (np.pi / 4) - np.round(angles[0] / (np.pi / 4))) < 1e-6
+    weights = float((~varying & ~quarter).sum())  # constant, not a fixed pi/4 multiple
+    absolute = [
+        ops.get("rz", 0), ops.get("sx", 0), ops.get("x", 0), ops.get("cx", 0), n_var, n_const,
+        job.depth(), runs / nq, n_const / max(1, runs), len(cx_index) / max(1, runs),
+        len(cx_index) / max(1.0, n_const), weights / nq, weights / n_cx,
+        weights / max(1.0, n_var),
+    ]  # fmt: skip
     return np.array(
         [
             len(active), varying.sum() / nq, (~varying).sum() / nq, ops.get("cx", 0) / nq,
@@ -105,6 +118,7 @@ def circuit_features(jobs: Sequence[QuantumCircuit]) -> np.ndarray:
             varying.sum() / max(1, len(positions)), varying.sum() / n_cx,
             (~varying).sum() / n_cx, ops.get("sx", 0) / n_cx,
             sum(pos < len(job.data) / 4 for pos in var_pos) / max(1, len(var_pos)),
+            *absolute,
         ],
         dtype=float,
     )  # fmt: skip
