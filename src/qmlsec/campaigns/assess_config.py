@@ -79,7 +79,9 @@ class DefenseSettings(FrozenModel):
     Attributes:
         enabled: re-run every executed attack with its linked defenses.
         include, exclude: defense registry names to keep / drop (empty include = all).
-        params: defense name -> params.
+        params: defense name -> params (over the defense's ``check_params``); the
+            fingerprint check predicts analytically (simulating its probe on every qubit
+            of a 16-qubit device takes minutes).
         max_per_attack: at most this many defenses per attack run.
         skip_roles: defense roles not run (e.g. ``trainer``: those retrain the victim).
     """
@@ -87,7 +89,9 @@ class DefenseSettings(FrozenModel):
     enabled: bool = True
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
-    params: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    params: dict[str, dict[str, Any]] = Field(
+        default_factory=lambda: {"provider.fingerprint_check": {"prediction": "analytic"}}
+    )
     max_per_attack: int = Field(default=4, ge=1)
     skip_roles: tuple[str, ...] = ()
 

@@ -2,8 +2,10 @@
 
 For a stage run of technique T, the candidate defenses are the ``implemented_by`` of
 every mitigation acting on T (or on T's parent technique), intersected with the defense
-registry and the config's include/exclude lists, and kept only if the defense declares
-no ``counters`` or lists the attack. Each runs through the defense's own API
+registry and the config's include/exclude lists and skipped roles, and kept only if the
+defense declares
+no ``counters`` or lists the attack. Its params are its ``check_params`` (the quick
+settings every defense declares) under the config's. Each runs through the defense's own API
 (:meth:`~qmlsec.defenses.base.Defense.defended_run` on the stage's setup, with the same
 seed and the same upstream outputs), and :func:`qmlsec.defenses.evaluate.compare` sets
 the result beside the undefended run.
@@ -62,7 +64,9 @@ def defend_run(
         "defense": defense, "mitigation_id": mitigation, "seed": run.seed,
     }  # fmt: skip
     try:
-        instance = get_defense(defense)(settings.params.get(defense, {}), seed=run.seed)
+        cls = get_defense(defense)
+        params = {**dict(cls.check_params), **settings.params.get(defense, {})}
+        instance = cls(params, seed=run.seed)
         extras = dict(run.setup.ctx.extras)
         fresh = executor.setup(run.attack, run.setup.target.position, extras, run.params)
         with_defense, cost = instance.defended_run(fresh, run.seed)
