@@ -38,7 +38,7 @@ def compile_circuit(
     inputs: str = "x",
     weights: str = "theta",
     backward: Backward = "auto",
-    chunk_qubits: int = 3,
+    chunk_qubits: int = 4,
     fuse_max_qubits: int = 4,
     adjoint_threshold_mb: float = 128.0,
 ) -> CompiledCircuit:

@@ -122,7 +122,7 @@ def is_monomial(gate: PrimitiveGate) -> bool:
 
 
 def make_plan(
-    low: Lowered, dtype: torch.dtype, *, chunk_qubits: int = 3, fuse_max_qubits: int = 4
+    low: Lowered, dtype: torch.dtype, *, chunk_qubits: int = 4, fuse_max_qubits: int = 4
 ) -> Plan:
     """Plan the operations of a lowered circuit (see module docs)."""
     n = low.n_qubits
