@@ -100,7 +100,7 @@ class QuickSettings(FrozenModel):
     """What ``--quick`` changes (merged over the full config)."""
 
     victim: dict[str, Any] = Field(
-        default_factory=lambda: {"epochs": 3, "layers": 2, "max_train": 120}
+        default_factory=lambda: {"epochs": 6, "layers": 2, "max_train": 120}
     )
     test_samples: int = 12
     max_paths: int = 2
@@ -115,6 +115,8 @@ class QuickSettings(FrozenModel):
     retrain_max_train: int = 80
     defenses_max_per_attack: int = 1
     defenses_skip_roles: tuple[str, ...] = ("trainer",)
+    defenses_exclude: tuple[str, ...] = ("provider.fingerprint_check",)
+    """Defenses too slow for two minutes (the fingerprint probe runs on every device qubit)."""
     max_samples: int = 4
     """Cap of the ``max_samples`` param of provider-level attacks (device executions)."""
 
@@ -178,7 +180,8 @@ class AssessConfig(FrozenModel):
             "retrain_epochs": q.retrain_epochs, "retrain_max_train": q.retrain_max_train,
             "defenses": self.defenses.model_copy(
                 update={"max_per_attack": q.defenses_max_per_attack,
-                        "skip_roles": q.defenses_skip_roles}),
+                        "skip_roles": q.defenses_skip_roles,
+                        "exclude": (*self.defenses.exclude, *q.defenses_exclude)}),
             "quick_applied": True,
         })  # fmt: skip
 
