@@ -98,6 +98,8 @@ class Chunk(Step):
         if p.shape[0] == 1:
             lv = lam.reshape(self.hi, self.size, -1)
             sv = s_in.reshape(self.hi, self.size, -1)
+            if self.hi == 1:  # mm passes the conjugate transpose to BLAS without a copy
+                return lam_in, torch.mm(lv[0], sv[0].mH)[None]
             return lam_in, torch.bmm(lv, _dagger(sv)).sum(0, keepdim=True)
         g = torch.matmul(self._split(lam), _dagger(self._split(s_in)))  # (B, hi, K, K)
         return lam_in, g.sum(1)

@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -98,8 +99,7 @@ class PauliTable:
         """(B, n_obs) real expectations for states stored column-major (2**n, B)."""
         out = None
         if self.diag is not None:
-            probs = state.real**2 + state.imag**2
-            out = self.diag.T @ probs
+            out = _DiagonalExpectation.apply(state, self.diag)
         for flip, re, im in self.groups:
             prod = state.index_select(0, flip).conj() * state
             part = re.T @ prod.real - im.T @ prod.imag
@@ -107,3 +107,17 @@ class PauliTable:
         if out is None:
             return state.real.new_zeros(state.shape[1], self.n_obs)
         return out.T
+
+
+class _DiagonalExpectation(torch.autograd.Function):
+    """``diag^T |psi|^2`` (n_obs, B) with a one-pass backward ``2 psi (diag g)``."""
+
+    @staticmethod
+    def forward(ctx: Any, state: torch.Tensor, diag: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        ctx.save_for_backward(state, diag)
+        return diag.T @ (state.real**2 + state.imag**2)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, None]:  # type: ignore[override]
+        state, diag = ctx.saved_tensors
+        return (2 * state * (diag @ grad) if ctx.needs_input_grad[0] else None), None
