@@ -1,0 +1,324 @@
+"""Engine benchmark: one QNN training step in qmlsec and in peer stacks.
+
+The circuit is the same everywhere: angle encoding (H then RZ(x_q) on every qubit), then
+``layers`` hardware-efficient layers (RY, RZ on every qubit, CNOT ring), readout <Z_q>
+on every qubit. One training step = forward on a batch + backward of
+``loss = sum of all expectations`` to the weights, exact (no shots), float64.
+
+Stacks:
+    qmlsec           qmlsec.engine.compile_circuit (fused ops, auto backward)
+    pl-default       PennyLane default.qubit, torch interface, backprop, broadcasting
+    pl-lightning     PennyLane lightning.qubit, torch interface, adjoint
+    qiskit-ml        qiskit-machine-learning EstimatorQNN + TorchConnector
+                     (StatevectorEstimator with precision 0, parameter-shift gradients;
+                     small shape only; TorchConnector computes in float32)
+
+Each (shape, stack) runs in its own subprocess: it builds the model, runs one warm-up
+step, then times ``repeats`` steps and reports the median wall time. Peak memory is the
+subprocess's ``ru_maxrss`` (peak resident set size, imports included) read after the
+timed steps; ``base_rss_mb`` is the resident size after imports and set-up, before the
+first step. Outputs and weight gradients of every stack are compared with qmlsec's on
+the same seeded inputs. Peers are optional: a stack that is not installed is skipped.
+
+Usage:
+    python bench/engine.py                 # table
+    python bench/engine.py --json          # list of rows
+    python bench/engine.py --shapes 4,2,32 --stacks qmlsec,pl-default
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any
+
+import numpy as np
+
+SHAPES = [(4, 2, 32), (8, 4, 256), (12, 4, 256)]
+STACKS = ["qmlsec", "pl-default", "pl-lightning", "qiskit-ml"]
+REQUIRES = {
+    "qmlsec": "qmlsec",
+    "pl-default": "pennylane",
+    "pl-lightning": "pennylane_lightning",
+    "qiskit-ml": "qiskit_machine_learning",
+}
+MAX_QUBITS = {"qiskit-ml": 4}
+TARGETS = [  # (shape, stack, minimum speed-up of qmlsec)
+    ((8, 4, 256), "pl-default", 10.0),
+    ((12, 4, 256), "pl-default", 10.0),
+    ((4, 2, 32), "qiskit-ml", 1000.0),
+]
+
+
+def data(n: int, layers: int, batch: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded inputs (batch, n) in [0, pi) and weights (2 n layers,) in [0, 2 pi)."""
+    rng = np.random.default_rng(seed)
+    return rng.uniform(0, np.pi, (batch, n)), rng.uniform(0, 2 * np.pi, 2 * n * layers)
+
+
+# --------------------------------------------------------------------- stacks
+def make_qmlsec(n: int, layers: int, x: np.ndarray, theta: np.ndarray):
+    import torch
+
+    from qmlsec.circuits import QNNSpec
+    from qmlsec.engine import compile_circuit
+
+    spec = QNNSpec(n_qubits=n, layers=layers, encoding="angle", rotation="Z", entanglement="ring")
+    cc = compile_circuit(spec.build(), spec.observables())
+    xt = torch.tensor(x)
+    w = torch.tensor(theta, requires_grad=True)
+
+    def step():
+        w.grad = None
+        out = cc.expectations(xt, w)
+        out.sum().backward()
+        return out.detach().numpy(), w.grad.numpy()
+
+    return step
+
+
+def make_pennylane(n: int, layers: int, x: np.ndarray, theta: np.ndarray, device: str):
+    import pennylane as qml
+    import torch
+
+    dev = qml.device(device, wires=n)
+    diff = "backprop" if device == "default.qubit" else "adjoint"
+
+    @qml.qnode(dev, interface="torch", diff_method=diff)
+    def circuit(inputs, weights):
+        for q in range(n):
+            qml.Hadamard(wires=q)
+            qml.RZ(inputs[:, q], wires=q)
+        for layer in range(layers):
+            k = 2 * n * layer
+            for q in range(n):
+                qml.RY(weights[k + q], wires=q)
+            for q in range(n):
+                qml.RZ(weights[k + n + q], wires=q)
+            for q in range(n):
+                qml.CNOT(wires=[q, (q + 1) % n])
+        return [qml.expval(qml.PauliZ(q)) for q in range(n)]
+
+    xt = torch.tensor(x)
+    w = torch.tensor(theta, requires_grad=True)
+
+    def step():
+        w.grad = None
+        out = torch.stack(circuit(xt, w)).T
+        out.sum().backward()
+        return out.detach().numpy(), w.grad.numpy()
+
+    return step
+
+
+def make_qiskit_ml(n: int, layers: int, x: np.ndarray, theta: np.ndarray):
+    import warnings
+
+    import torch
+    from qiskit.primitives import StatevectorEstimator
+    from qiskit_machine_learning.connectors import TorchConnector
+    from qiskit_machine_learning.neural_networks import EstimatorQNN
+
+    from qmlsec.circuits import QNNSpec
+
+    warnings.simplefilter("ignore")
+    spec = QNNSpec(n_qubits=n, layers=layers)
+    qc = spec.build()
+    inputs = sorted((p for p in qc.parameters if p.vector.name == "x"), key=lambda p: p.index)
+    weights = sorted((p for p in qc.parameters if p.vector.name == "theta"), key=lambda p: p.index)
+    qnn = EstimatorQNN(
+        circuit=qc,
+        observables=spec.observables(),
+        input_params=inputs,
+        weight_params=weights,
+        estimator=StatevectorEstimator(),
+        default_precision=0.0,  # exact; the default 1/64 adds sampling-like noise
+    )
+    model = TorchConnector(qnn, initial_weights=theta)
+    xt = torch.tensor(x)
+
+    def step():
+        model.zero_grad()
+        out = model(xt)
+        out.sum().backward()
+        return out.detach().numpy(), model.weight.grad.numpy()
+
+    return step
+
+
+def make_step(stack: str, n: int, layers: int, x: np.ndarray, theta: np.ndarray):
+    if stack == "qmlsec":
+        return make_qmlsec(n, layers, x, theta)
+    if stack == "pl-default":
+        return make_pennylane(n, layers, x, theta, "default.qubit")
+    if stack == "pl-lightning":
+        return make_pennylane(n, layers, x, theta, "lightning.qubit")
+    return make_qiskit_ml(n, layers, x, theta)
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def worker(stack: str, shape: tuple[int, int, int], repeats: int, budget_s: float) -> dict:
+    """Run inside the subprocess: time the step, return the measurements."""
+    import torch
+
+    n, layers, batch = shape
+    x, theta = data(n, layers, batch)
+    step = make_step(stack, n, layers, x, theta)
+    base = rss_mb()
+    t0 = time.perf_counter()
+    out, grad = step()  # warm-up
+    first = time.perf_counter() - t0
+    count = max(3, min(repeats, int(budget_s / max(first, 1e-6))))
+    times = []
+    for _ in range(count):
+        t0 = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t0)
+    return {
+        "median_ms": 1e3 * statistics.median(times),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "base_rss_mb": base,
+        "runs": count,
+        "threads": torch.get_num_threads(),
+        "outputs": np.asarray(out, dtype=float).tolist(),
+        "grad": np.asarray(grad, dtype=float).tolist(),
+    }
+
+
+# --------------------------------------------------------------------- driver
+def run_one(stack: str, shape: tuple[int, int, int], args: argparse.Namespace) -> dict:
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
+    cmd = [sys.executable, __file__, "--worker", stack, "--shapes", ",".join(map(str, shape))]
+    cmd += [
+        "--repeats",
+        str(args.repeats),
+        "--budget",
+        str(args.budget),
+        "--threads",
+        str(args.threads),
+    ]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=args.timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {args.timeout} s"}
+    if proc.returncode != 0:
+        return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def compare(row: dict, ref: dict) -> str:
+    """Largest deviation of a stack's outputs and gradients from qmlsec's."""
+    if "outputs" not in row or "outputs" not in ref:
+        return "-"
+    dev = max(
+        float(np.abs(np.asarray(row["outputs"]) - np.asarray(ref["outputs"])).max()),
+        float(np.abs(np.asarray(row["grad"]) - np.asarray(ref["grad"])).max()),
+    )
+    return f"{dev:.1e}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print a JSON list of rows")
+    parser.add_argument("--shapes", nargs="+", default=[",".join(map(str, s)) for s in SHAPES])
+    parser.add_argument("--stacks", default=",".join(STACKS))
+    parser.add_argument("--repeats", type=int, default=15, help="timed steps (at most)")
+    parser.add_argument(
+        "--budget", type=float, default=20.0, help="seconds of timed steps per cell"
+    )
+    parser.add_argument("--threads", type=int, default=1, help="torch/OpenMP threads per stack")
+    parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per cell")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    shapes = [tuple(int(v) for v in s.split(",")) for s in args.shapes]
+
+    if args.worker:
+        import torch
+
+        torch.set_num_threads(args.threads)
+        print(json.dumps(worker(args.worker, shapes[0], args.repeats, args.budget)))  # type: ignore[arg-type]
+        return 0
+
+    rows: list[dict[str, Any]] = []
+    for shape in shapes:
+        ref: dict = {}
+        for stack in args.stacks.split(","):
+            if importlib.util.find_spec(REQUIRES[stack]) is None:
+                print(f"skipping {stack}: {REQUIRES[stack]} is not installed", file=sys.stderr)
+                continue
+            if shape[0] > MAX_QUBITS.get(stack, 99):
+                continue
+            res = run_one(stack, shape, args)
+            if stack == "qmlsec":
+                ref = res
+            row = {"shape": list(shape), "stack": stack, **res}
+            row["max_deviation"] = compare(res, ref)
+            if "median_ms" in res and "median_ms" in ref:
+                row["speedup_vs_qmlsec"] = res["median_ms"] / ref["median_ms"]
+                row["memory_vs_qmlsec"] = res["peak_rss_mb"] / ref["peak_rss_mb"]
+            rows.append(row)
+            if not args.json:
+                print(f"  done {shape} {stack}", file=sys.stderr)
+    for row in rows:
+        row.pop("outputs", None)
+        row.pop("grad", None)
+    if args.json:
+        print(json.dumps(rows, indent=1))
+    else:
+        print_table(rows)
+    return 0 if check_targets(rows, quiet=args.json) else 1
+
+
+def print_table(rows: list[dict]) -> None:
+    head = f"{'shape (q,L,B)':<14}{'stack':<14}{'median ms':>12}{'peak RSS MB':>13}{'x slower than qmlsec':>22}{'x memory':>10}{'max dev':>10}"
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        shape = ",".join(map(str, r["shape"]))
+        if "error" in r:
+            print(f"{shape:<14}{r['stack']:<14}  {r['error']}")
+            continue
+        print(
+            f"{shape:<14}{r['stack']:<14}{r['median_ms']:>12.2f}{r['peak_rss_mb']:>13.0f}"
+            f"{r.get('speedup_vs_qmlsec', float('nan')):>22.1f}{r.get('memory_vs_qmlsec', float('nan')):>10.2f}"
+            f"{r['max_deviation']:>10}"
+        )
+
+
+def check_targets(rows: list[dict], quiet: bool = False) -> bool:
+    ok = True
+    index = {(tuple(r["shape"]), r["stack"]): r for r in rows}
+    checks = [
+        (s, st, f"speed-up >= {m:g}x", lambda r, m=m: r.get("speedup_vs_qmlsec", 0) >= m)
+        for s, st, m in TARGETS
+    ]
+    checks.append(
+        ((12, 4, 256), "pl-default", "memory <= 1/2", lambda r: r.get("memory_vs_qmlsec", 0) >= 2)
+    )
+    for shape, stack, label, test in checks:
+        row = index.get((shape, stack))
+        if row is None:
+            continue
+        passed = bool(test(row))
+        ok &= passed
+        if not quiet:
+            print(f"target {label} vs {stack} at {shape}: {'met' if passed else 'NOT met'}")
+    return ok
+
+
+if __name__ == "__main__":
+    sys.exit(main())
