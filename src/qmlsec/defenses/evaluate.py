@@ -47,6 +47,8 @@ ATTACK_METRICS: dict[str, tuple[str, int]] = {
     "leakage.reset": ("max:advantage_r", 1),
     "leakage.crosstalk": ("max:advantage", 1),
     "recon.encoding_inference": ("encoding_accuracy", 1),
+    "inference.label_clustering": ("recovered_fraction", 1),
+    "extraction.provider_theft": ("victim_identified", 1),  # weights: only once identified
 }
 """Attack -> (headline metric, +1 if higher means a more successful attack else -1).
 
