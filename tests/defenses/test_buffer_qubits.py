@@ -10,6 +10,10 @@ from qmlsec.defenses.provider.buffer_qubits import BufferQubits, max_shift
 PARAMS = {"strengths": [0.0, 0.6, 1.0], "max_samples": 20, "shots": 256}
 
 
+# ~50 s: three crosstalk sweeps on a 16-qubit device profile
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def evaluations(iris_victim):
     v = iris_victim

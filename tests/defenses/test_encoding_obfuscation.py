@@ -18,12 +18,15 @@ def evaluation(iris_victim):
                             iris_victim.context(), params=PARAMS)  # fmt: skip
 
 
-def test_obfuscation_lowers_encoding_identification(evaluation):
+def test_obfuscation_hides_the_architecture_but_not_the_encoding(evaluation):
     ev = evaluation
-    # measured (seed 0): encoding accuracy 0.81 -> 0.31 (chance over 4 encodings: 0.25)
-    assert ev.metric == "encoding_accuracy" and ev.helped
-    assert ev.without >= 0.7 and ev.with_defense <= 0.45
-    assert ev.results["with"]["metrics"]["joint_accuracy"] <= 0.1
+    before, after = ev.results["without"]["metrics"], ev.results["with"]["metrics"]
+    # measured (seed 0) against the identifier that counts data-dependent angles:
+    # encoding 0.69 -> 0.69 (not hidden: reported as "did not help" on the headline),
+    # layers 0.88 -> 0.38, joint (encoding + ansatz + layers) 0.25 -> 0.06
+    assert ev.metric == "encoding_accuracy" and not ev.helped
+    assert after["layers_accuracy"] <= before["layers_accuracy"] - 0.3
+    assert after["joint_accuracy"] < before["joint_accuracy"]
 
 
 def test_obfuscation_costs_transpiled_depth(evaluation):

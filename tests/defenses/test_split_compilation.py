@@ -21,11 +21,12 @@ def evaluation(iris_victim):
                             iris_victim.context(), params=PARAMS)  # fmt: skip
 
 
-def test_each_provider_alone_identifies_less(evaluation):
+def test_the_tail_provider_learns_less_but_the_head_provider_sees_the_encoding(evaluation):
     ev, m = evaluation, evaluation.results["with"]["metrics"]
-    # measured (seed 0): whole circuit 0.81; provider A (head) 0.44, provider B (tail) 0.19
-    assert ev.metric == "encoding_accuracy" and ev.helped
-    assert ev.without >= 0.7 and ev.with_defense <= 0.5
+    # measured (seed 0): whole circuit 0.69; provider A (head, holds the encoding) 0.69,
+    # provider B (tail) 0.31: the headline (worst provider) is reported as "did not help"
+    assert ev.metric == "encoding_accuracy" and not ev.helped
+    assert m["provider_b_encoding_accuracy"] <= ev.without - 0.3
     assert max(m["provider_a_ansatz_accuracy"], m["provider_b_ansatz_accuracy"]) < 0.6
 
 
