@@ -196,12 +196,3 @@ def models_list(data_dir: DataDir = None, database_url: DbUrl = None) -> None:
 def models_remove(model_id: str, data_dir: DataDir = None, database_url: DbUrl = None) -> None:
     """Stop serving MODEL_ID."""
     emit_json(vars(_registry(data_dir, database_url).remove(model_id)))
-
-
-def _register() -> None:
-    from qmlsec.cli.main import app as main_app
-
-    main_app.add_typer(app, name="serve")
-
-
-_register()
