@@ -99,11 +99,12 @@ class HybridQNN(torch.nn.Module):
         executor = self.executor
         if executor is None and self.shots is not None:
             executor = self.local_executor
-        if hasattr(executor, "phase"):
-            executor.phase = "forward"  # jobs run now are forward circuits
+        phased: Any = executor if hasattr(executor, "phase") else None
+        if phased is not None:
+            phased.phase = "forward"  # jobs run now are forward circuits
         out = self.gradient_method.expectations(self.compiled, x, self.theta, executor)
-        if hasattr(executor, "phase"):
-            executor.phase = "gradient"  # jobs run by backward() are gradient circuits
+        if phased is not None:
+            phased.phase = "gradient"  # jobs run by backward() are gradient circuits
         return out
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:

@@ -24,7 +24,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Protocol, cast, runtime_checkable
 
 import numpy as np
 
@@ -127,7 +127,8 @@ def make_monitor(spec: str) -> QueryMonitor:
         if name == "prada":
             from qmlsec.defenses.detector.prada import PRADA
 
-            return PRADA({"delta": float(arg)} if arg else {})
+            detector = PRADA({"delta": float(arg)} if arg else {})
+            return cast(QueryMonitor, detector)  # same shape; its Alert is the defenses' twin
     except ValueError as err:
         raise ConfigError(f"bad monitor argument in {spec!r}: {err}") from None
     raise ConfigError(
