@@ -18,10 +18,13 @@ Example:
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from qmlsec.exceptions import ConfigError
 
 SEED_BITS = 63
 
@@ -52,3 +55,32 @@ def torch_generator(seed: int, *names: str | int) -> torch.Generator:
     gen = torch.Generator()
     gen.manual_seed(derive_seed(seed, *names))
     return gen
+
+
+def validate_params(
+    model: type[FrozenModel], params: FrozenModel | dict[str, Any] | None, *, owner: str
+) -> Any:
+    """Validate ``params`` (a model instance, a dict or ``None``) against ``model``.
+
+    Raises :class:`~qmlsec.exceptions.ConfigError` naming ``owner`` (e.g. ``attack
+    'evasion.pgd'``), each bad field, and the valid field names.
+
+    Example:
+        >>> class P(FrozenModel):
+        ...     eps: float = 0.1
+        >>> validate_params(P, {"eps": 0.2}, owner="attack 'x'").eps
+        0.2
+    """
+    if isinstance(params, model):
+        return params
+    raw = params.model_dump() if isinstance(params, FrozenModel) else dict(params or {})
+    try:
+        return model(**raw)
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'params'}: {e['msg']}" for e in err.errors()
+        )
+        raise ConfigError(
+            f"invalid parameters for {owner}: {problems}",
+            hint=f"valid parameters: {', '.join(model.model_fields) or 'none'}",
+        ) from None

@@ -19,12 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
-from pydantic import ValidationError
 
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position, Target
-from qmlsec.config import FrozenModel
-from qmlsec.exceptions import ConfigError, RequirementError
+from qmlsec.config import FrozenModel, validate_params
+from qmlsec.exceptions import RequirementError
 from qmlsec.killchain.catalog import require_technique_id
 
 
@@ -88,19 +87,7 @@ class Attack(ABC):
     @classmethod
     def validate_params(cls, params: FrozenModel | dict[str, Any] | None) -> Any:
         """Validate ``params`` against the attack's ``Params`` model."""
-        if isinstance(params, cls.Params):
-            return params
-        raw = params.model_dump() if isinstance(params, FrozenModel) else dict(params or {})
-        try:
-            return cls.Params(**raw)
-        except ValidationError as err:
-            problems = "; ".join(
-                f"{'.'.join(map(str, e['loc'])) or 'params'}: {e['msg']}" for e in err.errors()
-            )
-            raise ConfigError(
-                f"invalid parameters for attack {cls.name!r}: {problems}",
-                hint=f"valid parameters: {', '.join(cls.Params.model_fields) or 'none'}",
-            ) from None
+        return validate_params(cls.Params, params, owner=f"attack {cls.name!r}")
 
     @classmethod
     def check_requirements(cls, target: Target) -> None:

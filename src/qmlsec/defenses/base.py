@@ -33,12 +33,10 @@ from abc import ABC
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-from pydantic import ValidationError
-
 from qmlsec.attacks.base import Attack, AttackContext
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Target
-from qmlsec.config import FrozenModel
+from qmlsec.config import FrozenModel, validate_params
 from qmlsec.exceptions import ConfigError
 from qmlsec.killchain.catalog import require_mitigation_id
 
@@ -153,19 +151,7 @@ class Defense(ABC):
     @classmethod
     def validate_params(cls, params: FrozenModel | dict[str, Any] | None) -> Any:
         """Validate ``params`` against the defense's ``Params`` model."""
-        if isinstance(params, cls.Params):
-            return params
-        raw = params.model_dump() if isinstance(params, FrozenModel) else dict(params or {})
-        try:
-            return cls.Params(**raw)
-        except ValidationError as err:
-            problems = "; ".join(
-                f"{'.'.join(map(str, e['loc'])) or 'params'}: {e['msg']}" for e in err.errors()
-            )
-            raise ConfigError(
-                f"invalid parameters for defense {cls.name!r}: {problems}",
-                hint=f"valid parameters: {', '.join(cls.Params.model_fields) or 'none'}",
-            ) from None
+        return validate_params(cls.Params, params, owner=f"defense {cls.name!r}")
 
     def protect(self, setup: AttackSetup) -> tuple[AttackSetup, DefenseCost]:
         """The setup the attack faces with this defense in place, and the defense's cost.
