@@ -111,13 +111,15 @@ def test_unknown_model_route_and_method_are_problems(harness: Harness) -> None:
 
 
 def test_audit_line_has_hash_not_inputs(harness: Harness) -> None:
+    X = np.array([[0.1234567891, 0.2345678912, 0.3456789123, 0.4567891234]] * 3)
     r = harness.predict(X, shots=10, seed=3)
     lines = [json.loads(s) for s in harness.state.audit.path.read_text().splitlines()]
     line = next(x for x in lines if x.get("request_id") == r.json()["request_id"])
     assert line["input_hash"] == input_hash(X)
     assert (line["key_id"], line["model_id"], line["n_samples"]) == (harness.key_id, "m1", 3)
     assert (line["shots"], line["seed"], line["status"], line["outcome"]) == (10, 3, 200, "ok")
-    assert line["latency_ms"] > 0 and "0.1" not in json.dumps(line)
+    assert line["latency_ms"] > 0
+    assert not any(str(v)[:8] in json.dumps(line) for v in np.ravel(X))  # no raw inputs
 
 
 def test_model_metadata_never_contains_weights(harness: Harness) -> None:
