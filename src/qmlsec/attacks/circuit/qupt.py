@@ -32,12 +32,18 @@ from qiskit import QuantumCircuit
 from qmlsec.attacks.base import AttackContext
 from qmlsec.attacks.circuit.base import CircuitAttack
 from qmlsec.attacks.circuit.insertion import TriggerCondition, TrojanInsertion, run_trojan
-from qmlsec.attacks.hardware.foothold import installed, predict, provider_cloud, serve
+from qmlsec.attacks.hardware.foothold import (
+    ProviderRunParams,
+    installed,
+    predict,
+    provider_cloud,
+    serve,
+)
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position
 from qmlsec.cloud.providers.hooks import ProviderHook
 from qmlsec.cloud.providers.jobs import QuantumJob
-from qmlsec.config import FrozenModel, derive_seed
+from qmlsec.config import derive_seed
 
 
 def watched_angles(
@@ -75,7 +81,7 @@ class DormantTrojanHook(ProviderHook):
         return run_trojan(circuit, self.trojan) if fires else circuit
 
 
-class QuPTParams(FrozenModel):
+class QuPTParams(ProviderRunParams):
     """Parameters of :class:`DormantTrojan`."""
 
     gate: Literal["x", "h"] = "x"
@@ -84,11 +90,6 @@ class QuPTParams(FrozenModel):
     trigger_rz_index: int = Field(default=0, ge=0)
     """Which ``rz`` on the trigger qubit of the submitted circuit (0: the data angle)."""
     trigger_fraction: float = Field(default=0.3, gt=0, le=1)
-    device: str | None = None
-    """Device of the provider's pool (default: the cloud's first device, ``fake_manila``)."""
-    noisy: bool = False
-    shots: int = Field(default=1024, ge=1)
-    max_samples: int = Field(default=60, ge=1)
 
 
 class DormantTrojan(CircuitAttack):

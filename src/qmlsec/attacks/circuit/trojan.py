@@ -30,12 +30,12 @@ from qiskit import QuantumCircuit
 from qmlsec.attacks.base import AttackContext
 from qmlsec.attacks.circuit.base import CircuitAttack
 from qmlsec.attacks.circuit.insertion import TrojanInsertion, run_trojan
-from qmlsec.attacks.hardware.foothold import accuracy, installed, provider_cloud
+from qmlsec.attacks.hardware.foothold import ProviderRunParams, accuracy, installed, provider_cloud
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position
 from qmlsec.cloud.providers.hooks import ProviderHook
 from qmlsec.cloud.providers.jobs import QuantumJob
-from qmlsec.config import FrozenModel, derive_seed
+from qmlsec.config import derive_seed
 
 
 class TrojanHook(ProviderHook):
@@ -50,16 +50,11 @@ class TrojanHook(ProviderHook):
         return circuit if out == circuit else out
 
 
-class TrojanParams(FrozenModel):
+class TrojanParams(ProviderRunParams):
     """Parameters of :class:`CompilerTrojan`."""
 
     gate: Literal["x", "h"] = "x"
     counts: tuple[int, ...] = Field(default=(0, 1, 2, 4))
-    device: str | None = None
-    """Device of the provider's pool (default: the cloud's first device, ``fake_manila``)."""
-    noisy: bool = False
-    shots: int = Field(default=1024, ge=1)
-    max_samples: int = Field(default=60, ge=1)
 
 
 class CompilerTrojan(CircuitAttack):

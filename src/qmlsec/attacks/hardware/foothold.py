@@ -21,12 +21,23 @@ from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
+from pydantic import Field
 
 from qmlsec.cloud.inference import InferenceEndpoint
 from qmlsec.cloud.providers import QuantumCloud
-from qmlsec.config import derive_seed
+from qmlsec.config import FrozenModel, derive_seed
 
 DEFAULT_DEVICE = "fake_manila"
+
+
+class ProviderRunParams(FrozenModel):
+    """Parameters every attack acting through the victim's provider shares."""
+
+    device: str | None = None
+    """Device of the provider's pool (default: the cloud's first device, ``fake_manila``)."""
+    noisy: bool = False
+    shots: int = Field(default=1024, ge=1)
+    max_samples: int = Field(default=60, ge=1)
 
 
 def provider_cloud(

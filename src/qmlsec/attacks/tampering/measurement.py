@@ -34,14 +34,14 @@ import numpy as np
 from pydantic import Field
 
 from qmlsec.attacks.base import AttackContext
-from qmlsec.attacks.hardware.foothold import accuracy, installed, provider_cloud
+from qmlsec.attacks.hardware.foothold import ProviderRunParams, accuracy, installed, provider_cloud
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.tampering.base import TamperingAttack
 from qmlsec.attacks.targets import Capability, Position
 from qmlsec.cloud.backends.measurement import expectations_from_counts, measurement_bases
 from qmlsec.cloud.providers.hooks import ProviderHook
 from qmlsec.cloud.providers.jobs import JobResult, QuantumJob
-from qmlsec.config import FrozenModel, rng
+from qmlsec.config import rng
 
 CountsMap = Callable[[dict[str, int]], dict[str, int]]
 
@@ -88,16 +88,11 @@ class CountsTamperHook(ProviderHook):
         return replace(result, counts=counts, expectations=exp)
 
 
-class MeasurementTamperingParams(FrozenModel):
+class MeasurementTamperingParams(ProviderRunParams):
     """Parameters of :class:`MeasurementTampering`."""
 
     mode: Literal["bitflip", "bias", "swap"] = "bitflip"
     rates: tuple[float, ...] = Field(default=(0.0, 0.05, 0.1, 0.2, 0.3, 0.5))
-    device: str | None = None
-    """Device of the provider's pool (default: the cloud's first device, ``fake_manila``)."""
-    noisy: bool = False
-    shots: int = Field(default=1024, ge=1)
-    max_samples: int = Field(default=60, ge=1)
 
 
 class MeasurementTampering(TamperingAttack):

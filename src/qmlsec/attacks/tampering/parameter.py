@@ -33,13 +33,13 @@ from pydantic import Field
 from qiskit import QuantumCircuit
 
 from qmlsec.attacks.base import AttackContext
-from qmlsec.attacks.hardware.foothold import accuracy, installed, provider_cloud
+from qmlsec.attacks.hardware.foothold import ProviderRunParams, accuracy, installed, provider_cloud
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.tampering.base import TamperingAttack
 from qmlsec.attacks.targets import Capability, Position
 from qmlsec.cloud.providers.hooks import ProviderHook
 from qmlsec.cloud.providers.jobs import QuantumJob
-from qmlsec.config import FrozenModel, rng
+from qmlsec.config import rng
 
 ROTATIONS = frozenset(
     {"rx", "ry", "rz", "p", "crx", "cry", "crz", "cp", "rxx", "ryy", "rzz", "rzx"}
@@ -88,17 +88,12 @@ class AngleTamperHook(ProviderHook):
         return tamper_angles(circuit, mode=self.mode, size=self.size, rng=self.gen)
 
 
-class ParameterTamperingParams(FrozenModel):
+class ParameterTamperingParams(ProviderRunParams):
     """Parameters of :class:`ParameterTampering`."""
 
     mode: Literal["perturb", "replace"] = "perturb"
     sizes: tuple[float, ...] = Field(default=(0.0, 0.05, 0.1, 0.2, 0.5, 1.0))
     """``perturb``: Gaussian std in radians; ``replace``: fraction of angles replaced."""
-    device: str | None = None
-    """Device of the provider's pool (default: the cloud's first device, ``fake_manila``)."""
-    noisy: bool = False
-    shots: int = Field(default=1024, ge=1)
-    max_samples: int = Field(default=60, ge=1)
 
 
 class ParameterTampering(TamperingAttack):
