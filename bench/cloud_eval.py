@@ -21,29 +21,15 @@ import time
 
 import numpy as np
 from qiskit import QuantumCircuit
-from qiskit.circuit import ParameterVector
 from qiskit.quantum_info import SparsePauliOp
 
+from qmlsec.circuits import QNNSpec
 from qmlsec.cloud.backends import DeviceBackend
 
 
 def qnn_circuit(n: int = 8, layers: int = 3) -> QuantumCircuit:
     """H + RZ(x) encoding, then ``layers`` of RY/RZ rotations and a CNOT ring."""
-    x = ParameterVector("x", n)
-    theta = ParameterVector("theta", 2 * n * layers)
-    qc = QuantumCircuit(n)
-    for i in range(n):
-        qc.h(i)
-        qc.rz(x[i], i)
-    k = 0
-    for _ in range(layers):
-        for i in range(n):
-            qc.ry(theta[k], i)
-            qc.rz(theta[k + 1], i)
-            k += 2
-        for i in range(n):
-            qc.cx(i, (i + 1) % n)
-    return qc
+    return QNNSpec(n_qubits=n, layers=layers).build()
 
 
 def main() -> None:
