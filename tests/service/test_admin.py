@@ -12,8 +12,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from service_doubles import ADMIN_KEY, Harness, build_app, live, write_double
 
 from qmlsec.exceptions import ArtifactError, ConfigError
+from qmlsec.models.signing import sign_artifact
 from qmlsec.service.settings import ServiceSettings
-from qmlsec.service.signing import sign_artifact
 
 ADMIN = {"X-API-Key": ADMIN_KEY}
 

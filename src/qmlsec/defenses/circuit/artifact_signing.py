@@ -9,8 +9,8 @@ configuration. The signature is stored base64-encoded in ``manifest.sig``. With
 ``require_signature`` the loader refuses an unsigned artifact, one signed by an
 untrusted key, and any artifact whose files were altered after signing.
 
-The same format as the service's ``qmlsec.service.signing`` (which lives above this
-layer); that module could delegate to this one.
+Signing and verification are :mod:`qmlsec.models.signing`, the same code the service
+uses at registration.
 
 Not covered: key distribution and revocation, signing transpiler packages or passes
 themselves, timestamps or transparency logs.
@@ -28,18 +28,15 @@ Example:
 
 from __future__ import annotations
 
-import base64
-import binascii
 from pathlib import Path
 from typing import Any, ClassVar
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from qmlsec.config import FrozenModel, rng
 from qmlsec.defenses.base import Defense
 from qmlsec.exceptions import ArtifactError
-from qmlsec.models.artifact import SIGNATURE_FILE, artifact_digest
+from qmlsec.models.signing import sign_artifact, verify_signature
 
 
 class SigningParams(FrozenModel):
@@ -63,26 +60,11 @@ class ArtifactSigning(Defense):
 
     def sign(self, path: str | Path, key: Ed25519PrivateKey) -> Path:
         """Write ``manifest.sig`` for a verified artifact; returns the signature file."""
-        signature = key.sign(artifact_digest(path).encode("ascii"))
-        target = Path(path) / SIGNATURE_FILE
-        target.write_text(base64.b64encode(signature).decode("ascii") + "\n", encoding="ascii")
-        return target
+        return sign_artifact(Path(path), key)
 
     def verify(self, path: str | Path, key: Ed25519PublicKey) -> None:
         """Raise :class:`ArtifactError` unless the artifact is intact and validly signed."""
-        digest = artifact_digest(path)  # verifies every file hash first
-        sig_file = Path(path) / SIGNATURE_FILE
-        try:
-            signature = base64.b64decode(sig_file.read_text(encoding="ascii"), validate=False)
-            key.verify(signature, digest.encode("ascii"))
-        except FileNotFoundError as err:
-            raise ArtifactError(f"artifact {path} is not signed (no {SIGNATURE_FILE})",
-                                hint="sign it with the publisher's key") from err  # fmt: skip
-        except (OSError, ValueError, binascii.Error, InvalidSignature) as err:
-            raise ArtifactError(
-                f"the signature of artifact {path} does not verify",
-                hint="the artifact or its signature was altered; restore a trusted copy",
-            ) from err
+        verify_signature(Path(path), key)
 
     def load(self, path: str | Path, key: Ed25519PublicKey | None) -> Any:
         """Load a classifier artifact under the policy (verify first when required)."""

@@ -3,13 +3,14 @@
 The signed message is :func:`qmlsec.models.artifact.artifact_digest` (the sha256 of the
 verified ``manifest.json``, which lists the sha256 of every other file), so a signature
 commits to the whole artifact. It is stored base64-encoded in ``manifest.sig`` beside
-the manifest. The service verifies it at registration against a trusted public key.
+the manifest. The service verifies it at registration and the
+``circuit.artifact_signing`` defense enforces it as a policy.
 
 Example:
     >>> import tempfile, pathlib
     >>> from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     >>> from qmlsec.models.artifact import save_artifact
-    >>> from qmlsec.service.signing import sign_artifact, verify_signature
+    >>> from qmlsec.models.signing import sign_artifact, verify_signature
     >>> path = save_artifact(pathlib.Path(tempfile.mkdtemp()) / "m", manifest={},
     ...                      tensors={}, arrays={})
     >>> key = Ed25519PrivateKey.generate()
