@@ -65,3 +65,40 @@ def test_attack_is_deterministic_for_a_seed(victim):
         ResetLeakage(target(victim.model), params, seed=4).run(victim.context()) for _ in range(2)
     ]
     assert runs[0].metrics == runs[1].metrics
+
+
+def flip_first_qubit(circuit):
+    """A provider's circuit transform: an extra X on logical qubit 0 at the end."""
+    out = circuit.copy()
+    out.x(0)
+    return out
+
+
+def test_residue_comes_from_the_victims_cloud_job_as_executed(victim):
+    from qmlsec.cloud.cost import CostAccount
+    from qmlsec.cloud.providers import QuantumCloud
+    from qmlsec.cloud.providers.hooks import CircuitTransformHook
+
+    X = victim.x_test[:3]
+    params = {"residuals": (0.2,), "shots": (100,), "pairs": 2}
+    states = {}
+    for name, hooks in (("plain", []), ("flipped", [CircuitTransformHook([flip_first_qubit])])):
+        cost = CostAccount()
+        cloud = QuantumCloud(["fake_manila"], trust="malicious", seed=0, noise_scale=0.0, cost=cost)
+        for hook in hooks:
+            cloud.add_hook(hook)
+        tgt = Target(Position.CO_TENANT, frozenset({Capability.SEQUENTIAL_TENANCY}),
+                     model=victim.model, cloud=cloud)  # fmt: skip
+        attack = ResetLeakage(tgt, params, seed=0)
+        jobs = attack.victim_jobs(X)
+        assert [j.result.job_id for j in jobs] == [r.job_id for r in cloud.history]
+        assert cost.total().jobs == 1 and cost.total().circuits == len(X)
+        states[name] = [rho.probabilities() for rho in attack.final_states(jobs)]
+        qubits = jobs[0].active
+    # the provider's X on logical qubit 0 shows up in the residue's input: the marginal of
+    # the physical qubit holding it is flipped, the other one is untouched
+    assert len(qubits) == 2
+    for plain, flipped in zip(states["plain"], states["flipped"], strict=True):
+        assert not np.allclose(plain, flipped)
+        assert np.isclose(plain.sum(), 1.0) and np.isclose(flipped.sum(), 1.0)
+        assert sorted(np.round(plain, 9)) == sorted(np.round(flipped, 9))

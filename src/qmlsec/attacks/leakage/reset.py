@@ -15,12 +15,21 @@ victim secrets is the total-variation distance between its outcome distributions
 (exact, and estimated from the seeded shots). For a one-qubit victim that leaves
 ``|0>`` or ``|1>`` the exact advantage is ``r``; at ``r = 0`` it is 0.
 
-In ``_run`` the secrets are pairs of the victim QNN's inputs (from different classes);
-its final states are the bound circuits' states, dephased by the victim's own final
-measurement unless ``victim_measures=False``.
+In ``_run`` the secrets are pairs of the victim QNN's inputs (from different classes).
+The victim's model is served through its :class:`~qmlsec.cloud.providers.QuantumCloud`
+and queried on those inputs: one real provider job (transpiled, queued, priced,
+recorded). The hardware's memory of that job is modelled by an observing hook
+(:class:`~qmlsec.attacks.recon.executed.ExecutedJobs`): the bound, transpiled circuits
+the cloud executed give the final state on the physical qubits the job used (active
+qubits of its transpile report), dephased by the victim's own final measurement unless
+``victim_measures=False``. The reset channel acts there, and the attacker, scheduled
+next on those physical qubits (``SEQUENTIAL_TENANCY``), reads the residue with seeded
+shots. A ``transform_circuit`` change by the provider is therefore in what it reads.
 
 Not covered: reset by repeated measurement-and-flip with readout error, leakage to
-non-computational levels, the one-time-pad defences (a defence module).
+non-computational levels, device noise in the victim's final state (the executed
+circuit is simulated noiselessly), one residue per circuit of the job (the next tenant
+on a real device sees only the last one), the one-time-pad defences (a defence module).
 """
 
 from __future__ import annotations
@@ -32,8 +41,9 @@ from pydantic import Field
 from qiskit.quantum_info import DensityMatrix, Kraus, Statevector
 
 from qmlsec.attacks.base import AttackContext
-from qmlsec.attacks.hardware.victim import VictimCircuits
+from qmlsec.attacks.hardware.foothold import installed, predict, provider_cloud, serve
 from qmlsec.attacks.leakage.base import LeakageAttack
+from qmlsec.attacks.recon.executed import Executed, ExecutedJobs
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position
 from qmlsec.config import FrozenModel, rng
@@ -82,6 +92,10 @@ class ResetLeakageParams(FrozenModel):
     shots: tuple[int, ...] = Field(default=(100, 1000, 10000))
     pairs: int = Field(default=10, ge=1)
     victim_measures: bool = True
+    device: str | None = None
+    """Device the victim's jobs run on (default: the cloud's first device)."""
+    victim_shots: int = Field(default=256, ge=1)
+    """Shots of the victim's own inference job."""
 
 
 class ResetLeakage(LeakageAttack):
@@ -104,16 +118,30 @@ class ResetLeakage(LeakageAttack):
             reset_residue(state_b, r, c).probabilities(),
         )
 
-    def _states(self, victim: VictimCircuits, X: np.ndarray) -> list[DensityMatrix]:
+    def victim_jobs(self, X: np.ndarray) -> list[Executed]:
+        """Serve the victim on its cloud, query ``X`` (one job), return what was executed."""
+        p = self.params
+        cloud = provider_cloud(self.target, device=p.device, trust="honest-but-curious",
+                               seed=self.seed, noise_scale=0.0)  # fmt: skip
+        endpoint = serve(self.target.model, cloud, device=p.device, shots=p.victim_shots,
+                         seed=self.seed)  # fmt: skip
+        observer = ExecutedJobs(cloud)
+        with installed(cloud, observer):
+            predict(endpoint, X, seed=self.seed)
+        return observer.jobs
+
+    def final_states(self, jobs: list[Executed]) -> list[DensityMatrix]:
+        """Final states of the executed circuits on their active physical qubits."""
         states = []
-        for qc in victim.logical(X, measure=False):
-            rho = DensityMatrix(Statevector(qc))
-            if self.params.victim_measures:
-                rho = DensityMatrix(np.diag(np.diag(rho.data)))
-            states.append(rho)
+        for job in jobs:
+            for qc in job.bound(compact=True):
+                rho = DensityMatrix(Statevector(qc.remove_final_measurements(inplace=False)))
+                if self.params.victim_measures:
+                    rho = DensityMatrix(np.diag(np.diag(rho.data)))
+                states.append(rho)
         return states
 
-    def _pairs(self, y: np.ndarray) -> list[tuple[int, int]]:
+    def secret_pairs(self, y: np.ndarray) -> list[tuple[int, int]]:
         gen = rng(self.seed, "pairs")
         out = []
         for _ in range(self.params.pairs):
@@ -125,11 +153,13 @@ class ResetLeakage(LeakageAttack):
 
     def _run(self, ctx: AttackContext) -> AttackResult:
         p = self.params
-        victim = VictimCircuits(self.target.model)
-        pairs = self._pairs(np.asarray(ctx.y_test))
+        pairs = self.secret_pairs(np.asarray(ctx.y_test))
         index = sorted({i for pair in pairs for i in pair})
-        states = dict(zip(index, self._states(victim, ctx.x_test[index]), strict=True))
+        jobs = self.victim_jobs(ctx.x_test[index])
+        states = dict(zip(index, self.final_states(jobs), strict=True))
         result = self.new_result()
+        result.outputs["victim_jobs"] = [j.result.job_id for j in jobs]
+        result.outputs["physical_qubits"] = [list(j.active) for j in jobs]
         result.per_sample = {"secret_a": [a for a, _ in pairs], "secret_b": [b for _, b in pairs]}
         for i, r in enumerate(p.residuals):
             exact: list[float] = []

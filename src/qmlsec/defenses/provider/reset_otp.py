@@ -6,8 +6,8 @@ Before the reset the user applies, per shot and per qubit, a secret random Pauli
 classical one-time pad ``X^a`` (``kind="classical"``) or a quantum one-time pad
 ``X^a Z^b`` (``kind="quantum"``). Averaged over the pads the attacker cannot know,
 ``rho -> (rho + X rho X)/2`` (COTP) or ``I/2`` per qubit (QOTP), so the residue after
-the imperfect reset of ``leakage.reset`` (its own channel, via the attack's ``leak``)
-is the same for every victim secret: the distinguishing advantage drops to 0 for the
+the imperfect reset of ``leakage.reset`` (its own channel, via the attack's ``leak``,
+on the final states of the victim's job as the cloud executed it) is the same for every victim secret: the distinguishing advantage drops to 0 for the
 QOTP, and for the COTP whenever the attacker reads in the Z basis (the attack's
 setting). The pad costs one or two single-qubit gates per qubit per shot (one circuit
 variant per pad) and nothing in accuracy: the user knows the pad.
@@ -28,11 +28,10 @@ import time
 from typing import Any, ClassVar, Literal
 
 import numpy as np
-from qiskit.quantum_info import DensityMatrix, Pauli, Statevector
+from qiskit.quantum_info import DensityMatrix, Pauli
 
-from qmlsec.attacks.hardware.victim import VictimCircuits
 from qmlsec.attacks.leakage.reset import tvd
-from qmlsec.config import FrozenModel, rng
+from qmlsec.config import FrozenModel
 from qmlsec.defenses.base import AttackSetup, DefenseCost
 from qmlsec.defenses.provider.base import ProviderDefense
 
@@ -75,23 +74,10 @@ class ResetOTP(ProviderDefense):
         start = time.perf_counter()
         attack = setup.attack_cls(setup.target, dict(setup.params), seed=seed)
         p = attack.params
-        victim = VictimCircuits(setup.model)
-        y = np.asarray(setup.ctx.y_test)
-        gen = rng(seed, "pairs")
-        pairs = []
-        for _ in range(p.pairs):
-            a = int(gen.integers(len(y)))
-            others = np.flatnonzero(y != y[a])
-            pairs.append((a, int(gen.choice(others)) if len(others) else (a + 1) % len(y)))
+        pairs = attack.secret_pairs(np.asarray(setup.ctx.y_test))
         index = sorted({i for pair in pairs for i in pair})
-        states = {}
-        for i, qc in zip(
-            index, victim.logical(setup.ctx.x_test[index], measure=False), strict=True
-        ):
-            rho = DensityMatrix(Statevector(qc))
-            if p.victim_measures:
-                rho = DensityMatrix(np.diag(np.diag(rho.data)))
-            states[i] = self.pad(rho)
+        jobs = attack.victim_jobs(setup.ctx.x_test[index])  # the victim's cloud job
+        states = {i: self.pad(rho) for i, rho in zip(index, attack.final_states(jobs), strict=True)}
         result = attack.new_result()
         for r in p.residuals:
             adv = [tvd(*attack.leak(states[a], states[b], r)) for a, b in pairs]
@@ -99,7 +85,8 @@ class ResetOTP(ProviderDefense):
             result.metrics[f"advantage_r{r:g}"] = float(np.mean(adv))
         result.notes.append(f"victim qubits padded ({self.params.kind} one-time pad) before reset")
         result.seconds = time.perf_counter() - start
-        depth = max(1, max(qc.depth() for qc in victim.logical(setup.ctx.x_test[:1])))
+        executed = jobs[0].bound(compact=True)[0].remove_final_measurements(inplace=False)
+        depth = max(1, executed.depth())
         gates = 1 if self.params.kind == "classical" else 2
         cost = DefenseCost(depth_overhead=gates / depth, seconds=result.seconds,
                            extra={"pad_gates_per_qubit_per_shot": float(gates),
