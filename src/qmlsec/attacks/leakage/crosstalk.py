@@ -11,12 +11,24 @@ two assignment (confusion) matrices::
 
 so the attacker's outcome frequency is an affine image of the victim's marginal
 ``P_v(1)``. The distinguishing advantage between two victim secrets is the TVD of the
-attacker's outcome distributions, ``kappa(d) |P_a(1) - P_b(1)|`` exactly, also estimated
-from seeded shots. ``kappa = 0`` gives no leakage.
+attacker's outcome distributions, ``kappa(d) |P_a(1) - P_b(1)|`` exactly; ``kappa = 0``
+gives no leakage.
 
-Not covered: ZZ-crosstalk leakage during gates (see :mod:`qmlsec.cloud.crosstalk`),
-multi-qubit confusion matrices calibrated on a device, and the attacker's own readout
-error beyond the constant ``eps``.
+Through the cloud: the victim's model is served on its
+:class:`~qmlsec.cloud.providers.QuantumCloud` and queried on the secrets. The attacker's
+probe job is co-scheduled beside each victim job through the ``co_schedule`` hook
+(:class:`ReadoutProbe`, a :class:`~qmlsec.cloud.tenancy.CoJob` on a free physical qubit
+at distance ``d`` from the physical qubit the victim's watched logical qubit was placed
+on). Its counts come from the victim job's own executed shots: per shot, the victim's
+measured bit on the watched qubit sets the probe's flip probability above. The exact
+advantage uses the watched qubit's marginal in the final state of the circuit the
+cloud executed (:class:`~qmlsec.attacks.recon.executed.ExecutedJobs`); the measured one
+the probe's counts.
+
+Not covered: ZZ-crosstalk leakage during gates (:mod:`qmlsec.cloud.crosstalk`: its
+contributor perturbs the victim's gates only when a co-job drives two-qubit gates, and
+the probe drives none), multi-qubit confusion matrices calibrated on a device, and the
+attacker's own readout error beyond the constant ``eps``.
 """
 
 from __future__ import annotations
@@ -26,15 +38,22 @@ from typing import ClassVar
 
 import numpy as np
 from pydantic import Field
+from qiskit import QuantumCircuit
 from qiskit.quantum_info import Statevector
 
 from qmlsec.attacks.base import AttackContext
-from qmlsec.attacks.hardware.victim import VictimCircuits
+from qmlsec.attacks.hardware.foothold import installed, predict, provider_cloud, serve
 from qmlsec.attacks.leakage.base import LeakageAttack
-from qmlsec.attacks.leakage.reset import empirical, tvd
+from qmlsec.attacks.leakage.reset import tvd
+from qmlsec.attacks.recon.executed import Executed, ExecutedJobs
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position
-from qmlsec.config import FrozenModel, rng
+from qmlsec.cloud.crosstalk import qubit_distances
+from qmlsec.cloud.providers import QuantumCloud
+from qmlsec.cloud.providers.hooks import ProviderHook
+from qmlsec.cloud.providers.jobs import JobResult, Placement, QuantumJob
+from qmlsec.cloud.tenancy import CoJob
+from qmlsec.config import FrozenModel, derive_seed, rng
 
 
 def coupling_strength(kappa: float, distance: int, xi: float = 1.0, max_distance: int = 3) -> float:
@@ -55,6 +74,62 @@ def attacker_distribution(p_victim_one: float, eps: float, coupling: float) -> n
     return np.array([1 - p1, p1])
 
 
+def probe_qubit(placement: Placement, watched: int, distance: int) -> int | None:
+    """A free physical qubit ``distance`` hops from the victim's ``watched`` logical qubit."""
+    dev = placement.device
+    phys = placement.layout[min(watched, len(placement.layout) - 1)]
+    dist = qubit_distances([(int(a), int(b)) for a, b in dev.coupling_map], dev.num_qubits)
+    free = [
+        q for q in range(dev.num_qubits) if q not in placement.active and dist[phys, q] == distance
+    ]
+    return free[0] if free else None
+
+
+def victim_bit_counts(counts: dict[str, int], qubit: int) -> tuple[int, int]:
+    """``(shots, shots with logical qubit reading 1)`` from a victim's counts."""
+    shots = sum(counts.values())
+    ones = sum(n for key, n in counts.items() if key.replace(" ", "")[::-1][qubit] == "1")
+    return shots, ones
+
+
+class ReadoutProbe(ProviderHook):
+    """The attacker's probe job, co-scheduled beside every victim job in its readout window.
+
+    ``co_schedule`` places a one-qubit ``|0>``-and-measure probe at ``distance`` from the
+    victim's watched qubit; ``on_result`` closes the shared readout window: for each
+    circuit of the victim's job, the probe reads 1 with probability
+    ``eps + coupling * b`` in each shot where the victim's watched qubit read ``b``.
+    Only :attr:`counts` (the probe's own outcomes) is the attacker's observation.
+    """
+
+    def __init__(self, distance: int, watched: int, coupling: float, eps: float, seed: int) -> None:
+        self.distance, self.watched = distance, watched
+        self.coupling, self.eps, self.seed = coupling, eps, seed
+        self.qubits: list[int | None] = []
+        self.counts: list[dict[str, int]] = []
+
+    def co_schedule(self, job: QuantumJob, placement: Placement) -> list[CoJob]:
+        """The probe on a free qubit at the distance (none when there is no such qubit)."""
+        q = probe_qubit(placement, self.watched, self.distance)
+        self.qubits.append(q)
+        if q is None:
+            return []
+        circuit = QuantumCircuit(placement.device.num_qubits, 1, name="readout_probe")
+        circuit.measure(q, 0)
+        return [CoJob("attacker", (q,), circuit=circuit, label="readout_probe")]
+
+    def on_result(self, job: QuantumJob, result: JobResult) -> None:
+        """The probe's counts, one per circuit of the victim's job."""
+        if not self.qubits or self.qubits[-1] is None or not result.counts:
+            return
+        gen = rng(self.seed, "probe", result.job_id)
+        for sample in result.counts[0]:
+            shots, ones = victim_bit_counts(sample, self.watched)
+            hit = min(1.0, self.eps + self.coupling)
+            read = int(gen.binomial(shots - ones, self.eps) + gen.binomial(ones, hit))
+            self.counts.append({"0": shots - read, "1": read})
+
+
 class CrosstalkLeakageParams(FrozenModel):
     """Parameters of :class:`CrosstalkLeakage`."""
 
@@ -64,7 +139,12 @@ class CrosstalkLeakageParams(FrozenModel):
     eps: float = Field(default=0.02, ge=0, le=0.5)
     watched_qubit: int = Field(default=0, ge=0)
     shots: int = Field(default=4000, ge=1)
+    """Shots of the victim's jobs (the probe reads out in the same windows)."""
     pairs: int = Field(default=10, ge=1)
+    device: str = "generic_grid_3x3"
+    """Device of a fresh cloud (the target's cloud when it carries one); on a grid the
+    victim's qubits keep free neighbours at distances 1-3."""
+    noisy: bool = False
 
 
 class CrosstalkLeakage(LeakageAttack):
@@ -82,9 +162,42 @@ class CrosstalkLeakage(LeakageAttack):
         eps = self.params.eps
         return attacker_distribution(p_a, eps, coupling), attacker_distribution(p_b, eps, coupling)
 
+    def cloud(self) -> QuantumCloud:
+        """The victim's cloud (a fresh one on ``device`` when the target carries none)."""
+        p = self.params
+        return provider_cloud(self.target, device=p.device, seed=self.seed,
+                              noise_scale=1.0 if p.noisy else 0.0)  # fmt: skip
+
+    def marginals(self, cloud: QuantumCloud, X: np.ndarray) -> tuple[list[float], Executed]:
+        """``P(1)`` of the watched qubit in each executed circuit's final state, and the job."""
+        p = self.params
+        endpoint = serve(self.target.model, cloud, device=p.device, shots=p.shots, seed=self.seed)
+        observer = ExecutedJobs(cloud)
+        with installed(cloud, observer):
+            predict(endpoint, X, seed=self.seed)
+        job = observer.jobs[0]
+        n = len(job.layout)
+        q = job.active.index(job.layout[min(p.watched_qubit, n - 1)])
+        marg = [
+            float(Statevector(c.remove_final_measurements(inplace=False)).probabilities([q])[1])
+            for c in job.bound(compact=True)
+        ]
+        return marg, job
+
+    def probe(
+        self, cloud: QuantumCloud, X: np.ndarray, distance: int, coupling: float, key: str
+    ) -> ReadoutProbe:
+        """Run the victim's job on ``X`` with the probe beside it; the probe's hook."""
+        p = self.params
+        endpoint = serve(self.target.model, cloud, device=p.device, shots=p.shots, seed=self.seed)
+        watched = min(p.watched_qubit, endpoint.classifier.model_.spec.n_qubits - 1)
+        hook = ReadoutProbe(distance, watched, coupling, p.eps, derive_seed(self.seed, key))
+        with installed(cloud, hook):
+            predict(endpoint, X, seed=self.seed)
+        return hook
+
     def _run(self, ctx: AttackContext) -> AttackResult:
         p = self.params
-        victim = VictimCircuits(self.target.model)
         y = np.asarray(ctx.y_test)
         gen = rng(self.seed, "pairs")
         pairs = []
@@ -93,28 +206,34 @@ class CrosstalkLeakage(LeakageAttack):
             others = np.flatnonzero(y != y[a])
             pairs.append((a, int(gen.choice(others)) if len(others) else (a + 1) % len(y)))
         index = sorted({i for pair in pairs for i in pair})
-        q = min(p.watched_qubit, victim.n_qubits - 1)
-        marg = {
-            i: float(Statevector(c).probabilities([q])[1])
-            for i, c in zip(index, victim.logical(ctx.x_test[index], measure=False), strict=True)
-        }
+        pos = {i: k for k, i in enumerate(index)}
+        cloud = self.cloud()
+        values, job = self.marginals(cloud, ctx.x_test[index])
+        marg = dict(zip(index, values, strict=True))
         result = self.new_result()
         result.per_sample = {"secret_a": [a for a, _ in pairs], "secret_b": [b for _, b in pairs]}
+        result.outputs["victim_qubits"] = list(job.active)
+        step, total = 0, len(p.distances) * len(p.kappas)
         for d in p.distances:
             exact_curve = []
             for kappa in p.kappas:
                 coupling = coupling_strength(kappa, d, p.xi)
-                exact, measured = [], []
-                for k, (a, b) in enumerate(pairs):
-                    pa, pb = self.leak(marg[a], marg[b], coupling)
-                    exact.append(tvd(pa, pb))
-                    g = rng(self.seed, "shots", d, k, int(kappa * 1e6))
-                    measured.append(tvd(empirical(pa, p.shots, g), empirical(pb, p.shots, g)))
+                hook = self.probe(cloud, ctx.x_test[index], d, coupling, f"d{d}_k{kappa:g}")
+                if hook.qubits[-1] is None:
+                    result.notes.append(f"no free qubit at distance {d} from the victim")
+                    break
+                freq = [np.array([c["0"], c["1"]]) / max(1, c["0"] + c["1"]) for c in hook.counts]
+                exact = [tvd(*self.leak(marg[a], marg[b], coupling)) for a, b in pairs]
+                measured = [tvd(freq[pos[a]], freq[pos[b]]) for a, b in pairs]
                 result.per_sample[f"advantage_d{d}_k{kappa:g}"] = exact
                 result.metrics[f"advantage_d{d}_k{kappa:g}"] = float(np.mean(exact))
                 result.metrics[f"measured_advantage_d{d}_k{kappa:g}"] = float(np.mean(measured))
+                result.outputs[f"probe_qubit_d{d}"] = hook.qubits[-1]
                 exact_curve.append(float(np.mean(exact)))
-            result.curves[f"advantage_vs_kappa_d{d}"] = {"x": list(p.kappas), "y": exact_curve}
+                step += 1
+                ctx.report("crosstalk leakage", step, total)
+            if exact_curve:
+                result.curves[f"advantage_vs_kappa_d{d}"] = {"x": list(p.kappas), "y": exact_curve}
         leaked = any(v > 0 for k, v in result.metrics.items() if k.startswith("advantage_"))
         result.provides = ["know.victim_state", "goal.training_data_exposed"] if leaked else []
         return result
