@@ -5,10 +5,18 @@ from __future__ import annotations
 import numpy as np
 from qiskit import QuantumCircuit
 
-from qmlsec.attacks.sidechannel.power import PowerSideChannel
+from qmlsec.attacks.sidechannel.power import (
+    PowerSideChannel,
+    channel_templates,
+    decode_channels,
+    truth_cells,
+)
 from qmlsec.attacks.targets import Capability, Position, Target
+from qmlsec.cloud.cost import CostAccount
 from qmlsec.cloud.devices import get_device
-from qmlsec.cloud.pulses import noise_sigma, schedule_slots, synthesize_traces
+from qmlsec.cloud.providers import QuantumCloud
+from qmlsec.cloud.providers.hooks import CircuitTransformHook
+from qmlsec.cloud.pulses import PulseLibrary, noise_sigma, schedule_slots, synthesize_traces
 from qmlsec.testing.victims import small_victim
 
 
@@ -45,3 +53,36 @@ def test_gate_recovery_improves_with_snr_and_is_exact_when_clean():
     assert acc[0] < acc[1] < acc[2] <= acc[3] == 1.0
     assert result.metrics["structure_recovered_snr30"] == 1.0
     assert result.metrics["total_power_slot_accuracy_snr30"] == 1.0
+
+
+def flag_first_qubit(circuit):
+    """A provider's circuit transform: a barrier-fenced X on logical qubit 0 at the end."""
+    out = circuit.copy()
+    out.barrier()
+    out.x(0)
+    return out
+
+
+def test_traces_are_those_of_the_circuits_the_cloud_ran():
+    victim = small_victim(n_qubits=2, layers=2, epochs=15, classes="0-1")
+    lib, target = PulseLibrary(), get_device("fake_manila").backend.target
+    x_pulses = {}
+    for name, hooks in (("plain", []), ("flagged", [CircuitTransformHook([flag_first_qubit])])):
+        cost = CostAccount()
+        cloud = QuantumCloud(["fake_manila"], trust="malicious", seed=0, noise_scale=0.0,
+                             cost=cost)  # fmt: skip
+        for hook in hooks:
+            cloud.add_hook(hook)
+        tgt = Target(Position.PHYSICAL_INSIDER, frozenset({Capability.PHYSICAL_ACCESS}),
+                     model=victim.model, cloud=cloud)  # fmt: skip
+        attack = PowerSideChannel(tgt, {"max_circuits": 2}, seed=0)
+        observed = attack.executed(victim.x_test[:2])
+        assert cost.total().jobs == 1 and cost.total().circuits == 2
+        assert [j.result.job_id for j in observed.jobs] == [r.job_id for r in cloud.history]
+        sched = schedule_slots(observed.bound()[0], target, lib)
+        truth = truth_cells(sched, lib)
+        x_pulses[name] = sum(g == "x" for g in truth.values())
+        # and the clean-trace attacker recovers exactly what was run
+        decoded = decode_channels(synthesize_traces(sched, lib), channel_templates(target, lib))
+        assert decoded == truth
+    assert x_pulses["flagged"] == x_pulses["plain"] + 1

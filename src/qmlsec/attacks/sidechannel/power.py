@@ -5,7 +5,13 @@ circuits from pulse and power information) and Erata, Xu, Piskac and Szefer (TCH
 2024, arXiv:2401.15869: per-channel reconstruction and single-trace total-power
 reconstruction). The traces are synthesised by :mod:`qmlsec.cloud.pulses` from the
 victim's transpiled, scheduled inference circuits (the model and its parameters are
-documented there) with white noise at each ``snr_db``.
+documented there) with white noise at each ``snr_db``. Those circuits are the ones the
+cloud ran: the victim's model is served through its
+:class:`~qmlsec.cloud.providers.QuantumCloud` and queried on ``max_circuits`` test
+inputs (one provider job), and the physical insider's tap on the control electronics is
+an observing hook (:class:`~qmlsec.attacks.recon.executed.ExecutedJobs`) that sees the
+bound, transpiled circuits of that job on the whole device, including any
+``transform_circuit`` change by the provider.
 
 Two attackers, both knowing the device's pulse library, channel map and durations and
 the slot boundaries (edges of the layer-synchronous schedule):
@@ -35,7 +41,8 @@ from pydantic import Field
 from scipy.optimize import nnls
 
 from qmlsec.attacks.base import AttackContext
-from qmlsec.attacks.hardware.victim import VictimCircuits
+from qmlsec.attacks.hardware.foothold import installed, predict, provider_cloud, serve
+from qmlsec.attacks.recon.executed import ExecutedJobs
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.sidechannel.base import SideChannelAttack
 from qmlsec.attacks.targets import Capability, Position
@@ -174,6 +181,8 @@ class PowerParams(FrozenModel):
     device: str = "fake_manila"
     snr_db: tuple[float, ...] = Field(default=(-15.0, -10.0, -5.0, 0.0, 5.0, 10.0))
     max_circuits: int = Field(default=5, ge=1)
+    shots: int = Field(default=256, ge=1)
+    """Shots of the victim's inference job."""
     library: PulseLibrary = Field(default_factory=PulseLibrary)
 
 
@@ -195,16 +204,31 @@ class PowerSideChannel(SideChannelAttack):
             traces.total, traces.schedule, templates
         )
 
+    def executed(self, X: np.ndarray) -> ExecutedJobs:
+        """Serve the victim on its cloud, query ``X`` (one job), observe what was executed."""
+        p = self.params
+        cloud = provider_cloud(self.target, device=p.device, trust="honest-but-curious",
+                               seed=self.seed, noise_scale=0.0)  # fmt: skip
+        observer = ExecutedJobs(cloud)
+        with installed(cloud, observer):
+            endpoint = serve(self.target.model, cloud, device=p.device, shots=p.shots,
+                             seed=self.seed)  # fmt: skip
+            predict(endpoint, X, seed=self.seed)
+        return observer
+
     def _run(self, ctx: AttackContext) -> AttackResult:
         p, lib = self.params, self.params.library
-        target = get_device(p.device).backend.target
-        victim = VictimCircuits(self.target.model)
-        circuits = victim.transpiled(ctx.x_test[: p.max_circuits], get_device(p.device).backend)
+        observed = self.executed(ctx.x_test[: p.max_circuits])
+        device = observed.jobs[0].result.device
+        target = get_device(device).backend.target
+        circuits = observed.bound()
         templates = channel_templates(target, lib)
         schedules = [schedule_slots(c, target, lib) for c in circuits]
         clean = [synthesize_traces(s, lib) for s in schedules]
         result = self.new_result()
         result.per_sample = {"circuit": list(range(len(circuits)))}
+        result.outputs["victim_jobs"] = [j.result.job_id for j in observed.jobs]
+        result.notes.append(f"traces of {len(circuits)} circuits the cloud ran on {device}")
         chan_acc, struct, total_acc = [], [], []
         for i, snr in enumerate(p.snr_db):
             accs, structs, slots_ok = [], [], []
