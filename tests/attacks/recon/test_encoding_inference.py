@@ -9,6 +9,10 @@ from qmlsec.attacks.recon.linear_recovery import recover
 from qmlsec.attacks.recon.observed import circuit_features, observe_jobs, template
 from qmlsec.attacks.targets import Capability, Position, Target
 from qmlsec.circuits import QNNSpec
+from qmlsec.cloud.cost import CostAccount
+from qmlsec.cloud.providers import QuantumCloud
+from qmlsec.cloud.providers.hooks import CircuitTransformHook
+from qmlsec.defenses.circuit.encoding_obfuscation import EncodingObfuscation
 from qmlsec.testing.victims import small_victim
 
 
@@ -39,3 +43,33 @@ def test_attack_identifies_and_steals_the_victim():
     assert len(result.per_sample["true_encoding"]) == 6
     if m["victim_identified"] == 1.0:
         assert m["victim_weights_recovered"] == 1.0
+
+
+def test_victim_is_identified_from_the_jobs_the_cloud_ran():
+    victim = small_victim(n_qubits=2, layers=2, epochs=15, classes="0-1")
+    spec = victim.model.model_.spec
+    features, ops = {}, {}
+    obfuscation = EncodingObfuscation(seed=0)
+    for name, hooks in (
+        ("plain", []),
+        ("obfuscated", [CircuitTransformHook([obfuscation.transform])]),
+    ):
+        cost = CostAccount()
+        cloud = QuantumCloud(["fake_manila"], trust="malicious", seed=0, noise_scale=0.0,
+                             cost=cost)  # fmt: skip
+        for hook in hooks:
+            cloud.add_hook(hook)
+        tgt = Target(Position.UNTRUSTED_QUANTUM_CLOUD, frozenset({Capability.CIRCUIT_ACCESS}),
+                     model=victim.model, cloud=cloud)  # fmt: skip
+        attack = EncodingInference(tgt, {"n_jobs": 3}, seed=0)
+        observed = attack.observe_victim(victim.x_test[:3])
+        assert cost.total().jobs == 3 and cost.total().circuits == 3
+        assert [j.result.job_id for j in observed.jobs] == [r.job_id for r in cloud.history]
+        jobs = observed.bound()
+        features[name], ops[name] = circuit_features(jobs), jobs[0].count_ops()
+        # the angle rows the provider received give the trained weights exactly
+        theta = attack.solve_weights(observed, spec)
+        assert np.allclose(theta, victim.model.model_.theta.detach().numpy(), atol=1e-6)
+    # the provider's obfuscating transform is in what the classifier sees
+    assert ops["obfuscated"]["cx"] > ops["plain"]["cx"]
+    assert not np.allclose(features["plain"], features["obfuscated"])

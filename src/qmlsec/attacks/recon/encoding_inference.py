@@ -14,16 +14,21 @@ observe hook); angles that change between jobs are data, constant ones are weigh
    pattern (nuisances the classifier must ignore); features include gate counts per
    native gate, varying (data) and constant angles, and constant angles off the
    ``pi/4`` grid (the weights).
-2. *Theft of the victim*: the victim's own jobs are identified the same way; with the
-   identified spec the provider transpiles the template itself and solves the angle
-   equations (:mod:`~qmlsec.attacks.recon.linear_recovery`) for the trained weights.
+2. *Theft of the victim*: the victim's model is served through its (honest-but-curious)
+   :class:`~qmlsec.cloud.providers.QuantumCloud` and queried ``n_jobs`` times; an
+   observing hook (:class:`~qmlsec.attacks.recon.executed.ExecutedJobs`) keeps the
+   bound, transpiled circuits the provider executed for those jobs, and the classifiers
+   identify the victim from them. With the identified spec compiled, the angle rows the
+   provider received are solved for the trained weights
+   (:func:`~qmlsec.attacks.recon.job_observer.solve_inputs`).
 
 Measured: per-spec identification (per sample), accuracies per label and joint, and
 for the victim whether its architecture was identified and the fraction of weights
 recovered within ``1e-6`` rad.
 
 Not covered: obfuscated circuits (a defence), other transpiler settings than the
-provider's own, and entanglement-pattern identification. ``reupload`` with one layer is
+provider's own, and entanglement-pattern identification (the victim's rotation and
+entanglement are taken as known for the weight solve). ``reupload`` with one layer is
 the same circuit as ``angle`` with one layer, and ``hardware_efficient`` is close to
 ``efficient_su2`` with one fewer layer, so some confusions are structural.
 """
@@ -37,15 +42,16 @@ from pydantic import Field
 from sklearn.ensemble import RandomForestClassifier
 
 from qmlsec.attacks.base import AttackContext
-from qmlsec.attacks.hardware.victim import VictimCircuits
+from qmlsec.attacks.hardware.foothold import installed, predict, provider_cloud, serve
 from qmlsec.attacks.recon.base import ReconAttack
-from qmlsec.attacks.recon.linear_recovery import recover
-from qmlsec.attacks.recon.observed import circuit_features, observe_jobs, template
+from qmlsec.attacks.recon.executed import ExecutedJobs
+from qmlsec.attacks.recon.job_observer import solve_inputs
+from qmlsec.attacks.recon.observed import circuit_features, observe_jobs
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position
 from qmlsec.circuits import QNNSpec
 from qmlsec.config import FrozenModel, derive_seed, rng
-from qmlsec.exceptions import CircuitError
+from qmlsec.engine import compile_circuit
 
 ENCODINGS = ("angle", "amplitude", "iqp", "reupload")
 ANSATZES = ("hardware_efficient", "strongly_entangling", "basic_entangler",
@@ -142,23 +148,38 @@ class EncodingInference(ReconAttack):
         result.provides = ["know.encoding", "goal.ip_stolen"]
         return result
 
-    def _steal_victim(self, ctx: AttackContext, classifiers: dict, result: AttackResult) -> None:
+    def observe_victim(self, X: np.ndarray) -> ExecutedJobs:
+        """Serve the victim on its cloud, query ``X`` (one job per row), observe the jobs."""
         p = self.params
-        victim = VictimCircuits(self.target.model)
-        spec = victim.spec
-        jobs = observe_jobs(spec, theta=victim.weights(), inputs=victim.inputs(ctx.x_test[: p.n_jobs]),
-                            seed=self.seed, device=p.device)  # fmt: skip
-        raw = self.infer(circuit_features(jobs)[None, :], classifiers)
+        cloud = provider_cloud(self.target, device=p.device, trust="honest-but-curious",
+                               seed=self.seed, noise_scale=0.0)  # fmt: skip
+        observer = ExecutedJobs(cloud)
+        with installed(cloud, observer):
+            endpoint = serve(self.target.model, cloud, device=p.device, shots=256, seed=self.seed)
+            for row in X:
+                predict(endpoint, row[None, :], seed=self.seed)
+        return observer
+
+    def _steal_victim(self, ctx: AttackContext, classifiers: dict, result: AttackResult) -> None:
+        p, model = self.params, self.target.model
+        spec = model.model_.spec
+        observed = self.observe_victim(ctx.x_test[: p.n_jobs])
+        raw = self.infer(circuit_features(observed.bound())[None, :], classifiers)
         guess = {k: int(v[0]) if k == "layers" else str(v[0]) for k, v in raw.items()}
         identified = all(guess[k] == getattr(spec, k) for k in LABELS)
         result.metrics["victim_identified"] = float(identified)
-        result.notes.append(f"victim identified as {guess}")
+        result.outputs["victim_jobs"] = [j.result.job_id for j in observed.jobs]
+        result.notes.append(f"victim identified as {guess} from {len(observed.jobs)} cloud jobs")
         recovered = 0.0
         if identified:
-            try:
-                rec = recover(template(spec.model_copy(update=guess), p.device, self.seed), jobs)
-                err = np.abs(rec.theta - victim.weights())
-                recovered = float(np.mean(rec.identifiable & (err < 1e-6)))
-            except CircuitError as exc:
-                result.notes.append(f"weight recovery failed: {exc.message}")
+            theta = self.solve_weights(observed, spec.model_copy(update=guess))
+            recovered = float(np.mean(np.abs(theta - model.model_.theta.detach().numpy()) < 1e-6))
         result.metrics["victim_weights_recovered"] = recovered
+
+    @staticmethod
+    def solve_weights(observed: ExecutedJobs, spec: QNNSpec) -> np.ndarray:
+        """The weights solved from the observed jobs' angle rows under architecture ``spec``."""
+        compiled = compile_circuit(spec.build(), spec.observables())
+        rows = np.vstack([j.job.parameter_values for j in observed.jobs])
+        _, theta, _ = solve_inputs(compiled, rows, spec.n_circuit_inputs, compiled.n_weights)
+        return theta
