@@ -53,21 +53,26 @@ def accuracy_vs_noise(
 ) -> dict[str, Any]:
     """Victim accuracy on ``device`` with its calibration noise scaled by each of ``scales``.
 
-    The victim's circuits are transpiled for the device and run on Aer with the
-    device's noise model, ``shots`` shots each; scale 0 (the ideal device) is the
-    exact simulator.
+    For each scale the victim is served through an
+    :class:`~qmlsec.cloud.inference.InferenceEndpoint` on a
+    :class:`~qmlsec.cloud.providers.QuantumCloud` whose ``device`` runs at that noise
+    scale (``shots`` shots per circuit; every query is a provider job: transpiled,
+    queued, priced); scale 0 (the ideal device) is the exact simulator.
     """
-    from qmlsec.attacks.hardware.session import ProviderSession
-    from qmlsec.attacks.hardware.victim import VictimCircuits
+    from qmlsec.cloud.inference import InferenceEndpoint
+    from qmlsec.cloud.providers import QuantumCloud
 
-    victim = VictimCircuits(model)
     accuracy = []
     for k, scale in enumerate(scales):
         if scale == 0:  # the ideal device: the exact simulator
             accuracy.append(float(np.mean(model.predict(x) == np.asarray(y))))
             continue
-        session = ProviderSession(device, noisy=True, noise_scale=float(scale))
-        acc, _ = session.accuracy(victim, x, y, shots=shots, seed=derive_seed(seed, "noise", k))
-        accuracy.append(acc)
+        run_seed = derive_seed(seed, "noise", k)
+        cloud = QuantumCloud([device], noise_scale=float(scale), seed=run_seed)
+        endpoint = InferenceEndpoint(model, device=device, shots=shots, quantum=cloud,
+                                     seed=run_seed)  # fmt: skip
+        labels = np.asarray(endpoint.query(x, output="labels", seed=run_seed).values, dtype=int)
+        pred = np.asarray(model.classes_)[labels]
+        accuracy.append(float(np.mean(pred == np.asarray(y))))
     return {"device": device, "shots": shots, "samples": int(len(y)),
             "noise_scale": [float(s) for s in scales], "accuracy": accuracy}  # fmt: skip

@@ -17,12 +17,18 @@ the cloud billed for the paid device (:class:`~qmlsec.cloud.pricing.PricingModel
 ``per_second`` scheme, the paid device's QPU time) minus what the same jobs cost on the
 substitute (its QPU time at ``substitute_price_ratio`` of the paid rate).
 
+The provider as configured for each measurement (:meth:`HardwareDowngrade.inject`) is
+what provider defenses probe (``provider.fingerprint_check`` submits its probe job to
+it).
+
 Not covered: detection by fingerprinting (a defence), calibration drift over time, and
 different transpilation on the substitute beyond re-mapping to its topology.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import ClassVar
 
 import numpy as np
@@ -31,10 +37,10 @@ from pydantic import Field
 from qmlsec.attacks.base import AttackContext
 from qmlsec.attacks.hardware.base import FaultInjectionAttack
 from qmlsec.attacks.hardware.foothold import installed, predict, provider_cloud, serve
-from qmlsec.attacks.hardware.session import ProviderSession
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position
 from qmlsec.cloud.devices import DeviceProfile, get_device
+from qmlsec.cloud.providers import QuantumCloud
 from qmlsec.cloud.providers.hooks import ProviderHook
 from qmlsec.cloud.providers.jobs import QuantumJob
 from qmlsec.config import FrozenModel
@@ -74,29 +80,37 @@ class HardwareDowngrade(FaultInjectionAttack):
     Params = DowngradeParams
     check_params: ClassVar[dict] = {"noise_scales": (1.0, 4.0), "max_samples": 8, "shots": 256}
 
-    def inject(self, device: str, scale: float = 1.0) -> ProviderSession:
-        """The substitute as a local execution view (``device`` at ``scale``).
+    @contextmanager
+    def inject(self, scale: float = 1.0, substitute: str | None = None) -> Iterator[QuantumCloud]:
+        """The provider as the attacker configures it, for the duration of the block.
 
-        Provider defenses probe a substitution through it; the attack itself runs the
-        victim through the cloud (:meth:`cloud`).
+        ``substitute``: the cloud the victim's jobs go to with a :class:`SubstituteHook`
+        handing them ``substitute`` installed; else the paid device at ``scale``. The
+        attack serves the victim through it, and a provider defense (a fingerprint probe)
+        submits its own jobs to the same cloud.
         """
-        return ProviderSession(device, noisy=True, noise_scale=scale)
+        cloud = self.cloud(scale)
+        if substitute is None:
+            yield cloud
+            return
+        with installed(cloud, SubstituteHook(substitute)):
+            yield cloud
 
-    def cloud(self, scale: float = 1.0) -> object:
+    def cloud(self, scale: float = 1.0) -> QuantumCloud:
         """The provider: the paid device at ``scale`` (the target's cloud at 1)."""
         target = self.target if scale == 1.0 else None
         return provider_cloud(
             target, device=self.params.paid_device, seed=self.seed, noise_scale=scale
         )
 
-    def _serve(self, cloud: object, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    def _serve(self, cloud: QuantumCloud, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
         """Expectations, predictions and the billed price of one inference batch."""
         p = self.params
         endpoint = serve(
             self.target.model, cloud, device=p.paid_device, shots=p.shots, seed=self.seed
         )
         exp = endpoint.query(X, output="expectations", seed=self.seed).values
-        billed = cloud.history[-1].price_usd  # type: ignore[attr-defined]
+        billed = cloud.history[-1].price_usd
         return exp, predict(endpoint, X, seed=self.seed), float(billed)
 
     def _run(self, ctx: AttackContext) -> AttackResult:
@@ -110,7 +124,8 @@ class HardwareDowngrade(FaultInjectionAttack):
         result.metrics = {"paid_accuracy": paid_acc, "paid_price": paid_price}
         accs, retention = [], []
         for i, scale in enumerate(p.noise_scales):
-            exp, pred, _ = self._serve(self.cloud(scale), X)
+            with self.inject(scale) as degraded:
+                exp, pred, _ = self._serve(degraded, X)
             accs.append(float(np.mean(pred == y)))
             retention.append(float(np.abs(exp).mean() / max(np.abs(base).mean(), 1e-12)))
             result.per_sample[f"scaled_prediction_{i}"] = list(pred)
@@ -126,8 +141,8 @@ class HardwareDowngrade(FaultInjectionAttack):
         pocketed = paid_price * (1 - p.substitute_price_ratio)
         result.metrics["price_pocketed_scaled_substitute"] = pocketed
         if p.given_device is not None:
-            with installed(cloud, SubstituteHook(p.given_device)):
-                _, pred, billed = self._serve(cloud, X)
+            with self.inject(substitute=p.given_device) as substituted:
+                _, pred, billed = self._serve(substituted, X)
             acc = float(np.mean(pred == y))
             given_cost = billed * p.substitute_price_ratio
             result.per_sample["given_prediction"] = list(pred)

@@ -1,10 +1,9 @@
-"""Base of the provider defenses: one verb, ``apply(session)``.
+"""Base of the provider defenses: one verb, ``apply(cloud)``.
 
 A provider defense is a policy on how the user's jobs are executed by a quantum cloud:
 which device and qubits they get, who runs beside them, what is mixed into them, how
-shots are spread over providers. ``apply`` installs it on an execution session (a
-:class:`~qmlsec.attacks.hardware.session.ProviderSession`, the local equivalent of a
-``QuantumCloud``) and returns what was installed.
+shots are spread over providers. ``apply`` installs it on (or checks) the provider, a
+:class:`~qmlsec.cloud.providers.QuantumCloud`, and returns what was installed (or found).
 """
 
 from __future__ import annotations
