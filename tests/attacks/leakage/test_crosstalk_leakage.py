@@ -10,6 +10,10 @@ from qmlsec.attacks.leakage.crosstalk import (
     coupling_strength,
 )
 from qmlsec.attacks.targets import Capability, Position, Target
+from qmlsec.cloud.cost import CostAccount
+from qmlsec.cloud.crosstalk import qubit_distances
+from qmlsec.cloud.providers import QuantumCloud
+from qmlsec.cloud.providers.hooks import CircuitTransformHook
 from qmlsec.testing.victims import small_victim
 
 
@@ -44,10 +48,6 @@ def flip_first_qubit(circuit):
 
 
 def test_probe_is_co_scheduled_beside_the_victims_cloud_jobs():
-    from qmlsec.cloud.cost import CostAccount
-    from qmlsec.cloud.providers import QuantumCloud
-    from qmlsec.cloud.providers.hooks import CircuitTransformHook
-
     victim = small_victim(n_qubits=2, layers=2, epochs=15, classes="0-1")
     X = victim.x_test[:4]
     marginals = {}
@@ -61,11 +61,13 @@ def test_probe_is_co_scheduled_beside_the_victims_cloud_jobs():
                      model=victim.model, cloud=cloud)  # fmt: skip
         attack = CrosstalkLeakage(tgt, {"shots": 500}, seed=0)
         marginals[name], job = attack.marginals(cloud, X)
-        probe = attack.probe(cloud, X, 1, 0.5, "test")
+        probe = attack.probe(cloud, X, job, 1, 0.5, "test")
         last = cloud.history[-1]
         assert cost.total().jobs == 2 and len(cloud.history) == 2
         assert [c.label for c in last.co_jobs if c.tenant == "attacker"] == ["readout_probe"]
         assert probe.qubits[-1] not in job.active
+        edges = cloud.pool[0].coupling_map
+        assert qubit_distances(edges, 9)[probe.qubits[-1], job.layout[0]] == 1
         assert len(probe.counts) == len(X)
         assert all(sum(c.values()) == 500 for c in probe.counts)
         # the probe's frequency follows the victim's executed outcomes (within shot noise)

@@ -8,6 +8,9 @@ from qiskit.quantum_info import DensityMatrix
 
 from qmlsec.attacks.leakage.reset import ResetLeakage, empirical, reset_channel, reset_residue, tvd
 from qmlsec.attacks.targets import Capability, Position, Target
+from qmlsec.cloud.cost import CostAccount
+from qmlsec.cloud.providers import QuantumCloud
+from qmlsec.cloud.providers.hooks import CircuitTransformHook
 from qmlsec.testing.victims import small_victim
 
 
@@ -75,10 +78,6 @@ def flip_first_qubit(circuit):
 
 
 def test_residue_comes_from_the_victims_cloud_job_as_executed(victim):
-    from qmlsec.cloud.cost import CostAccount
-    from qmlsec.cloud.providers import QuantumCloud
-    from qmlsec.cloud.providers.hooks import CircuitTransformHook
-
     X = victim.x_test[:3]
     params = {"residuals": (0.2,), "shots": (100,), "pairs": 2}
     states = {}

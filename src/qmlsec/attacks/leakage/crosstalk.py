@@ -18,8 +18,9 @@ Through the cloud: the victim's model is served on its
 :class:`~qmlsec.cloud.providers.QuantumCloud` and queried on the secrets. The attacker's
 probe job is co-scheduled beside each victim job through the ``co_schedule`` hook
 (:class:`ReadoutProbe`, a :class:`~qmlsec.cloud.tenancy.CoJob` on a free physical qubit
-at distance ``d`` from the physical qubit the victim's watched logical qubit was placed
-on). Its counts come from the victim job's own executed shots: per shot, the victim's
+at distance ``d`` from the physical qubit the victim's watched logical qubit is read out
+on, in the circuit the cloud executed; locating the victim is
+``hardware.locality_fingerprint``'s part and is taken as done here). Its counts come from the victim job's own executed shots: per shot, the victim's
 measured bit on the watched qubit sets the probe's flip probability above. The exact
 advantage uses the watched qubit's marginal in the final state of the circuit the
 cloud executed (:class:`~qmlsec.attacks.recon.executed.ExecutedJobs`); the measured one
@@ -74,14 +75,14 @@ def attacker_distribution(p_victim_one: float, eps: float, coupling: float) -> n
     return np.array([1 - p1, p1])
 
 
-def probe_qubit(placement: Placement, watched: int, distance: int) -> int | None:
-    """A free physical qubit ``distance`` hops from the victim's ``watched`` logical qubit."""
+def probe_qubit(
+    placement: Placement, physical: int, distance: int, avoid: tuple[int, ...] = ()
+) -> int | None:
+    """A free physical qubit ``distance`` hops from the victim's ``physical`` readout qubit."""
     dev = placement.device
-    phys = placement.layout[min(watched, len(placement.layout) - 1)]
     dist = qubit_distances([(int(a), int(b)) for a, b in dev.coupling_map], dev.num_qubits)
-    free = [
-        q for q in range(dev.num_qubits) if q not in placement.active and dist[phys, q] == distance
-    ]
+    taken = set(placement.active) | set(avoid)
+    free = [q for q in range(dev.num_qubits) if q not in taken and dist[physical, q] == distance]
     return free[0] if free else None
 
 
@@ -95,22 +96,32 @@ def victim_bit_counts(counts: dict[str, int], qubit: int) -> tuple[int, int]:
 class ReadoutProbe(ProviderHook):
     """The attacker's probe job, co-scheduled beside every victim job in its readout window.
 
-    ``co_schedule`` places a one-qubit ``|0>``-and-measure probe at ``distance`` from the
-    victim's watched qubit; ``on_result`` closes the shared readout window: for each
+    ``co_schedule`` places a one-qubit ``|0>``-and-measure probe at ``distance`` from
+    ``physical``, the qubit the victim's ``watched`` logical qubit is read out on, away
+    from the victim's qubits ``avoid``; ``on_result`` closes the shared readout window: for each
     circuit of the victim's job, the probe reads 1 with probability
     ``eps + coupling * b`` in each shot where the victim's watched qubit read ``b``.
     Only :attr:`counts` (the probe's own outcomes) is the attacker's observation.
     """
 
-    def __init__(self, distance: int, watched: int, coupling: float, eps: float, seed: int) -> None:
-        self.distance, self.watched = distance, watched
+    def __init__(
+        self,
+        distance: int,
+        watched: int,
+        physical: int,
+        coupling: float,
+        eps: float,
+        seed: int,
+        avoid: tuple[int, ...] = (),
+    ) -> None:
+        self.distance, self.watched, self.physical, self.avoid = distance, watched, physical, avoid
         self.coupling, self.eps, self.seed = coupling, eps, seed
         self.qubits: list[int | None] = []
         self.counts: list[dict[str, int]] = []
 
     def co_schedule(self, job: QuantumJob, placement: Placement) -> list[CoJob]:
         """The probe on a free qubit at the distance (none when there is no such qubit)."""
-        q = probe_qubit(placement, self.watched, self.distance)
+        q = probe_qubit(placement, self.physical, self.distance, self.avoid)
         self.qubits.append(q)
         if q is None:
             return []
@@ -185,13 +196,25 @@ class CrosstalkLeakage(LeakageAttack):
         return marg, job
 
     def probe(
-        self, cloud: QuantumCloud, X: np.ndarray, distance: int, coupling: float, key: str
+        self,
+        cloud: QuantumCloud,
+        X: np.ndarray,
+        victim: Executed,
+        distance: int,
+        coupling: float,
+        key: str,
     ) -> ReadoutProbe:
-        """Run the victim's job on ``X`` with the probe beside it; the probe's hook."""
+        """Run the victim's job on ``X`` with the probe beside it; the probe's hook.
+
+        The probe is placed relative to where ``victim`` (an earlier executed job of the
+        same model: the transpile cache gives later jobs the same layout) read out its
+        watched qubit.
+        """
         p = self.params
         endpoint = serve(self.target.model, cloud, device=p.device, shots=p.shots, seed=self.seed)
-        watched = min(p.watched_qubit, endpoint.classifier.model_.spec.n_qubits - 1)
-        hook = ReadoutProbe(distance, watched, coupling, p.eps, derive_seed(self.seed, key))
+        watched = min(p.watched_qubit, len(victim.layout) - 1)
+        hook = ReadoutProbe(distance, watched, victim.layout[watched], coupling, p.eps,
+                            derive_seed(self.seed, key), avoid=victim.active)  # fmt: skip
         with installed(cloud, hook):
             predict(endpoint, X, seed=self.seed)
         return hook
@@ -218,7 +241,7 @@ class CrosstalkLeakage(LeakageAttack):
             exact_curve = []
             for kappa in p.kappas:
                 coupling = coupling_strength(kappa, d, p.xi)
-                hook = self.probe(cloud, ctx.x_test[index], d, coupling, f"d{d}_k{kappa:g}")
+                hook = self.probe(cloud, ctx.x_test[index], job, d, coupling, f"d{d}_k{kappa:g}")
                 if hook.qubits[-1] is None:
                     result.notes.append(f"no free qubit at distance {d} from the victim")
                     break
