@@ -29,6 +29,8 @@ from qmlsec.exceptions import ConfigError
 ATTACK_METRICS: dict[str, tuple[str, int]] = {
     "extraction.substitute": ("substitute_agreement", 1),
     "extraction.quantumleak": ("ensemble_agreement", 1),
+    "extraction.copyqnn": ("copyqnn_agreement", 1),
+    "extraction.clone_from_data": ("clone_accuracy", 1),
     "evasion.fgsm": ("min:adversarial_accuracy@", -1),
     "evasion.bim": ("min:adversarial_accuracy@", -1),
     "evasion.pgd": ("min:adversarial_accuracy@", -1),

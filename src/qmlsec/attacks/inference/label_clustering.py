@@ -8,7 +8,10 @@ groups them, and clusters are named by the assignment that best matches the labe
 (Hungarian matching: the attacker learns the partition, not the class names).
 
 Measured: recovered fraction (labels right after the best cluster-to-label mapping) and
-cluster purity.
+cluster purity. The stolen inputs are ``ctx.extras["stolen_inputs"]`` when an earlier
+stage supplied them (rows in the order of ``ctx.x_train``), else the attack runs the
+theft itself. Outputs: ``stolen_inputs``, ``stolen_clusters`` (k-means ids) and
+``stolen_labels`` (the clusters named by the best matching, as evaluated here).
 
 Not covered: naming classes without any labelled example, a class count the attacker
 does not know, and inputs that do not cluster by class (then it is chance).
@@ -72,17 +75,24 @@ class LabelClustering(InferenceAttack):
         p = self.params
         if ctx.x_train is None or ctx.y_train is None:
             raise DataError("label clustering needs the victim's training split in the context")
-        X, y = ctx.x_train[: p.max_samples], np.asarray(ctx.y_train[: p.max_samples])
-        theft = StatePrepTheft(
-            self.target,
-            {"max_samples": p.max_samples, "shots": p.shots, "device": p.device},
-            seed=self.seed,
-        )
-        inputs, _, _ = theft.infer(X)
+        inputs = ctx.extras.get("stolen_inputs")
+        if inputs is None:
+            theft = StatePrepTheft(
+                self.target,
+                {"max_samples": p.max_samples, "shots": p.shots, "device": p.device},
+                seed=self.seed,
+            )
+            inputs, _, _ = theft.infer(ctx.x_train[: p.max_samples])
+        inputs = np.asarray(inputs, dtype=np.float64)
+        y = np.asarray(ctx.y_train[: len(inputs)])
         k = len(np.asarray(self.target.model.classes_))
-        named, purity = match_clusters(self.infer(inputs, k), y)
+        clusters = self.infer(inputs, k)
+        named, purity = match_clusters(clusters, y)
         result = self.new_result()
         result.per_sample = {"label": y.tolist(), "recovered_label": named.tolist()}
         result.metrics = {"recovered_fraction": float(np.mean(named == y)), "purity": purity}
         result.provides = ["know.training_labels"]
+        result.outputs.update(
+            {"stolen_inputs": inputs, "stolen_clusters": clusters, "stolen_labels": named}
+        )
         return result

@@ -10,7 +10,9 @@ cloud-trained QNN submits for every training input). With the architecture known
 circuit inputs and the shared weights; one least-squares solve returns both.
 
 Measured: the fraction of training samples whose circuit inputs are recovered within
-``tol`` (and the weights), and the maximal residual of the angle equations.
+``tol`` (and the weights), and the maximal residual of the angle equations. Outputs for
+later stages: ``stolen_inputs`` (the recovered circuit inputs, in the encoded space the
+provider sees, rows in the order of ``ctx.x_train``) and ``stolen_weights``.
 
 Not covered: mapping circuit inputs back to raw features through a non-invertible
 pre-processing (PCA keeps only its components), gradient-shifted jobs (the same rows
@@ -102,4 +104,6 @@ class StatePrepTheft(InferenceAttack):
         result.provides = (
             ["know.training_inputs"] if result.metrics["recovered_fraction"] > 0 else []
         )
+        result.outputs["stolen_inputs"] = recovered
+        result.outputs["stolen_weights"] = theta
         return result
