@@ -153,8 +153,8 @@ class CrosstalkLeakageParams(FrozenModel):
     """Shots of the victim's jobs (the probe reads out in the same windows)."""
     pairs: int = Field(default=10, ge=1)
     device: str = "generic_grid_3x3"
-    """Device of a fresh cloud (the target's cloud when it carries one); on a grid the
-    victim's qubits keep free neighbours at distances 1-3."""
+    """Device the victim's jobs run on (the target's cloud when its pool has it); on a
+    grid the victim's qubits keep free neighbours at distances 1-3."""
     noisy: bool = False
 
 
@@ -174,9 +174,15 @@ class CrosstalkLeakage(LeakageAttack):
         return attacker_distribution(p_a, eps, coupling), attacker_distribution(p_b, eps, coupling)
 
     def cloud(self) -> QuantumCloud:
-        """The victim's cloud (a fresh one on ``device`` when the target carries none)."""
-        p = self.params
-        return provider_cloud(self.target, device=p.device, seed=self.seed,
+        """The target's cloud when its pool has ``device``, else a fresh cloud on ``device``.
+
+        Readout crosstalk needs free qubits near the victim's: on a line device (the
+        default foothold's ``fake_manila``) the victim's end qubits have none at distance 1.
+        """
+        p, cloud = self.params, getattr(self.target, "cloud", None)
+        if cloud is not None and p.device in [d.name for d in cloud.pool]:
+            return cloud
+        return provider_cloud(None, device=p.device, seed=self.seed,
                               noise_scale=1.0 if p.noisy else 0.0)  # fmt: skip
 
     def marginals(self, cloud: QuantumCloud, X: np.ndarray) -> tuple[list[float], Executed]:
