@@ -142,6 +142,7 @@ class ResetLeakage(LeakageAttack):
         return states
 
     def secret_pairs(self, y: np.ndarray) -> list[tuple[int, int]]:
+        """``pairs`` pairs of test indices from different classes (the two secrets)."""
         gen = rng(self.seed, "pairs")
         out = []
         for _ in range(self.params.pairs):
