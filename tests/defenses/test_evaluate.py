@@ -38,3 +38,30 @@ def test_evaluation_is_json_ready_and_reproducible(iris_victim):
     assert data["results"]["with"]["attack"] == "extraction.substitute"
     assert (a.without, a.with_defense) == (b.without, b.with_defense)
     assert a.delta == pytest.approx(a.with_defense - a.without)
+
+
+def _result(agreement: float):
+    from qmlsec.attacks.result import AttackResult
+
+    return AttackResult("extraction.substitute", "QML.T0025", {}, 0,
+                        metrics={"substitute_agreement": agreement})  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("extra", "after", "verdict", "detected"),
+    [
+        ({"detected": 1.0}, 0.9, "detected", True),
+        ({"detected": 0.0}, 0.9, "did not help", False),
+        ({}, 0.9, "did not help", None),
+        ({"detected": 1.0}, 0.5, "detected", True),
+        ({"detected": 0.0}, 0.5, "helped", False),
+    ],
+)
+def test_detection_verdict(extra, after, verdict, detected):
+    from qmlsec.defenses.base import DefenseCost
+    from qmlsec.defenses.evaluate import compare
+
+    ev = compare(Rounding(), "extraction.substitute", _result(0.9), _result(after),
+                 DefenseCost(extra=dict(extra)), seed=0)  # fmt: skip
+    assert (ev.verdict, ev.detected) == (verdict, detected)
+    assert ev.to_dict()["verdict"] == verdict and ev.to_dict()["detected"] == detected

@@ -6,7 +6,9 @@ undefended setup and on the setup the defense protects (or through the defense's
 from both results (:data:`ATTACK_METRICS`: which metric, and whether higher means the
 attack did better), and reports the change. ``helped`` is true only when the attack's
 success dropped by more than ``min_effect``; a defense that does not help is reported
-as such.
+as such. A defense that detects rather than prevents (a detector that alarms, a
+watermark found in a stolen model) sets ``detected`` in its cost's ``extra``; the
+verdict is then ``detected`` (``helped`` and ``reduction`` still report the metric).
 
 Example:
     >>> from qmlsec.defenses.evaluate import headline_metric
@@ -88,6 +90,8 @@ class DefenseEvaluation:
         delta: ``with_defense - without``.
         reduction: how much the attack's success dropped (``-direction * delta``).
         helped: ``reduction > min_effect``.
+        detected: whether the defense detected the attack (its cost's ``extra``
+            ``detected`` flag), ``None`` when it does not report detection.
         cost: the defense's cost.
         seed: the run seed; ``seconds``: wall time of both runs.
         notes: what the defense changed; results: both attack results (JSON-ready).
@@ -109,6 +113,7 @@ class DefenseEvaluation:
     seconds: float
     notes: list[str] = field(default_factory=list)
     results: dict[str, Any] = field(default_factory=dict, repr=False)
+    detected: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -118,12 +123,19 @@ class DefenseEvaluation:
             "without": self.without, "with": self.with_defense, "delta": self.delta,
             "reduction": self.reduction, "helped": self.helped, "cost": self.cost.to_dict(),
             "seed": self.seed, "seconds": self.seconds, "notes": list(self.notes),
-            "verdict": self.verdict, "results": self.results,
+            "detected": self.detected, "verdict": self.verdict, "results": self.results,
         })  # fmt: skip
 
     @property
     def verdict(self) -> str:
-        """``helped`` or ``did not help`` in words."""
+        """``detected`` when the defense detected the attack, else ``helped`` or not.
+
+        Detection is named first: a detecting defense's change of the attack's metric is
+        a side effect (a watermarked victim is another model) or a consequence of the
+        detection (a monitor that deceives once alarmed), and ``reduction`` says which.
+        """
+        if self.detected:
+            return "detected"
         return "helped" if self.helped else "did not help"
 
 
@@ -146,12 +158,14 @@ def compare(
     else:
         _, after, _ = headline_metric(attack, with_defense.metrics)
     reduction = -direction * (after - before)
+    flag = cost.extra.get("detected")
     return DefenseEvaluation(
         defense=defense.name, mitigation_id=defense.mitigation_id, role=defense.role,
         attack=attack, metric=name, direction=direction, without=before, with_defense=after,
         delta=after - before, reduction=reduction, helped=bool(reduction > min_effect),
         cost=cost, seed=seed, seconds=seconds, notes=list(notes or []),
         results={"without": without.to_dict(), "with": with_defense.to_dict()},
+        detected=None if flag is None else bool(flag),
     )  # fmt: skip
 
 
