@@ -227,3 +227,22 @@ def test_classical_cloud_records_and_enforces_trust() -> None:
     }  # fmt: skip
     with pytest.raises(ConfigError):
         ClassicalCloud(trust="honest-but-curious").add_hook(Poison())
+
+
+def test_placement_is_the_layout_the_shot_job_executes_on() -> None:
+    # unmeasured, this QNN transpiles to (4, 7, 8, 5); measured, it runs on (7, 8, 5, 4)
+    qc = qnn(4)
+    values = np.random.default_rng(0).uniform(-1, 1, (1, qc.num_parameters))
+    seen: list = []
+
+    class Watch(ProviderHook):
+        def co_schedule(self, job, placement):
+            seen.append(placement)
+            return ()
+
+    cloud = QuantumCloud(["generic_grid_3x3"], trust="malicious", seed=3, noise_scale=0.0)
+    cloud.add_hook(Watch())
+    res = cloud.submit(QuantumJob("alice", qc, values, tuple(z_observables(4)), shots=64))
+    assert seen[0].layout == tuple(res.transpile.final_layout)
+    assert set(seen[0].active) == set(res.transpile.active_qubits)
+    assert cloud.cache.find(res.transpile) is not None

@@ -239,6 +239,13 @@ class TranspileCache:
     def __len__(self) -> int:
         return len(self._store)
 
+    def find(self, report: TranspileReport) -> TranspiledCircuit | None:
+        """The cached circuit whose report is ``report`` (the object a backend ran), if any."""
+        for tc in self._store.values():
+            if tc.report is report:
+                return tc
+        return None
+
     def transpile(
         self,
         circuit: QuantumCircuit,

@@ -46,10 +46,9 @@ def executed_circuit(cloud: Any, report: TranspileReport | None) -> TranspiledCi
     """
     # the provider reads its own transpile cache: the backend hands back the report of
     # the cached object it ran, so identity finds that object
-    store = getattr(cloud.cache, "_store", {})
-    for tc in store.values():
-        if tc.report is report:
-            return tc
+    found = cloud.cache.find(report) if report is not None else None
+    if found is not None:
+        return found
     raise BackendError(
         "the cloud's transpile cache holds no circuit for this job's report",
         hint="observe the job while it runs (on_result), before the cache evicts it",

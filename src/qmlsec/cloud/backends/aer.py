@@ -196,11 +196,8 @@ class AerBackend:
         groups = measurement_bases(observables, circuit.num_qubits)  # validates widths
         counts: list[list[dict[str, int]]] | None = None
         bases: tuple[str, ...] = ()
+        tcs = self.plan(circuit, observables, shots)
         if shots is None:
-            base = (
-                circuit.remove_final_measurements(inplace=False) if circuit.num_clbits else circuit
-            )
-            tcs = [self.transpile(base)]
             circuits, active = self._compacted(tcs)
             run_circ = circuits[0].copy()
             phys = [active.index(p) for p in tcs[0].report.final_layout]
@@ -214,7 +211,6 @@ class AerBackend:
                 ]
             )
         else:
-            tcs = [self.transpile(measured_circuit(circuit, g.basis)) for g in groups]
             circuits, active = self._compacted(tcs)
             result = self._execute(circuits, circuit, values, shots, seed, tcs[0], active, co_jobs)
             n = circuit.num_qubits
@@ -246,6 +242,25 @@ class AerBackend:
             bases=bases,
             co_jobs=tuple(co_jobs),
         )
+
+    def plan(
+        self,
+        circuit: QuantumCircuit,
+        observables: Sequence[SparsePauliOp],
+        shots: int | None,
+    ) -> list[TranspiledCircuit]:
+        """The transpiled circuits :meth:`run` executes: one, or one per measurement basis.
+
+        The first one's layout is where the job runs; the quantum cloud places and
+        co-schedules by it (see ``QuantumCloud._place``), so placement and execution agree.
+        """
+        if shots is None:
+            base = (
+                circuit.remove_final_measurements(inplace=False) if circuit.num_clbits else circuit
+            )
+            return [self.transpile(base)]
+        groups = measurement_bases(observables, circuit.num_qubits)
+        return [self.transpile(measured_circuit(circuit, g.basis)) for g in groups]
 
     # -- internals -------------------------------------------------------------------
     def transpile(self, circuit: QuantumCircuit) -> TranspiledCircuit:

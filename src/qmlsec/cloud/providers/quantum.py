@@ -167,7 +167,7 @@ class QuantumCloud:
         if circuit is not job.circuit:
             tampered.append("transform_circuit")
         backend = self.backend(device)
-        placement, duration = self._place(backend, device, circuit)
+        placement, duration = self._place(backend, device, circuit, job)
         co_jobs = self._background_co_jobs(placement)
         for hook in self._with("co_schedule"):
             co_jobs.extend(hook.co_schedule(job, placement))
@@ -220,14 +220,14 @@ class QuantumCloud:
             getattr(hook, method)(*args)
 
     def _place(
-        self, backend: Backend, device: DeviceProfile, circuit: Any
+        self, backend: Backend, device: DeviceProfile, circuit: Any, job: QuantumJob
     ) -> tuple[Placement, float]:
-        transpile = getattr(backend, "transpile", None)
-        if device.is_ideal or transpile is None:
+        """Where the job runs: the layout of the first circuit the backend will execute."""
+        plan = getattr(backend, "plan", None)
+        if device.is_ideal or plan is None:
             ident = tuple(range(circuit.num_qubits))
             return Placement(device, ident, ident, ()), 0.0
-        base = circuit.remove_final_measurements(inplace=False) if circuit.num_clbits else circuit
-        tc = transpile(base)
+        tc = plan(circuit, list(job.observables), job.shots)[0]
         active = set(tc.report.active_qubits)
         neighbours = sorted(
             {b for a, b in device.coupling_map if a in active}
@@ -239,9 +239,9 @@ class QuantumCloud:
             tuple(sorted(active)),
             tuple(q for q in neighbours if q not in active),
         )
-        return placement, circuit_duration(tc.circuit, device) + (
-            device.median_duration_readout or 0.0
-        )
+        measured = any(inst.operation.name == "measure" for inst in tc.circuit.data)
+        readout = 0.0 if measured else (device.median_duration_readout or 0.0)
+        return placement, circuit_duration(tc.circuit, device) + readout
 
     def _background_co_jobs(self, placement: Placement) -> list[CoJob]:
         device = placement.device
