@@ -15,6 +15,18 @@ equivalence (state fidelity 1 in exact simulation).
 Cost: extra gates and depth of the inserted blocks (they are not cancelled because the
 compiler never sees their inverses).
 
+Against ``circuit.trojan`` (:meth:`RRInverse.defended_run`): the compromised compiler
+pass (the attack's ``transform_circuit`` hook) is handed ``R_out·C·R_in`` instead of
+``C`` and picks its depth-preserving positions on that; the user then removes the blocks
+from the pass's output (:class:`ObfuscatedCompilation`) and the provider executes the
+restored circuit. The obfuscation only moves the trojan: a gate landing inside ``C``
+acts as before, one landing inside ``R_in`` or ``R_out`` survives the removal as its
+conjugate by the rest of the block (an X becomes an X string, an H an entangling
+Clifford), applied before or after ``C``. Measured on the 4-qubit iris victim
+(``check_params``-sized runs, seed 0, see tests/defenses/test_rr_inverse.py): the
+trojan's attack success rate is not reduced; the obfuscation does not help against an
+untargeted insertion trojan, it hides the circuit's function from the compiler.
+
 Not covered: optimal placement of R inside the circuit, a compiler that guesses and
 strips R (the blocks are uniformly random X/CNOT networks), measured-and-reset circuits.
 
@@ -28,13 +40,17 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from pydantic import Field
 from qiskit import QuantumCircuit
 
+from qmlsec.cloud.providers.hooks import ProviderHook
 from qmlsec.config import FrozenModel, rng
+from qmlsec.defenses.base import AttackSetup, DefenseCost
 from qmlsec.defenses.circuit.base import CircuitDefense
 
 
@@ -72,6 +88,33 @@ def _physical(block: QuantumCircuit, compiled: QuantumCircuit, final: bool) -> Q
     for inst in block.data:
         out.append(inst.operation, [index[block.find_bit(q).index] for q in inst.qubits])
     return out
+
+
+class ObfuscatedCompilation(ProviderHook):
+    """The compiler pass ``inner`` run on ``R_out·C·R_in``; the blocks removed after it.
+
+    ``inner`` is a ``transform_circuit`` hook (the compromised pass); the obfuscation and
+    the removal are the user's, around it. Keeps ``trojan`` of ``inner`` (for its metrics)
+    and the depths and seconds of every circuit it handled.
+    """
+
+    def __init__(self, defense: RRInverse, inner: Any) -> None:
+        self.defense, self.inner = defense, inner
+        self.trojan = getattr(inner, "trojan", None)
+        self.depths: list[tuple[int, int, int]] = []
+        self.seconds = 0.0
+
+    def transform_circuit(self, job: Any, circuit: QuantumCircuit) -> QuantumCircuit:
+        """Obfuscate, let the compromised pass run, restore (logical qubits, no layout)."""
+        start = time.perf_counter()
+        record = self.defense.transform(circuit)
+        self.seconds += time.perf_counter() - start
+        compiled = self.inner.transform_circuit(job, record.obfuscated)
+        start = time.perf_counter()
+        restored = self.defense.restore(compiled, record)
+        self.seconds += time.perf_counter() - start
+        self.depths.append((circuit.depth(), record.obfuscated.depth(), restored.depth()))
+        return restored
 
 
 class RRInverse(CircuitDefense):
@@ -112,3 +155,40 @@ class RRInverse(CircuitDefense):
         out.compose(post, inplace=True)
         out._layout = compiled.layout  # noqa: SLF001  (same physical layout as compiled)
         return out
+
+    def defended_run(self, setup: AttackSetup, seed: int) -> tuple[Any, DefenseCost]:
+        """Run ``circuit.trojan`` with its pass seeing only obfuscated circuits.
+
+        The attack is run unchanged except that each trojan hook it installs is wrapped
+        in :class:`ObfuscatedCompilation`; its own metrics (accuracy, attack success rate
+        per inserted count) are therefore measured on the restored, executed circuits.
+        """
+        attack = setup.attack_cls(setup.target, dict(setup.params), seed=seed)
+        inner = attack.tamper
+        hooks: list[ObfuscatedCompilation] = []
+
+        def tamper(*args: Any, **kwargs: Any) -> ObfuscatedCompilation:
+            hooks.append(ObfuscatedCompilation(self, inner(*args, **kwargs)))
+            return hooks[-1]
+
+        attack.tamper = tamper  # type: ignore[method-assign]
+        cloud = getattr(setup.target, "cloud", None)
+        seen = len(cloud.history) if cloud is not None else 0
+        result = attack.run(dataclasses.replace(setup.ctx, extras=dict(setup.ctx.extras)))
+        depths = [d for h in hooks for d in h.depths]
+        base = max(1, max((d[0] for d in depths), default=1))
+        obf = max((d[1] for d in depths), default=base)
+        restored = max((d[2] for d in depths), default=base)
+        extra = {"restored_depth_overhead": restored / base - 1.0, "jobs_obfuscated": len(depths)}
+        jobs = list(cloud.history)[seen:] if cloud is not None else []
+        counts = list(getattr(attack.params, "counts", ()))
+        if 0 in counts and len(jobs) == 1 + len(counts) and jobs[0].transpile is not None:
+            # the clean job against the obfuscated, trojan-free job, both as executed
+            extra["executed_depth_overhead"] = (
+                jobs[1 + counts.index(0)].transpile.depth / max(1, jobs[0].transpile.depth) - 1.0
+            )
+        result.notes.append(f"{self.name}: the trojan pass saw R_out·C·R_in ({self.params.gates}"
+                            f" gates per block); the blocks were removed after it")  # fmt: skip
+        return result, DefenseCost(
+            depth_overhead=obf / base - 1.0, seconds=sum(h.seconds for h in hooks), extra=extra
+        )
