@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from qmlsec.attacks import AttackContext
+from qmlsec.attacks.evasion.transfer import Transfer
 from qmlsec.attacks.extraction.clone_from_data import CloneFromData
 from qmlsec.attacks.harness import target_for
 from qmlsec.attacks.inference.label_clustering import LabelClustering
@@ -70,14 +71,25 @@ def test_upstream_stages_feed_the_clone(standalone, victim):
 
 
 def test_clone_learns_the_labels_it_is_handed(standalone, victim):
-    """Rotating the upstream labels rotates the clone: it trains on what it is given."""
+    """Rotated labels rotate the clone; the true labels close the gap to the victim."""
     inputs = circuit_inputs(victim.model, victim.x_train[:60])
     labels = np.asarray(victim.y_train[:60])
     attack = CloneFromData(target_for(CloneFromData, victim.model), PARAMS, seed=0)
-    ctx = victim.context(stolen_inputs=inputs, stolen_labels=(labels + 1) % 3)
-    result = attack.run(ctx)
-    assert result.metrics["stolen_label_accuracy"] == 0.0
-    assert result.metrics["clone_accuracy"] < 0.2
+    rotated = attack.run(victim.context(stolen_inputs=inputs, stolen_labels=(labels + 1) % 3))
+    assert rotated.metrics["stolen_label_accuracy"] == 0.0
+    assert rotated.metrics["clone_accuracy"] < 0.2
+    exact = attack.run(victim.context(stolen_inputs=inputs, stolen_labels=labels)).metrics
+    # measured 0.933 (the victim's accuracy) against 0.822 with the clustered labels
+    assert exact["clone_accuracy"] > standalone.metrics["clone_accuracy"] + 0.05
+
+
+def test_transfer_evasion_attacks_with_the_clone(standalone, victim):
+    result = Transfer(target_for(Transfer, victim.model), {"eps": [0.3]}, seed=0).run(
+        victim.context(**standalone.outputs)
+    )
+    assert result.outputs["substitute"] is standalone.outputs["substitute"]
+    assert result.metrics["substitute_agreement"] == standalone.metrics["clone_agreement"]
+    assert result.metrics["adversarial_accuracy@0.3"] < result.metrics["clean_accuracy"]
 
 
 def test_without_stolen_data_or_training_split_it_fails_clearly(victim):
