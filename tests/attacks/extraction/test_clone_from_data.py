@@ -68,6 +68,11 @@ def test_upstream_stages_feed_the_clone(standalone, victim):
     assert result.metrics["stolen_label_accuracy"] == labelled.metrics["recovered_fraction"]
     assert any("upstream stages" in n for n in result.notes)
     assert result.metrics["clone_accuracy"] >= 0.7
+    # with the inputs only, the clone clusters them itself
+    inputs_only = clone.run(victim.context(**stolen))
+    assert inputs_only.metrics["stolen_samples"] == 40
+    assert any("from clustering run here" in n for n in inputs_only.notes)
+    assert inputs_only.metrics["clone_accuracy"] >= 0.7
 
 
 def test_clone_learns_the_labels_it_is_handed(standalone, victim):

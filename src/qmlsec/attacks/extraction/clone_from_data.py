@@ -131,7 +131,8 @@ class CloneFromData(ExtractionAttack):
             seed=derive_seed(self.seed, "clustering"),
         ).run(sub_ctx)
         out = clustering.outputs
-        return out["stolen_inputs"], out["stolen_labels"], "theft and clustering run here"
+        ran = "theft and clustering run here" if inputs is None else "clustering run here"
+        return out["stolen_inputs"], out["stolen_labels"], ran
 
     def extract(self, inputs: np.ndarray, labels: np.ndarray) -> QNNClassifier:
         """Fit the clone on stolen circuit inputs and labels (victim class values)."""
