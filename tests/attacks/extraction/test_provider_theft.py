@@ -40,3 +40,29 @@ def test_identified_victim_weights_are_recovered_exactly(victim):
     rec = recover(template(spec), jobs)
     assert rec.identifiable.any() and rec.residual < 1e-8
     assert np.allclose(rec.theta[rec.identifiable], theta[rec.identifiable], atol=1e-6)
+
+
+def test_victim_matched_from_its_submitted_circuit_and_weights_solved(victim, result):
+    m = result.metrics
+    assert m["victim_identified"] == 1.0
+    assert m["victim_weights_recovered"] == 1.0
+    stolen = result.outputs["stolen_spec"]
+    truth = victim.model.model_.spec
+    assert (stolen.ansatz, stolen.layers, stolen.rotation) == (
+        truth.ansatz,
+        truth.layers,
+        truth.rotation,
+    )
+    assert np.allclose(result.outputs["stolen_theta"], victim.model.model_.theta.detach().numpy())
+
+
+def test_architecture_match_rejects_circuits_outside_the_family():
+    from qiskit import QuantumCircuit
+    from qiskit.circuit import Parameter
+
+    from qmlsec.attacks.recon.architecture_match import match_architecture
+
+    qc = QuantumCircuit(2)
+    qc.rx(Parameter("a"), 0)
+    qc.cz(0, 1)
+    assert match_architecture(qc) == []

@@ -73,3 +73,15 @@ def test_victim_is_identified_from_the_jobs_the_cloud_ran():
     # the provider's obfuscating transform is in what the classifier sees
     assert ops["obfuscated"]["cx"] > ops["plain"]["cx"]
     assert not np.allclose(features["plain"], features["obfuscated"])
+
+
+def test_architecture_match_is_exact_for_every_ansatz_and_entanglement():
+    from qmlsec.attacks.recon.architecture_match import gate_signature, match_architecture
+    from qmlsec.circuits import QNNSpec
+
+    for ansatz in ("hardware_efficient", "strongly_entangling", "real_amplitudes"):
+        for ent in ("linear", "full"):
+            spec = QNNSpec(n_qubits=4, layers=2, ansatz=ansatz, entanglement=ent, rotation="Y")
+            found = match_architecture(spec.build(), layers=(1, 2, 3))
+            assert found, (ansatz, ent)
+            assert all(gate_signature(s.build()) == gate_signature(spec.build()) for s in found)

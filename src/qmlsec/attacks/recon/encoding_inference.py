@@ -16,21 +16,27 @@ observe hook); angles that change between jobs are data, constant ones are weigh
    ``pi/4`` grid (the weights).
 2. *Theft of the victim*: the victim's model is served through its (honest-but-curious)
    :class:`~qmlsec.cloud.providers.QuantumCloud` and queried ``n_jobs`` times; an
-   observing hook (:class:`~qmlsec.attacks.recon.executed.ExecutedJobs`) keeps the
-   bound, transpiled circuits the provider executed for those jobs, and the classifiers
-   identify the victim from them. With the identified spec compiled, the angle rows the
-   provider received are solved for the trained weights
-   (:func:`~qmlsec.attacks.recon.job_observer.solve_inputs`).
+   observing hook (:class:`~qmlsec.attacks.recon.executed.ExecutedJobs`) keeps what the
+   provider received and executed for those jobs. The classifiers read the victim from
+   the transpiled circuits (``victim_identified_classifier``, the view a provider has
+   when users submit native-gate circuits); the full architecture, rotation and
+   entanglement included, is matched exactly against the submitted logical circuit
+   (:func:`~qmlsec.attacks.recon.architecture_match.match_architecture`,
+   ``victim_identified``). With the matched spec compiled, the angle rows the provider
+   received are solved for the trained weights
+   (:func:`~qmlsec.attacks.recon.job_observer.solve_inputs`); nothing of the victim's
+   true spec is read except to score the result.
 
 Measured: per-spec identification (per sample), accuracies per label and joint, and
-for the victim whether its architecture was identified and the fraction of weights
-recovered within ``1e-6`` rad.
+for the victim whether its architecture was identified (classifier and exact match)
+and the fraction of weights recovered within ``1e-6`` rad; ``outputs`` carries the
+stolen spec and weights.
 
 Not covered: obfuscated circuits (a defence), other transpiler settings than the
-provider's own, and entanglement-pattern identification (the victim's rotation and
-entanglement are taken as known for the weight solve). ``reupload`` with one layer is
-the same circuit as ``angle`` with one layer, and ``hardware_efficient`` is close to
-``efficient_su2`` with one fewer layer, so some confusions are structural.
+provider's own, architectures outside the enumerated family. ``reupload`` with one
+layer is the same circuit as ``angle`` with one layer, and ``hardware_efficient`` is
+close to ``efficient_su2`` with one fewer layer, so some classifier confusions are
+structural.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ from sklearn.ensemble import RandomForestClassifier
 
 from qmlsec.attacks.base import AttackContext
 from qmlsec.attacks.hardware.foothold import installed, predict, provider_cloud, serve
+from qmlsec.attacks.recon.architecture_match import gate_signature, match_architecture
 from qmlsec.attacks.recon.base import ReconAttack
 from qmlsec.attacks.recon.executed import ExecutedJobs
 from qmlsec.attacks.recon.job_observer import solve_inputs
@@ -162,18 +169,36 @@ class EncodingInference(ReconAttack):
 
     def _steal_victim(self, ctx: AttackContext, classifiers: dict, result: AttackResult) -> None:
         p, model = self.params, self.target.model
-        spec = model.model_.spec
+        truth = model.model_.spec  # scoring only: the attacker never reads it
         observed = self.observe_victim(ctx.x_test[: p.n_jobs])
         raw = self.infer(circuit_features(observed.bound())[None, :], classifiers)
         guess = {k: int(v[0]) if k == "layers" else str(v[0]) for k, v in raw.items()}
-        identified = all(guess[k] == getattr(spec, k) for k in LABELS)
+        by_classifier = all(guess[k] == getattr(truth, k) for k in LABELS)
+        matches = match_architecture(observed.jobs[0].job.circuit)
+        identified = bool(matches) and gate_signature(matches[0].build()) == gate_signature(
+            truth.build()
+        )
+        result.metrics["victim_identified_classifier"] = float(by_classifier)
         result.metrics["victim_identified"] = float(identified)
         result.outputs["victim_jobs"] = [j.result.job_id for j in observed.jobs]
-        result.notes.append(f"victim identified as {guess} from {len(observed.jobs)} cloud jobs")
+        result.notes.append(
+            f"transpiled-circuit classifier read the victim as {guess}; "
+            f"the submitted circuit matched {len(matches)} architecture(s)"
+            + (
+                f", e.g. {matches[0].encoding}/{matches[0].ansatz}/{matches[0].layers} layers/"
+                f"{matches[0].entanglement}"
+                if matches
+                else ""
+            )  # fmt: skip
+        )
         recovered = 0.0
-        if identified:
-            theta = self.solve_weights(observed, spec.model_copy(update=guess))
-            recovered = float(np.mean(np.abs(theta - model.model_.theta.detach().numpy()) < 1e-6))
+        if matches:
+            theta = self.solve_weights(observed, matches[0])
+            if len(theta) == truth.n_weights:
+                err = np.abs(theta - model.model_.theta.detach().numpy())
+                recovered = float(np.mean(err < 1e-6))
+            result.outputs["stolen_spec"] = matches[0]
+            result.outputs["stolen_theta"] = theta
         result.metrics["victim_weights_recovered"] = recovered
 
     @staticmethod
