@@ -195,12 +195,19 @@ def _append_error(
 class CrosstalkContributor:
     """The crosstalk model as a noise contributor of :mod:`qmlsec.cloud.noise`.
 
-    For every co-scheduled job that carries a circuit with two-qubit gates (an attacker
-    job; background jobs without a circuit are ignored), each native gate of the victim
-    on an active physical qubit gets the error of :class:`CrosstalkModel` for its
-    distance to that job's qubits. Simultaneity is job-level here (the provider passes
-    only the jobs that overlap in time); :func:`inject_crosstalk` is the layer-level
-    variant. With full overlap both give the same circuit.
+    For every co-scheduled job that carries a circuit with two-qubit gates (the
+    *aggressor*; background jobs without a circuit are ignored), each native gate of the
+    executing job on an active physical qubit gets the error of :class:`CrosstalkModel`
+    for its distance to that job's qubits. Simultaneity is job-level here (the provider
+    passes only the jobs that overlap in time, see
+    :func:`~qmlsec.cloud.tenancy.concurrent_with`); :func:`inject_crosstalk` is the
+    layer-level variant. With full overlap both give the same circuit.
+
+    The model is symmetric in who is attacked: an attacker's CNOT job perturbs a
+    victim's job (``hardware.crosstalk_injection``), and a victim's job perturbs a
+    co-tenant's probe when the provider passes the victim's job as the probe's co-job
+    (``hardware.locality_fingerprint`` senses the victim's placement this way).
+    ``attacker_qubits`` names the aggressor's qubits in either case.
 
     Args:
         model: crosstalk parameters; ``offset``/``attacker_layers`` are not used.

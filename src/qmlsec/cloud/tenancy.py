@@ -3,14 +3,23 @@
 A :class:`CoJob` records which physical qubits another job occupies while ours runs, so
 that noise contributors (crosstalk) and attacks can condition on the neighbourhood.
 
+**Who runs beside whom** (:func:`concurrent_with`). A provider that shares a device runs
+two jobs at the same time only on disjoint physical qubits: a job that asks for a qubit
+another job holds waits until that job is done, so it never overlaps it in time and
+feels no crosstalk from it. This is the rule a provider's ``co_schedule`` decision
+applies when it places a new job beside the jobs already running.
+
 Example:
     >>> job = CoJob(tenant="tenant-3", qubits=(5, 6), start_s=1.0, duration_s=0.2)
     >>> job.to_dict()["qubits"]
     [5, 6]
+    >>> [j.tenant for j in concurrent_with([7], [job])], concurrent_with([6], [job])
+    (['tenant-3'], [])
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +31,9 @@ class CoJob:
     """Another job on the device: who, on which physical qubits, when (simulated s).
 
     ``circuit`` is optional: a malicious co-tenant (e.g. a crosstalk attacker) supplies
-    the circuit it runs; background tenants leave it ``None``.
+    the circuit it runs, and a victim's job seen from a co-tenant's probe carries its
+    own circuit (its two-qubit gates make it a crosstalk aggressor); background tenants
+    leave it ``None``.
     """
 
     tenant: str
@@ -42,3 +53,13 @@ class CoJob:
             "circuit": None if self.circuit is None else self.circuit.name,
             "label": self.label,
         }
+
+
+def concurrent_with(qubits: Iterable[int], running: Iterable[CoJob]) -> list[CoJob]:
+    """The ``running`` jobs a new job on physical ``qubits`` executes beside.
+
+    Only jobs on qubits disjoint from ``qubits`` overlap it in time (see the module
+    docstring); a job sharing a qubit is waited for and is not returned.
+    """
+    wanted = {int(q) for q in qubits}
+    return [job for job in running if not wanted & {int(q) for q in job.qubits}]

@@ -48,6 +48,8 @@ ATTACK_METRICS: dict[str, tuple[str, int]] = {
     "tampering.parameter": ("max_accuracy_drop", 1),
     "hardware.downgrade": ("max:accuracy_drop", 1),
     "hardware.crosstalk_injection": ("max_accuracy_drop", 1),
+    "hardware.fingerprint": ("identification_accuracy", 1),
+    "hardware.locality_fingerprint": ("locality_accuracy", 1),
     "circuit.trojan": ("max_attack_success_rate", 1),
     "circuit.qupt": ("attack_success_rate", 1),
     "leakage.reset": ("max:advantage_r", 1),

@@ -5,16 +5,24 @@ ZKTA/QONTEXTS (Kumar et al., arXiv:2504.07048: concurrent CNOTs altered victim o
 in 40% of cases). The attacker gets co-scheduled through the quantum cloud's
 ``co_schedule`` hook (:class:`CoTenantHook`): for each job of the victim's endpoint it
 returns a :class:`~qmlsec.cloud.tenancy.CoJob` driving CNOTs on a coupled qubit pair at
-coupling-map distance ``d`` from the victim's placement, for the whole victim job. The
+coupling-map distance ``d`` from the victim's qubits, for the whole victim job. The
 physics is :class:`~qmlsec.cloud.crosstalk.CrosstalkModel` (documented there), plugged
 into every execution of the cloud as a
 :class:`~qmlsec.cloud.crosstalk.CrosstalkContributor` noise term.
 
+Where the victim sits: when an earlier stage supplied ``ctx.extras["colocation"]`` (the
+victim qubits estimated by ``hardware.locality_fingerprint``), the pair is placed at
+distance ``d`` from those *estimated* qubits (the multi-stage path fingerprinting ->
+co-located crosstalk). Otherwise the hook reads the provider's true placement, which a
+co-tenant cannot see: the *oracle-placement upper bound*. ``metrics["oracle_placement"]``
+says which was used, and ``true_distance_d{d}`` the pair's actual distance from the
+victim's qubits. A pair on a qubit the victim holds cannot run beside it
+(:func:`~qmlsec.cloud.tenancy.concurrent_with`) and injects nothing.
+
 Measured, for each distance and strength: victim accuracy (per sample) and the mean
 absolute change of its ``<Z_i>`` outputs relative to the run without attacker.
 
-Not covered: locating the victim (hardware.locality_fingerprint provides the
-co-location), attacker circuits of other shapes, calibrated crosstalk magnitudes, and
+Not covered: attacker circuits of other shapes, calibrated crosstalk magnitudes, and
 layer-level simultaneity (:func:`~qmlsec.cloud.crosstalk.inject_crosstalk`; the cloud
 overlaps whole jobs).
 """
@@ -40,7 +48,7 @@ from qmlsec.cloud.crosstalk import (
 from qmlsec.cloud.devices import get_device
 from qmlsec.cloud.providers.hooks import ProviderHook
 from qmlsec.cloud.providers.jobs import Placement, QuantumJob
-from qmlsec.cloud.tenancy import CoJob
+from qmlsec.cloud.tenancy import CoJob, concurrent_with
 from qmlsec.config import FrozenModel
 
 
@@ -67,22 +75,39 @@ def cnot_job(pair: tuple[int, int], n_qubits: int, layers: int = 20) -> QuantumC
 
 
 class CoTenantHook(ProviderHook):
-    """``co_schedule``: the attacker's CNOT job at ``distance`` from the victim's placement."""
+    """``co_schedule``: the attacker's CNOT job at ``distance`` from the victim's qubits.
 
-    def __init__(self, distance: int) -> None:
+    ``colocation``: the victim qubits the attacker estimated (locality fingerprinting);
+    ``None`` reads the provider's true placement instead (oracle upper bound). The
+    provider runs the attacker's job beside the victim's only on disjoint qubits.
+    ``pairs`` and ``true_distances`` record, per victim job, the pair and its actual
+    distance from the victim's active qubits (``inf``: no pair, or it could not run).
+    """
+
+    def __init__(self, distance: int, colocation: tuple[int, ...] | None = None) -> None:
         self.distance = distance
+        self.colocation = None if colocation is None else tuple(int(q) for q in colocation)
         self.pairs: list[tuple[int, int] | None] = []
+        self.true_distances: list[float] = []
 
     def co_schedule(self, job: QuantumJob, placement: Placement) -> list[CoJob]:
         """One attacker job, or none when no free pair sits at the distance."""
         dev = placement.device
         edges = [(int(a), int(b)) for a, b in dev.coupling_map]
-        pair = attacker_pair(set(placement.active), edges, dev.num_qubits, self.distance)
+        victim = set(placement.active if self.colocation is None else self.colocation)
+        pair = attacker_pair(victim, edges, dev.num_qubits, self.distance)
         self.pairs.append(pair)
         if pair is None:
+            self.true_distances.append(float("inf"))
             return []
         circuit = cnot_job(pair, dev.num_qubits)
-        return [CoJob("attacker", pair, circuit=circuit, label="crosstalk")]
+        running = concurrent_with(
+            placement.active, [CoJob("attacker", pair, circuit=circuit, label="crosstalk")]
+        )
+        dist = qubit_distances(edges, dev.num_qubits)
+        true = min(dist[q, v] for q in pair for v in placement.active) if running else np.inf
+        self.true_distances.append(float(true))
+        return running
 
 
 class CrosstalkParams(FrozenModel):
@@ -131,17 +156,30 @@ class CrosstalkInjection(FaultInjectionAttack):
         base_acc = float(np.mean(base_pred == y))
         result = self.new_result()
         result.per_sample = {"label": list(y)}
-        result.metrics = {"baseline_accuracy": base_acc}
+        colocation = ctx.extras.get("colocation")
+        result.metrics = {"baseline_accuracy": base_acc,
+                          "oracle_placement": float(colocation is None)}  # fmt: skip
+        result.notes.append(
+            "attacker pairs placed from the provider's true placement (oracle upper bound)"
+            if colocation is None
+            else f"attacker pairs placed from the estimated colocation {tuple(colocation)}"
+        )
         step, total = 0, len(p.distances) * len(p.strengths)
         for d in p.distances:
             accs, shifts = [], []
             for s in p.strengths:
-                cloud, hook = self.inject(s), CoTenantHook(d)
+                cloud, hook = self.inject(s), CoTenantHook(d, colocation)
                 with installed(cloud, hook):
                     exp, pred = self._outputs(cloud, X)
                 if hook.pairs and hook.pairs[-1] is None:
                     result.notes.append(f"no free qubit pair at distance {d} on {p.device}")
                     break
+                true = hook.true_distances[-1]
+                if np.isfinite(true):
+                    result.metrics[f"true_distance_d{d}"] = true
+                elif s == p.strengths[0]:
+                    result.notes.append(f"the pair {hook.pairs[-1]} sits on the victim's qubits: "
+                                        "it cannot run beside the victim")  # fmt: skip
                 accs.append(float(np.mean(pred == y)))
                 shifts.append(float(np.abs(exp - base).mean()))
                 result.per_sample[f"prediction_d{d}_s{s:g}"] = list(pred)
