@@ -52,3 +52,20 @@ def test_bad_inputs_exit_with_the_error_code_and_a_message(tmp_path):
     assert "error" in missing.output
     bad = runner.invoke(app, ["train", "--dataset", str(tmp_path / "x.csv"), "--json"])
     assert bad.exit_code == 3  # DataError
+
+
+def test_train_on_a_dataset_other_than_digits_uses_all_its_classes(tmp_path):
+    out = tmp_path / "iris"
+    trained = _json(
+        runner.invoke(
+            app,
+            ["train", "--dataset", "iris", "--qubits", "4", "--layers", "1", "--epochs", "1",
+             "--out", str(out), "--json"],
+        )
+    )  # fmt: skip
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["classes"] == [0, 1, 2]
+    assert (
+        manifest["metadata"]["dataset"]["n_train"] + manifest["metadata"]["dataset"]["n_test"]
+        == 150
+    )

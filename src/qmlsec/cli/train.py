@@ -50,8 +50,10 @@ def _progress(total: int, description: str) -> Progress:
 
 def train_command(
     dataset: str = typer.Option(DEFAULT_DATASET, help="Built-in dataset name or a CSV/NPZ file."),
-    classes: str = typer.Option(
-        DEFAULT_CLASSES, help="Class subset, e.g. '0-3' or '0,1,7'; '' for all."
+    classes: str | None = typer.Option(
+        None,
+        help=f"Class subset, e.g. '0-3' or '0,1,7'; '' for all "
+        f"(default: {DEFAULT_CLASSES} for {DEFAULT_DATASET}, all classes otherwise).",
     ),
     qubits: int = typer.Option(8, min=1, help="Qubits (= PCA components for angle encoding)."),
     layers: int = typer.Option(3, min=1, help="Ansatz layers."),
@@ -87,7 +89,10 @@ def train_command(
 
 
 def _train(**opts: Any) -> dict[str, Any]:
-    classes = parse_classes(opts["classes"]) if opts["classes"] else None
+    chosen = opts["classes"]
+    if chosen is None:
+        chosen = DEFAULT_CLASSES if opts["dataset"] == DEFAULT_DATASET else ""
+    classes = parse_classes(chosen) if chosen else None
     ds = load_dataset(opts["dataset"], classes=classes, seed=opts["seed"])
     train, test = split(ds, test_size=opts["test_size"], seed=opts["seed"])
     clf = QNNClassifier(
