@@ -56,7 +56,7 @@ def test_bad_inputs_exit_with_the_error_code_and_a_message(tmp_path):
 
 def test_train_on_a_dataset_other_than_digits_uses_all_its_classes(tmp_path):
     out = tmp_path / "iris"
-    trained = _json(
+    _json(
         runner.invoke(
             app,
             ["train", "--dataset", "iris", "--qubits", "4", "--layers", "1", "--epochs", "1",
