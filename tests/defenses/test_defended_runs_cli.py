@@ -16,7 +16,7 @@ runner = CliRunner()
 def model_dir(tmp_path_factory):
     path = tmp_path_factory.mktemp("cli") / "model"
     out = runner.invoke(app, ["train", "--dataset", "iris", "--qubits", "4", "--layers", "2",
-                              "--ansatz", "strongly_entangling", "--epochs", "5", "--classes",
+                              "--epochs", "5", "--classes",
                               "", "--out", str(path), "--json"])  # fmt: skip
     if out.exit_code != 0:
         pytest.skip(f"qmlsec train unavailable here: {out.output[-300:]}")
