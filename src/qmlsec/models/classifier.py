@@ -54,7 +54,10 @@ class QNNClassifier:
         preprocessing_: the fitted :class:`~qmlsec.data.PreprocessingPipeline`.
         model_: the trained :class:`~qmlsec.models.hybrid.HybridQNN`.
         history_: one dict per epoch (loss, accuracies, seconds).
+        manifest_: the artifact manifest, on a model loaded from disk.
     """
+
+    manifest_: dict[str, Any]
 
     def __init__(
         self,

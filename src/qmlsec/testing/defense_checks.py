@@ -109,8 +109,9 @@ def check_params(cls: type[Defense]) -> None:
 def _check_postprocessor(cls: type[Defense], params: dict[str, Any], seed: int) -> None:
     gen = np.random.default_rng(seed)
     probs = gen.dirichlet(np.ones(3), size=8)
-    first = np.asarray(cls(params, seed=seed)(probs))
-    second = np.asarray(cls(params, seed=seed)(probs))
+    post: Any = cls(params, seed=seed)
+    first = np.asarray(post(probs))
+    second = np.asarray(post.__class__(params, seed=seed)(probs))
     if first.shape != probs.shape or (first < -1e-12).any():
         raise _fail(cls, "post-processor must return non-negative rows of the input shape")
     if not np.allclose(first.sum(axis=1), 1.0):
@@ -128,7 +129,7 @@ def _check_detector(cls: type[Defense], params: dict[str, Any], seed: int) -> No
     if alert is not None and any(not hasattr(alert, f) for f in ALERT_FIELDS):
         raise _fail(cls, f"alerts must carry {ALERT_FIELDS}")
     det.reset()
-    fresh = cls(params, seed=seed)
+    fresh: Any = cls(params, seed=seed)
     if (det.observe("key", "model", np.zeros((1, 4))) is None) != (
         fresh.observe("key", "model", np.zeros((1, 4))) is None
     ):

@@ -17,7 +17,7 @@ shots (a malicious provider could also inflate ``shots``).
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import Field
@@ -53,7 +53,7 @@ class CostHarvest(AvailabilityAttack):
     Params = CostHarvestParams
     check_params: ClassVar[dict] = {"max_samples": 4, "factor": 2.0, "shots": 64}
 
-    def disrupt(self, endpoint: object, X: np.ndarray) -> int:
+    def disrupt(self, endpoint: Any, X: np.ndarray) -> int:
         """Send ``factor * len(X)`` junk rows (drawn inside ``X``'s range); return the count."""
         p = self.params
         n = int(round(p.factor * len(X)))
@@ -62,7 +62,7 @@ class CostHarvest(AvailabilityAttack):
         for i, start in enumerate(range(0, n, p.batch)):
             endpoint.query(
                 junk[start : start + p.batch], output="labels", seed=derive_seed(self.seed, i)
-            )  # type: ignore[attr-defined]
+            )
         return n
 
     def _deployed(self) -> object:
