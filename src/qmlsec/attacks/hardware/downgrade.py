@@ -12,7 +12,11 @@ a family of progressively worse machines).
 Measured: accuracy on the paid device and on each substitute (per sample), the drop,
 the *signal retention* (mean ``|<Z_i>|`` on the substitute over the paid device: the
 contraction that depolarising-type noise causes, which the accuracy drop follows), the
-median error rates of both devices, and the price pocketed per inference batch: what
+*signal kept* on each device (mean ``|<Z_i>|`` over the exact values) beside the value
+its calibrated error rates predict for the circuit it ran
+(:func:`~qmlsec.cloud.fidelity.z_contraction`; they agree within ~0.02 on the fake
+devices, which is what makes the accuracy drop consistent with the two devices' error
+rates), the median error rates of both devices, and the price pocketed per inference batch: what
 the cloud billed for the paid device (:class:`~qmlsec.cloud.pricing.PricingModel`,
 ``per_second`` scheme, the paid device's QPU time) minus what the same jobs cost on the
 substitute (its QPU time at ``substitute_price_ratio`` of the paid rate).
@@ -39,7 +43,9 @@ from qmlsec.attacks.hardware.base import FaultInjectionAttack
 from qmlsec.attacks.hardware.foothold import installed, predict, provider_cloud, serve
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position
+from qmlsec.attacks.recon.executed import ExecutedJobs
 from qmlsec.cloud.devices import DeviceProfile, get_device
+from qmlsec.cloud.fidelity import z_contraction
 from qmlsec.cloud.providers import QuantumCloud
 from qmlsec.cloud.providers.hooks import ProviderHook
 from qmlsec.cloud.providers.jobs import QuantumJob
@@ -104,13 +110,28 @@ class HardwareDowngrade(FaultInjectionAttack):
         )
 
     def _serve(self, cloud: QuantumCloud, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-        """Expectations, predictions and the billed price of one inference batch."""
+        """Expectations, predictions and the billed price of one inference batch.
+
+        Also records, in ``self.kept_``, the signal the executed circuit keeps: measured
+        (mean ``|<Z_i>|`` over the exact values) and predicted from the calibration of
+        the device that ran it (:func:`~qmlsec.cloud.fidelity.z_contraction`).
+        """
         p = self.params
         endpoint = serve(
             self.target.model, cloud, device=p.paid_device, shots=p.shots, seed=self.seed
         )
-        exp = endpoint.query(X, output="expectations", seed=self.seed).values
+        observer = ExecutedJobs(cloud)
+        with installed(cloud, observer):
+            exp = endpoint.query(X, output="expectations", seed=self.seed).values
         billed = cloud.history[-1].price_usd
+        ran = observer.jobs[-1]
+        exact = np.abs(np.asarray(self.target.model.expectations(X))).mean(axis=0)
+        predicted = z_contraction(
+            ran.transpiled.circuit, get_device(ran.result.device), ran.layout,
+            scale=cloud.noise_scale,
+        )  # fmt: skip
+        measured = np.abs(exp).mean(axis=0) / np.maximum(exact, 1e-12)
+        self.kept_ = (float(measured.mean()), float(predicted.mean()))
         return exp, predict(endpoint, X, seed=self.seed), float(billed)
 
     def _run(self, ctx: AttackContext) -> AttackResult:
@@ -121,11 +142,15 @@ class HardwareDowngrade(FaultInjectionAttack):
         paid_acc = float(np.mean(paid_pred == y))
         result = self.new_result()
         result.per_sample = {"label": list(y), "paid_prediction": list(paid_pred)}
-        result.metrics = {"paid_accuracy": paid_acc, "paid_price": paid_price}
+        result.metrics = {"paid_accuracy": paid_acc, "paid_price": paid_price,
+                          "signal_kept_paid": self.kept_[0],
+                          "predicted_signal_kept_paid": self.kept_[1]}  # fmt: skip
         accs, retention = [], []
         for i, scale in enumerate(p.noise_scales):
             with self.inject(scale) as degraded:
                 exp, pred, _ = self._serve(degraded, X)
+            result.metrics[f"signal_kept_scale_{scale:g}"] = self.kept_[0]
+            result.metrics[f"predicted_signal_kept_scale_{scale:g}"] = self.kept_[1]
             accs.append(float(np.mean(pred == y)))
             retention.append(float(np.abs(exp).mean() / max(np.abs(base).mean(), 1e-12)))
             result.per_sample[f"scaled_prediction_{i}"] = list(pred)
@@ -144,6 +169,8 @@ class HardwareDowngrade(FaultInjectionAttack):
             with self.inject(substitute=p.given_device) as substituted:
                 _, pred, billed = self._serve(substituted, X)
             acc = float(np.mean(pred == y))
+            result.metrics["signal_kept_given"] = self.kept_[0]
+            result.metrics["predicted_signal_kept_given"] = self.kept_[1]
             given_cost = billed * p.substitute_price_ratio
             result.per_sample["given_prediction"] = list(pred)
             paid_dev, given_dev = get_device(p.paid_device), get_device(p.given_device)
