@@ -41,9 +41,9 @@ from pydantic import Field
 from qmlsec.attacks.base import AttackContext
 from qmlsec.attacks.hardware.base import FaultInjectionAttack
 from qmlsec.attacks.hardware.foothold import installed, predict, provider_cloud, serve
+from qmlsec.attacks.recon.executed import ExecutedJobs
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position
-from qmlsec.attacks.recon.executed import ExecutedJobs
 from qmlsec.cloud.devices import DeviceProfile, get_device
 from qmlsec.cloud.fidelity import z_contraction
 from qmlsec.cloud.providers import QuantumCloud
