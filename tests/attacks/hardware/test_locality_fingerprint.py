@@ -85,3 +85,16 @@ def test_claims_no_colocation_without_crosstalk():
     result = LocalityFingerprint(tgt, params, seed=1).run(victim.context())
     assert result.metrics["colocation_claimed"] == 0.0
     assert "colocation" not in result.outputs and result.provides == []
+
+
+def test_probes_on_another_device_than_the_victims_find_nothing():
+    victim = small_victim(n_qubits=2, layers=2, epochs=15, classes="0-1")
+    tgt = Target(Position.CO_TENANT, frozenset({Capability.CO_TENANCY}), model=victim.model)
+    params = {"device": "fake_jakarta", "strengths": (0.3,), "trials": 1, "baseline_runs": 1,
+              "victim_samples": 2, "max_region": 4}  # fmt: skip
+    ctx = victim.context(device="fake_nairobi")  # a wrong fingerprinting result
+    result = LocalityFingerprint(tgt, params, seed=0).run(ctx)
+    m = result.metrics
+    assert m["device_from_fingerprint"] == 1.0 and m["locality_accuracy"] == 0.0
+    assert m["detection_s0.3"] < 30 and result.provides == []
+    assert any("probes ran on fake_nairobi" in n for n in result.notes)

@@ -32,6 +32,11 @@ candidate regions, and one over their count). ``outputs["colocation"]`` is the m
 estimate at the largest strength; ``provides know.colocation`` when it is detected and
 overlaps the truth with Jaccard >= 0.5.
 
+The probes run on ``ctx.extras["device"]`` when a fingerprinting stage identified one
+(``hardware.fingerprint``; ``device_from_fingerprint`` = 1), else on the victim's device
+(the attacker is then assumed to know it). Probes on another device than the victim's
+see no crosstalk from it, and the estimate scores 0.
+
 Not covered: calibrating the crosstalk decay (the template is non-parametric in the
 amplitude but assumes crosstalk falls with coupling distance), victims whose circuit
 has no two-qubit gate (no aggressor: nothing to sense), simultaneity finer than whole
@@ -126,7 +131,8 @@ class LocalityParams(FrozenModel):
     """Rows per sensor job; the reading is their median (robust to a corrupted row)."""
     cycles: int = Field(default=4, ge=1)
     """Sensor length; the ``zz`` response grows with the strength up to ~pi/(sqrt(3) cycles)."""
-    max_region: int = Field(default=6, ge=1)
+    max_region: int = Field(default=14, ge=1)
+    """Largest candidate region (the victim's active qubits must fit)."""
     min_detection: float = Field(default=30.0, ge=0)
     """Fit gain (in squared shot-noise units) below which no colocation is claimed."""
     victim_samples: int = Field(default=4, ge=1)
@@ -142,7 +148,7 @@ class LocalityFingerprint(FaultInjectionAttack):
     Params = LocalityParams
     check_params: ClassVar[dict] = {
         "strengths": (0.0, 0.3), "trials": 1, "baseline_runs": 1, "shots": 500,
-        "max_region": 5, "victim_samples": 2,
+        "victim_samples": 2,
     }  # fmt: skip
 
     def inject(self, cloud: object, device: str, seed: int) -> dict[int, float]:
