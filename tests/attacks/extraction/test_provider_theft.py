@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from qmlsec.attacks.extraction.provider_theft import ProviderTheft
-from qmlsec.attacks.hardware.victim import VictimCircuits
 from qmlsec.attacks.harness import target_for
+from qmlsec.attacks.inference.state_prep_theft import circuit_inputs
 from qmlsec.attacks.recon.linear_recovery import recover
 from qmlsec.attacks.recon.observed import observe_jobs, template
 from qmlsec.testing.victims import small_victim
@@ -34,9 +34,9 @@ def test_identification_is_well_above_chance_on_held_out_specs(result):
 
 
 def test_identified_victim_weights_are_recovered_exactly(victim):
-    circuits = VictimCircuits(victim.model)
-    spec, theta = circuits.spec, circuits.weights()
-    jobs = observe_jobs(spec, theta=theta, inputs=circuits.inputs(victim.x_test[:4]))
+    spec = victim.model.model_.spec
+    theta = victim.model.model_.theta.detach().numpy()
+    jobs = observe_jobs(spec, theta=theta, inputs=circuit_inputs(victim.model, victim.x_test[:4]))
     rec = recover(template(spec), jobs)
     assert rec.identifiable.any() and rec.residual < 1e-8
     assert np.allclose(rec.theta[rec.identifiable], theta[rec.identifiable], atol=1e-6)
