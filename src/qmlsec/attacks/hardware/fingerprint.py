@@ -122,8 +122,7 @@ class DeviceFingerprint(FaultInjectionAttack):
     positions = frozenset({Position.CO_TENANT})
     Params = FingerprintParams
     check_params: ClassVar[dict] = {
-        "candidates": ("fake_manila", "fake_quito", "fake_belem"),
-        "enrol_runs": 1, "trials": 2, "shots": 400,
+        "candidates": ("fake_manila", "fake_quito"), "enrol_runs": 2, "trials": 2, "shots": 1000,
     }  # fmt: skip
 
     def inject(self, cloud: QuantumCloud, *, device: str | None, seed: int) -> np.ndarray:
