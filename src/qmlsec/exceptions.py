@@ -123,3 +123,11 @@ class DetectionError(QmlsecError):
     exit_code = 13
     http_status = 403
     title = "Request refused by a defense"
+
+
+class TimeLimitExceeded(QmlsecError):
+    """A run went past its wall-time limit (raised at its next progress report)."""
+
+    exit_code = 14
+    http_status = 504
+    title = "Time limit exceeded"

@@ -52,3 +52,24 @@ def test_a_report_missing_runs_breaks_the_schema():
         validate_report({"schema_version": "1.0", "kind": "assessment", "qmlsec_version": "x",
                          "generated_at": "2024-01-01T00:00:00+00:00", "files": {},
                          "runs": [{"run_id": "r1"}]})  # fmt: skip
+
+
+def test_victim_section_reports_exact_and_device_accuracy_around_finetuning(report_dir):
+    doc = json.loads((report_dir / "report.json").read_text())
+    ft = doc["victim"]["finetune"]
+    assert ft["device"] == "fake_manila" and ft["circuits"] > 0
+    md = (report_dir / "report.md").read_text()
+    before, after = ft["accuracy_before"], ft["accuracy_after"]
+    assert f"fine-tuning on fake_manila: {ft['epochs']} epoch(s) of spsa" in md
+    assert "| pre-trained |" in md and "| fine-tuned on the device |" in md
+    assert 0 <= before["device"] <= 1 and 0 <= after["exact"] <= 1
+    assert 'id="finetune"' in (report_dir / "index.html").read_text()
+
+
+def test_schema_accepts_timed_out_runs_and_rejects_unknown_statuses(report_dir):
+    doc = json.loads((report_dir / "report.json").read_text())
+    doc["runs"][0] = {**doc["runs"][0], "status": "timed_out", "error": "wall-time limit"}
+    jsonschema.validate(doc, load_schema())
+    doc["runs"][0]["status"] = "slow"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(doc, load_schema())

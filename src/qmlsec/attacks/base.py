@@ -23,7 +23,7 @@ import numpy as np
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position, Target
 from qmlsec.config import FrozenModel, validate_params
-from qmlsec.exceptions import RequirementError
+from qmlsec.exceptions import RequirementError, TimeLimitExceeded
 from qmlsec.killchain.catalog import require_technique_id
 
 
@@ -43,6 +43,9 @@ class AttackContext:
         extras: outputs of earlier stages of a multi-stage path.
         progress: optional ``progress(stage, done, total)`` callback for long runs
             (the CLI draws progress bars from it); attacks call :meth:`report`.
+        deadline: a :func:`time.monotonic` time; :meth:`report` raises
+            :class:`~qmlsec.exceptions.TimeLimitExceeded` once it has passed, so a run
+            that reports progress stops at its next report (``None``: no limit).
     """
 
     x_test: np.ndarray
@@ -52,9 +55,15 @@ class AttackContext:
     train_victim: Callable[[np.ndarray, np.ndarray], Any] | None = None
     extras: dict[str, Any] = field(default_factory=dict)
     progress: Callable[[str, int, int], None] | None = None
+    deadline: float | None = None
 
     def report(self, stage: str, done: int, total: int) -> None:
-        """Forward progress to :attr:`progress` when one is set."""
+        """Forward progress to :attr:`progress`; stop the run once :attr:`deadline` passed."""
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise TimeLimitExceeded(
+                f"wall-time limit passed at {stage} {done}/{total}",
+                hint="raise run_time_limit_s in the assess config or shrink the attack's params",
+            )
         if self.progress is not None:
             self.progress(stage, done, total)
 

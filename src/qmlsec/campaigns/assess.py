@@ -2,12 +2,14 @@
 
 Steps (each reported to ``progress(step, done, total, detail)``):
 
-1. train the victim through the QMLaaS pipeline (:func:`~qmlsec.campaigns.victim.train_victim`);
+1. train the victim through the QMLaaS pipeline and fine-tune it on the device
+   (:func:`~qmlsec.campaigns.victim.train_victim`);
 2. build the deployment model from its exposure ledger
    (:meth:`~qmlsec.killchain.system.SystemModel.from_ledger_entries`);
 3. derive every attacker profile's kill-chain paths and plan the runnable stages
    (:mod:`qmlsec.campaigns.planner`), from what the registries hold at run time;
-4. execute every path stage by stage (:mod:`qmlsec.campaigns.chain`);
+4. execute every path stage by stage (:mod:`qmlsec.campaigns.chain`), each run within
+   ``run_time_limit_s``;
 5. re-run each executed stage with its linked defenses (:mod:`qmlsec.campaigns.defended`);
 6. measure the victim's accuracy against device noise.
 
@@ -79,11 +81,13 @@ def assess(config: AssessConfig, progress: Progress | None = None) -> dict[str, 
             progress(step, done, total, detail)
 
     catalog = load_catalog()
-    tell("victim", 0, config.victim.epochs, "training")
+    epochs = config.victim.epochs + config.victim.finetune_epochs
+    tell("victim", 0, epochs, "training")
     t0 = time.perf_counter()
+    done = iter(range(1, epochs + 1))
     victim = train_victim(
         config.victim, config.seed,
-        on_epoch=lambda row: tell("victim", int(row.get("epoch", 0)) + 1, config.victim.epochs,
+        on_epoch=lambda row: tell("victim", next(done, epochs), epochs,
                                   f"loss {row.get('loss', float('nan')):.3f}"),
     )  # fmt: skip
     timing["victim_seconds"] = time.perf_counter() - t0
@@ -157,7 +161,10 @@ def assess(config: AssessConfig, progress: Progress | None = None) -> dict[str, 
             "paths_executed": sum(bool(p["executed"]) for p in paths),
             "runs": len(runs),
             "runs_failed": sum(r["status"] != "ok" for r in runs),
+            "runs_timed_out": sum(r["status"] == "timed_out" for r in runs),
             "defense_runs": len(defenses),
+            "defense_runs_failed": sum(d["status"] != "ok" for d in defenses),
+            "defense_runs_timed_out": sum(d["status"] == "timed_out" for d in defenses),
             "defenses_helped": sum(bool(d.get("helped")) for d in defenses),
             "max_measured_impact": float(
                 np.nanmax(

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 
 from qmlsec.campaigns.victim_spec import VictimSpec
 from qmlsec.config import FrozenModel
@@ -57,6 +57,9 @@ EXTRA_PROFILES = (
         positions=("untrusted_quantum_cloud", "api_user"), goals=("integrity_lost",),
     ),
 )  # fmt: skip
+
+ASSESS_VICTIM = VictimSpec(finetune_epochs=1)
+"""The default victim: pre-trained in exact simulation, then one SPSA epoch on the device."""
 
 DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
     "evasion.bim": {"steps": 8},
@@ -100,12 +103,19 @@ class QuickSettings(FrozenModel):
     """What ``--quick`` changes (merged over the full config)."""
 
     victim: dict[str, Any] = Field(
-        default_factory=lambda: {"epochs": 6, "layers": 2, "max_train": 120}
-    )
+        default_factory=lambda: {
+            "epochs": 6, "layers": 2, "max_train": 120, "finetune_samples": 8,
+            "finetune_eval_samples": 8,
+        }
+    )  # fmt: skip
     test_samples: int = 12
     max_paths: int = 2
     eps: tuple[float, ...] = (0.1, 0.3)
-    params: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    params: dict[str, dict[str, Any]] = Field(
+        default_factory=lambda: {"leakage.crosstalk": {"pairs": 1}, "leakage.reset": {"pairs": 1}}
+    )
+    """Per-attack params under ``--quick``; the leakage attacks simulate the victim's
+    circuit on the 16-qubit device per secret (12 active qubits: seconds each)."""
     sweeps: dict[str, dict[str, list[Any]]] = Field(
         default_factory=lambda: {"extraction.substitute": {"queries": [20, 60]}}
     )
@@ -119,6 +129,7 @@ class QuickSettings(FrozenModel):
     """Defenses too slow for two minutes (the fingerprint probe runs on every device qubit)."""
     max_samples: int = 4
     """Cap of the ``max_samples`` param of provider-level attacks (device executions)."""
+    run_time_limit_s: float = 30.0
 
 
 class AssessConfig(FrozenModel):
@@ -136,16 +147,23 @@ class AssessConfig(FrozenModel):
         sweeps: attack name -> {param: values}; the stage runs once per value (for
             curves such as extraction agreement vs queries) and the last feeds forward.
         test_samples: test samples the attacks are evaluated on.
+        samples: attack name -> test samples in its context instead of
+            ``test_samples`` (shadow-model membership inference splits them into
+            candidates and the auxiliary data its shadows train on: each shadow needs
+            at least as many samples as the victim's PCA has components).
         endpoint_shots: shots per API query (``None``: exact probabilities).
         noise_scales, noise_samples, noise_shots: victim accuracy vs device noise.
         retrain_epochs, retrain_max_train: the recipe poisoning attacks retrain with.
+        run_time_limit_s: wall-time limit of each attack run and each defended re-run;
+            a run that passes it stops at its next progress report with status
+            ``timed_out`` (``None``: no limit).
         defenses: defense re-runs.
         quick: what ``--quick`` changes.
         quick_applied: set by :meth:`quick_mode`.
     """
 
     seed: int = 0
-    victim: VictimSpec = VictimSpec()
+    victim: VictimSpec = ASSESS_VICTIM
     profiles: tuple[str, ...] = ()
     extra_profiles: tuple[ProfileSpec, ...] = EXTRA_PROFILES
     max_paths: int = Field(default=3, ge=1)
@@ -157,15 +175,25 @@ class AssessConfig(FrozenModel):
         default_factory=lambda: {"extraction.substitute": {"queries": [25, 50, 100, 200]}}
     )
     test_samples: int = Field(default=40, ge=4)
+    samples: dict[str, int] = Field(default_factory=lambda: {"inference.membership_shadow": 48})
     endpoint_shots: int | None = Field(default=None, ge=1)
     noise_scales: tuple[float, ...] = (0.0, 1.0, 2.0)
     noise_samples: int = Field(default=8, ge=1)
     noise_shots: int = Field(default=512, ge=1)
     retrain_epochs: int = Field(default=5, ge=1)
     retrain_max_train: int = Field(default=200, ge=8)
+    run_time_limit_s: float | None = Field(default=120.0, gt=0)
     defenses: DefenseSettings = DefenseSettings()
     quick: QuickSettings = QuickSettings()
     quick_applied: bool = False
+
+    @field_validator("victim", mode="before")
+    @classmethod
+    def _over_assess_victim(cls, value: Any) -> Any:
+        """A ``victim:`` mapping changes the assessment's victim, not the bare defaults."""
+        if isinstance(value, dict):
+            return {**ASSESS_VICTIM.model_dump(), **value}
+        return value
 
     def quick_mode(self) -> AssessConfig:
         """This config shrunk by :attr:`quick` to fit about two minutes."""
@@ -178,6 +206,8 @@ class AssessConfig(FrozenModel):
             "sweeps": q.sweeps, "noise_scales": q.noise_scales,
             "noise_samples": min(self.noise_samples, q.noise_samples),
             "retrain_epochs": q.retrain_epochs, "retrain_max_train": q.retrain_max_train,
+            "run_time_limit_s": min(self.run_time_limit_s or q.run_time_limit_s,
+                                    q.run_time_limit_s),
             "defenses": self.defenses.model_copy(
                 update={"max_per_attack": q.defenses_max_per_attack,
                         "skip_roles": q.defenses_skip_roles,
@@ -192,6 +222,10 @@ class AssessConfig(FrozenModel):
         if "eps" in fields:
             params["eps"] = list(self.eps)
         return params
+
+    def samples_for(self, attack: str) -> int:
+        """Test samples in ``attack``'s context."""
+        return int(self.samples.get(attack, self.test_samples))
 
     def wants(self, attack: str) -> bool:
         """Whether the include/exclude lists keep ``attack``."""

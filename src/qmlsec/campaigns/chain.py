@@ -13,6 +13,12 @@ params default to it) unless the config sets them.
 
 Identical stages (same attack, same upstream runs) are executed once and shared by the
 paths that contain them.
+
+Each run has the config's wall-time limit (``run_time_limit_s``): its context's
+``deadline`` makes the attack's next progress report raise
+:class:`~qmlsec.exceptions.TimeLimitExceeded`, and the run ends with status
+``timed_out`` and the seconds it ran. An attack that reports no progress cannot be
+stopped; when it finishes past the limit its result is kept with a note.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from qmlsec.campaigns.execute import headline, victim_context
 from qmlsec.campaigns.planner import PlannedPath
 from qmlsec.campaigns.victim import Victim
 from qmlsec.config import derive_seed
-from qmlsec.exceptions import QmlsecError
+from qmlsec.exceptions import QmlsecError, TimeLimitExceeded
 
 Progress = Callable[[str], None]
 #: The device a provider downgrades the victim to (older, noisier, enough qubits).
@@ -85,6 +91,20 @@ def retrain_recipe(victim: Victim, config: AssessConfig) -> Callable[[np.ndarray
     return train_victim
 
 
+def start_clock(setup: Any, limit_s: float | None) -> float:
+    """Arm the run's deadline on its attack context; return the start time."""
+    now = time.monotonic()
+    setup.ctx.deadline = None if limit_s is None else now + limit_s
+    return now
+
+
+def overran(seconds: float, limit_s: float | None) -> str | None:
+    """The note of a run that finished past its limit without a progress report to stop at."""
+    if limit_s is None or seconds <= limit_s:
+        return None
+    return f"ran {seconds:.3g} s, past the {limit_s:g} s limit (no progress report to stop at)"
+
+
 def stage_position(attack_cls: Any, positions: tuple[str, ...]) -> Position | None:
     """The first of the attacker's positions the attack can be mounted from."""
     for pos in positions:
@@ -108,7 +128,7 @@ class PathExecutor:
         """The attack setup for a stage (target at ``position``, extras in the context)."""
         from qmlsec.defenses.harness import setup_for
 
-        ctx = victim_context(self.victim, self.config.test_samples, **extras)
+        ctx = victim_context(self.victim, self.config.samples_for(attack), **extras)
         ctx.train_victim = retrain_recipe(self.victim, self.config)
         setup = setup_for(attack, self.victim.model, ctx, params=params,
                           shots=self.config.endpoint_shots, endpoint=self.victim.endpoint)  # fmt: skip
@@ -147,16 +167,23 @@ class PathExecutor:
         if self.progress is not None:
             self.progress(f"{attack}" + (f" {sweep}" if sweep else ""))
         start = time.perf_counter()
+        limit = self.config.run_time_limit_s
         try:
             run.setup = self.setup(attack, position, extras, params)
+            start_clock(run.setup, limit)
             result = run.setup.run(seed)
             run.result, run.outputs = result.to_dict(), dict(result.outputs)
+        except TimeLimitExceeded as err:
+            run.status, run.error = "timed_out", str(err)
         except QmlsecError as err:
             run.status, run.error = "error", str(err)
         except Exception as err:  # one broken attack must not end the assessment
             run.status, run.error = "error", f"{type(err).__name__}: {err}"
             run.result = {"notes": [traceback.format_exc(limit=3)]}
         run.seconds = time.perf_counter() - start
+        note = overran(run.seconds, limit) if run.status == "ok" else None
+        if note is not None:
+            run.result.setdefault("notes", []).append(note)
         self.runs[run.run_id] = run
         return run
 

@@ -8,7 +8,8 @@ no ``counters`` or lists the attack. Its params are its ``check_params`` (the qu
 settings every defense declares) under the config's. Each runs through the defense's own API
 (:meth:`~qmlsec.defenses.base.Defense.defended_run` on the stage's setup, with the same
 seed and the same upstream outputs), and :func:`qmlsec.defenses.evaluate.compare` sets
-the result beside the undefended run.
+the result beside the undefended run. Each re-run has the same wall-time limit as the
+attack runs (status ``timed_out`` past it, see :mod:`qmlsec.campaigns.chain`).
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from collections.abc import Callable
 from typing import Any
 
 from qmlsec.campaigns.assess_config import DefenseSettings
-from qmlsec.campaigns.chain import PathExecutor, StageRun
-from qmlsec.exceptions import QmlsecError
+from qmlsec.campaigns.chain import PathExecutor, StageRun, start_clock
+from qmlsec.exceptions import QmlsecError, TimeLimitExceeded
 from qmlsec.killchain.catalog import Catalog
 
 
@@ -69,6 +70,7 @@ def defend_run(
         instance = cls(params, seed=run.seed)
         extras = dict(run.setup.ctx.extras)
         fresh = executor.setup(run.attack, run.setup.target.position, extras, run.params)
+        start_clock(fresh, executor.config.run_time_limit_s)
         with_defense, cost = instance.defended_run(fresh, run.seed)
         without = AttackResult(**{k: v for k, v in run.result.items()
                                   if k in AttackResult.__dataclass_fields__})  # fmt: skip
@@ -79,6 +81,8 @@ def defend_run(
         data["metrics_with"] = with_defense.to_dict()["metrics"]
         data["curves_with"] = with_defense.to_dict()["curves"]
         record.update(data, status="ok", error=None)
+    except TimeLimitExceeded as err:
+        record.update(status="timed_out", error=str(err))
     except QmlsecError as err:
         record.update(status="error", error=str(err))
     except Exception as err:  # a broken defense must not end the assessment

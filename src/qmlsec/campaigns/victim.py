@@ -1,27 +1,34 @@
-"""Train the victim: through the QMLaaS pipeline when it is available, else ideally.
+"""Train the victim through the QMLaaS pipeline, then fine-tune it on the device.
 
 :func:`train_victim` is the one place a campaign run or an assessment gets its victim.
 It returns the fitted model, its train/test split, the exposure-ledger entries of the
 training and inference workflow, and the cost account summary.
 
-When :class:`qmlsec.cloud.workflow.QMLaaSPipeline` is importable the victim is trained
-through it (on the configured device profile for parameter-shift/SPSA gradients, on the
-ideal device for backprop, which needs the state vector), deployed as the inference
-endpoint black-box attackers query, and its ledger and cost account are read back. Otherwise a :class:`~qmlsec.models.classifier.QNNClassifier` is trained on the
-exact simulator and the ledger holds the hand-offs the six-step workflow makes
-(documented in :func:`workflow_ledger`), with ``pipeline`` saying which path was taken.
+The recipe is the realistic QMLaaS one (:class:`qmlsec.cloud.workflow.QMLaaSPipeline`):
+
+1. train with the spec's gradient: ``backprop`` is the classical cloud's exact
+   simulation (a quantum cloud never returns a state vector); a hardware gradient
+   trains on ``spec.device`` directly;
+2. with ``finetune_epochs > 0``, fine-tune on ``spec.device`` (calibration noise,
+   ``finetune_shots``) with SPSA or parameter-shift gradients on the first
+   ``finetune_samples`` training samples: every forward and gradient circuit is a
+   quantum-cloud job, in the same ledger and cost account;
+3. score the model exactly and on the device (the first ``finetune_eval_samples`` test
+   samples) before and after fine-tuning;
+4. deploy the inference endpoint black-box attackers query. It serves from exact
+   simulation: on the emulated 16-qubit device one query circuit costs about a second
+   (the 8-qubit ring routes onto 12 physical qubits) and attacks issue hundreds.
 
 Example:
     >>> from qmlsec.campaigns.victim_spec import VictimSpec
     >>> v = train_victim(VictimSpec(dataset="iris", classes=None, qubits=4, layers=1, epochs=2))
-    >>> v.pipeline.split(" (")[0] in ("QMLaaSPipeline", "QNNClassifier")
-    True
+    >>> v.pipeline
+    'QMLaaSPipeline (training on ideal, backprop)'
 """
 
 from __future__ import annotations
 
 import functools
-import importlib.util
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,9 +37,9 @@ from typing import Any
 import numpy as np
 
 from qmlsec.campaigns.victim_spec import VictimSpec
-from qmlsec.cloud.cost import CostAccount
-from qmlsec.cloud.ledger import ExposureLedger
-from qmlsec.cloud.pricing import PricingModel
+from qmlsec.cloud.providers import QuantumCloud
+from qmlsec.cloud.workflow import QMLaaSPipeline
+from qmlsec.config import derive_seed
 from qmlsec.data import load_dataset, parse_classes, split
 from qmlsec.models.classifier import QNNClassifier
 
@@ -54,7 +61,9 @@ class Victim:
     pipeline: str
     history: tuple[dict[str, Any], ...] = field(default=())
     endpoint: Any = field(default=None, repr=False)
-    """The deployed inference endpoint (``qmlsec.cloud.inference``) when trained via the pipeline."""
+    """The deployed inference endpoint (:mod:`qmlsec.cloud.inference`)."""
+    finetune: dict[str, Any] | None = None
+    """The device fine-tuning record (settings, circuits, accuracy before and after)."""
 
     @property
     def clean_accuracy(self) -> float:
@@ -76,48 +85,8 @@ class Victim:
             "test_accuracy": self.clean_accuracy,
             "train_seconds": float(self.seconds),
             "history": list(self.history),
+            "finetune": self.finetune,
         }
-
-
-def pipeline_available() -> bool:
-    """Whether the cloud workflow (``qmlsec.cloud.workflow.QMLaaSPipeline``) is installed."""
-    if importlib.util.find_spec("qmlsec.cloud.workflow") is None:
-        return False
-    module = importlib.import_module("qmlsec.cloud.workflow")
-    return hasattr(module, "QMLaaSPipeline")
-
-
-def workflow_ledger(spec: VictimSpec, n_train: int) -> ExposureLedger:
-    """The hand-offs of the six training steps and the inference path.
-
-    Step 1 the user hands raw data and labels to the classical cloud (pre-processing);
-    2-3 the classical cloud hands the encoding circuit and PQC to the transpiler;
-    4 the transpiled circuits with bound parameters go to the quantum cloud, whose
-    measurement results come back; 5-6 gradients and loss stay on the classical cloud;
-    inference: API clients send features and receive probabilities.
-    """
-    ledger = ExposureLedger()
-    rec = ledger.record
-    hbc, mal = "honest-but-curious", "malicious"
-    rec("preprocess", "raw_data", "features", "user", "classical_cloud", hbc, count=n_train)
-    rec("preprocess", "labels", "integer labels", "user", "classical_cloud", hbc, count=n_train)
-    rec("design", "encoding_circuit", "angle encoding", "classical_cloud", "transpiler", hbc)
-    rec("design", "pqc_architecture", "logical circuit", "classical_cloud", "transpiler", hbc)
-    rec("execute", "transpiled_circuit", f"mapped to {spec.device}", "transpiler",
-        "quantum_cloud", mal, time=1.0)  # fmt: skip
-    rec("execute", "bound_parameters", "angles in bound circuit", "classical_cloud",
-        "quantum_cloud", mal, time=1.0, count=spec.epochs)  # fmt: skip
-    rec("execute", "measurement_results", "counts", "quantum_cloud", "classical_cloud", hbc,
-        time=1.0, count=spec.epochs)  # fmt: skip
-    rec("gradient", "gradients", spec.gradient, "classical_cloud", "classical_cloud", hbc,
-        time=2.0, count=spec.epochs)  # fmt: skip
-    rec("optimize", "loss_values", "scalar loss", "classical_cloud", "classical_cloud", hbc,
-        time=2.0, count=spec.epochs)  # fmt: skip
-    rec("inference", "reduced_features", "features", "api_client", "classical_cloud", hbc,
-        time=3.0)  # fmt: skip
-    rec("inference", "predictions", "probabilities", "classical_cloud", "api_client", hbc,
-        time=3.0)  # fmt: skip
-    return ledger
 
 
 def _split(spec: VictimSpec, seed: int) -> tuple[np.ndarray, ...]:
@@ -137,52 +106,53 @@ def _classifier(spec: VictimSpec, seed: int) -> QNNClassifier:
     )  # fmt: skip
 
 
-def _ideal(
-    spec: VictimSpec, seed: int, on_epoch: Callable[[dict[str, float]], None] | None
-) -> tuple[Any, tuple[np.ndarray, ...], ExposureLedger, CostAccount, str, Any]:
-    x_train, y_train, x_test, y_test = _split(spec, seed)
-    model = _classifier(spec, seed)
-    start = time.perf_counter()
-    model.fit(x_train, y_train, on_epoch=on_epoch)
-    wall = time.perf_counter() - start
-    cost = CostAccount()
-    pricing = PricingModel()
-    batches = max(1, -(-len(y_train) // max(spec.batch_size or len(y_train), 1)))
-    circuits = spec.epochs * len(y_train)
-    shots = circuits * pricing.billed_shots(spec.shots)
-    cost.record("training (estimated)", circuits=circuits, shots=shots, jobs=spec.epochs * batches,
-                price_usd=pricing.price(qpu_seconds=shots * 2e-4, tasks=circuits, shots=shots),
-                qpu_seconds=shots * 2e-4, wall_s=wall)  # fmt: skip
-    ledger = workflow_ledger(spec, len(y_train))
-    return (
-        model,
-        (x_train, y_train, x_test, y_test),
-        ledger,
-        cost,
-        "QNNClassifier (ideal simulator)",
-        None,
-    )
+def _accuracy(pipeline: QMLaaSPipeline, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """Accuracy on the exact simulator and through the device (cloud jobs)."""
+    return {"exact": pipeline.score(x, y, on_cloud=False), "device": pipeline.score(x, y)}
 
 
-def _through_pipeline(
-    spec: VictimSpec, seed: int, on_epoch: Callable[[dict[str, float]], None] | None
-) -> tuple[Any, tuple[np.ndarray, ...], ExposureLedger, CostAccount, str, Any]:
-    from qmlsec.cloud.workflow import QMLaaSPipeline
+def finetune_on_device(
+    spec: VictimSpec, seed: int, trained: QMLaaSPipeline, arrays: tuple[np.ndarray, ...],
+    on_epoch: Callable[[dict[str, float]], None] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Fine-tune ``trained``'s classifier on ``spec.device``; accuracy before and after.
 
-    arrays = _split(spec, seed)
-    model = _classifier(spec, seed)
-    # backprop needs the state vector, which only the ideal device returns
-    device = "ideal" if spec.gradient == "backprop" else spec.device
-    pipeline = QMLaaSPipeline(model, device=device, shots=spec.shots, seed=seed)
-    pipeline.fit(arrays[0], arrays[1], on_epoch=on_epoch)
-    endpoint = pipeline.deploy(model_id=spec.label)
-    endpoint.query(arrays[2][:2], output="probabilities")  # the inference path, in the ledger
-    how = f"QMLaaSPipeline (training on {device}, {spec.gradient})"
-    return model, arrays, pipeline.ledger, pipeline.cost, how, endpoint
-
-
-#: Train through the QMLaaS pipeline when it is installed (``False``: ideal classifier).
-USE_PIPELINE = True
+    The device pipeline shares the ledger, the cost account and the classical cloud of
+    ``trained``, so the fine-tuning jobs are part of the victim's deployment record.
+    """
+    clf = trained.classifier
+    x_train, y_train, x_test, y_test = arrays
+    n_eval = spec.finetune_eval_samples
+    x_eval, y_eval = x_test[:n_eval], y_test[:n_eval]
+    trained_with = clf.gradient
+    clf.set_params(gradient=spec.finetune_gradient)
+    cloud = QuantumCloud([spec.device], seed=derive_seed(seed, "quantum-cloud", "finetune"),
+                         ledger=trained.ledger, cost=trained.cost)  # fmt: skip
+    device = QMLaaSPipeline(clf, device=spec.device, shots=spec.finetune_shots, quantum=cloud,
+                            classical=trained.classical, seed=derive_seed(seed, "finetune"))  # fmt: skip
+    try:
+        before = _accuracy(device, x_eval, y_eval)
+        circuits = trained.cost.total().circuits
+        start = time.perf_counter()
+        history = device.finetune(
+            x_train[: spec.finetune_samples], y_train[: spec.finetune_samples],
+            epochs=spec.finetune_epochs, lr=spec.finetune_lr,
+            batch_size=spec.finetune_batch_size, on_epoch=on_epoch,
+        )  # fmt: skip
+        seconds = time.perf_counter() - start
+        circuits = trained.cost.total().circuits - circuits
+        after = _accuracy(device, x_eval, y_eval)
+    finally:
+        clf.set_params(gradient=trained_with)  # retraining recipes keep the first gradient
+    return {
+        "device": spec.device, "gradient": spec.finetune_gradient,
+        "epochs": spec.finetune_epochs, "samples": int(min(spec.finetune_samples, len(y_train))),
+        "batch_size": spec.finetune_batch_size, "lr": spec.finetune_lr,
+        "shots": spec.finetune_shots, "eval_samples": int(len(y_eval)),
+        "circuits": int(circuits), "seconds": seconds,
+        "accuracy_before": before, "accuracy_after": after,
+        "history": [dict(row) for row in history],
+    }  # fmt: skip
 
 
 def train_victim(
@@ -191,16 +161,27 @@ def train_victim(
     *,
     on_epoch: Callable[[dict[str, float]], None] | None = None,
 ) -> Victim:
-    """Train the victim described by ``spec`` with ``seed``."""
+    """Train the victim described by ``spec`` with ``seed`` (see the module docstring)."""
     start = time.perf_counter()
-    train = _through_pipeline if USE_PIPELINE and pipeline_available() else _ideal
-    model, arrays, ledger, cost, how, endpoint = train(spec, seed, on_epoch)
-    history = tuple(dict(row) for row in getattr(model, "history_", []))
+    arrays = _split(spec, seed)
+    model = _classifier(spec, seed)
+    device = "ideal" if spec.gradient == "backprop" else spec.device
+    pipeline = QMLaaSPipeline(model, device=device, shots=spec.shots, seed=seed)
+    pipeline.fit(arrays[0], arrays[1], on_epoch=on_epoch)
+    history = tuple(dict(row) for row in model.history_)
+    finetune = None
+    if spec.finetune_epochs:
+        finetune = finetune_on_device(spec, seed, pipeline, arrays, on_epoch)
+    endpoint = pipeline.deploy(model_id=spec.label)
+    endpoint.query(arrays[2][:2], output="probabilities")  # the inference path, in the ledger
+    how = f"QMLaaSPipeline (training on {device}, {spec.gradient})"
+    if finetune is not None:
+        how += f" + fine-tuning on {spec.device} ({spec.finetune_gradient})"
     return Victim(
         spec=spec, seed=seed, model=model, x_train=arrays[0], y_train=arrays[1],
-        x_test=arrays[2], y_test=arrays[3], ledger_entries=tuple(ledger.entries()),
-        cost=cost.summary(), seconds=time.perf_counter() - start, pipeline=how, history=history,
-        endpoint=endpoint,
+        x_test=arrays[2], y_test=arrays[3], ledger_entries=tuple(pipeline.ledger.entries()),
+        cost=pipeline.cost.summary(), seconds=time.perf_counter() - start, pipeline=how,
+        history=history, endpoint=endpoint, finetune=finetune,
     )  # fmt: skip
 
 

@@ -30,6 +30,15 @@ class VictimSpec(FrozenModel):
         test_size: held-out fraction.
         max_train: keep at most this many training samples (``None``: all).
         name: a label for tables and plots (default: derived from the fields).
+        finetune_epochs: epochs of fine-tuning on ``device`` after training (``0``: none).
+            Training with ``backprop`` is the classical cloud's exact simulation; the
+            fine-tuning runs every forward and gradient circuit as a quantum-cloud job.
+        finetune_gradient: the hardware gradient of the fine-tuning (``spsa``: 3 circuits
+            per sample; ``parameter-shift``: 2 per weight and sample).
+        finetune_samples: training samples fine-tuned on (the first ones).
+        finetune_batch_size, finetune_lr: the fine-tuning optimiser (Adam).
+        finetune_shots: shots per device circuit while fine-tuning and scoring.
+        finetune_eval_samples: test samples scored on the device before and after.
     """
 
     dataset: str = "digits"
@@ -45,12 +54,29 @@ class VictimSpec(FrozenModel):
     test_size: float = Field(default=0.25, gt=0.0, lt=1.0)
     max_train: int | None = Field(default=None, ge=8)
     name: str = ""
+    finetune_epochs: int = Field(default=0, ge=0)
+    finetune_gradient: str = "spsa"
+    finetune_samples: int = Field(default=16, ge=2)
+    finetune_batch_size: int = Field(default=4, ge=1)
+    finetune_lr: float = Field(default=0.01, gt=0)
+    finetune_shots: int = Field(default=128, ge=1)
+    finetune_eval_samples: int = Field(default=32, ge=1)
 
     @field_validator("gradient")
     @classmethod
     def _known_gradient(cls, value: str) -> str:
         if value not in GRADIENTS:
             raise ValueError(f"unknown gradient {value!r}; use one of {', '.join(GRADIENTS)}")
+        return value
+
+    @field_validator("finetune_gradient")
+    @classmethod
+    def _hardware_gradient(cls, value: str) -> str:
+        if value not in GRADIENTS or value == "backprop":
+            raise ValueError(
+                f"fine-tuning on a device needs a hardware gradient, got {value!r}; "
+                "use spsa, parameter-shift or finite-diff"
+            )
         return value
 
     @property

@@ -1,8 +1,10 @@
 """``qmlsec assess``: the whole security assessment of a QMLaaS deployment, one command.
 
 With no arguments it trains the default victim (digits 0-3, PCA to 8 features, 8
-qubits) on a fake IBM device profile, derives every attacker profile's kill-chain
-paths, executes them, re-runs them with the linked defenses and writes ``report/``.
+qubits) in exact simulation and fine-tunes it with SPSA on a fake IBM device profile
+through the QMLaaS pipeline, derives every attacker profile's kill-chain paths,
+executes them (each run within ``run_time_limit_s``), re-runs them with the linked
+defenses and writes ``report/``.
 Everything is configurable from one YAML file (``examples/assess.yaml``).
 """
 
@@ -35,9 +37,18 @@ def assess_command(
         emit_json(result)
         return
     s = result["summary"]
+    tuned = result.get("finetune")
+    if tuned:
+        before, after = tuned["accuracy_before"], tuned["accuracy_after"]
+        console.print(
+            f"victim fine-tuned on {tuned['device']} ({tuned['circuits']} circuits): device "
+            f"accuracy {before['device']:.3f} -> {after['device']:.3f}, exact "
+            f"{before['exact']:.3f} -> {after['exact']:.3f} on {tuned['eval_samples']} samples"
+        )
     console.print(
         f"clean accuracy [bold]{s['clean_accuracy']:.3f}[/]; {s['paths_executed']}/{s['paths']} "
-        f"paths executed, {s['runs']} attack runs ({s['runs_failed']} failed), "
+        f"paths executed, {s['runs']} attack runs ({s['runs_failed']} failed, "
+        f"{s['runs_timed_out']} timed out), "
         f"{s['defense_runs']} defended re-runs ({s['defenses_helped']} helped) "
         f"in {result['seconds']:.0f} s -> {result['files']['html']}"
     )
@@ -63,5 +74,6 @@ def _assess(config: Path | None, quick: bool, out: Path, seed: int | None) -> di
     files = write_report(doc, out)
     return {
         "seed": doc["seed"], "quick": doc["quick"], "summary": doc["summary"],
+        "finetune": doc["victim"]["finetune"],
         "seconds": doc["timing"]["total_seconds"], "timing": doc["timing"], "files": files,
     }  # fmt: skip

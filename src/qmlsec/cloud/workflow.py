@@ -40,7 +40,9 @@ from qmlsec.cloud.ledger import ExposureLedger
 from qmlsec.cloud.providers import ClassicalCloud, QuantumCloud
 from qmlsec.config import derive_seed
 from qmlsec.exceptions import ConfigError
+from qmlsec.gradients import get_gradient
 from qmlsec.models.classifier import QNNClassifier
+from qmlsec.models.training import TrainingConfig, train_module
 
 USER = "user"
 CLASSICAL = "classical_cloud"
@@ -127,6 +129,56 @@ class QMLaaSPipeline:
         self._record("optimize", "model_weights", "plaintext", CLASSICAL, USER, "trusted")
         self.train_seconds = time.perf_counter() - start
         return self
+
+    def finetune(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        *,
+        epochs: int,
+        lr: float,
+        batch_size: int,
+        spsa_c: float = 0.15,
+        on_epoch: Callable[[dict[str, float]], None] | None = None,
+    ) -> list[dict[str, float]]:
+        """Continue training the already fitted classifier with circuits on this device.
+
+        Steps 4-6 of the workflow on ``(X, y)``: every forward circuit and every gradient
+        circuit (the classifier's ``gradient``: SPSA with perturbation ``spsa_c``,
+        parameter shift or finite differences) is a job on the quantum cloud, in the
+        ledger and the cost account. The pre-processing fitted before is kept. Afterwards
+        the model evaluates locally again (exact simulation, as the weights returned to
+        the user do). Returns the fine-tuning history, one row per epoch.
+        """
+        clf = self.classifier
+        if not hasattr(clf, "model_"):
+            raise ConfigError("fine-tuning needs a fitted classifier", hint="call fit() first")
+        if self.device == "ideal" or clf.gradient == "backprop":
+            raise ConfigError(
+                f"fine-tuning runs on a device with a hardware gradient, got device "
+                f"{self.device!r} and gradient {clf.gradient!r}",
+                hint="construct the pipeline with a fake device and gradient='spsa'",
+            )
+        model = clf.model_
+        options = {"c": spsa_c, "seed": derive_seed(self.seed, "finetune-spsa")}
+        saved = (model.gradient_method, model.executor)
+        model.gradient_method = get_gradient(
+            clf.gradient, **(options if clf.gradient == "spsa" else {})
+        )
+        model.executor = _LazyExecutor(self)
+        start = time.perf_counter()
+        try:
+            features = torch.as_tensor(clf.preprocessing_.transform(X), dtype=torch.float64)
+            target = torch.as_tensor(clf.class_index(y), dtype=torch.long)
+            config = TrainingConfig(lr=lr, epochs=epochs, batch_size=batch_size)
+            history = train_module(model, features, target, config,
+                                   seed=derive_seed(self.seed, "finetune"),
+                                   on_epoch=self._epoch_hook(on_epoch))  # fmt: skip
+        finally:
+            model.gradient_method, model.executor = saved
+        self._record("optimize", "model_weights", "plaintext", CLASSICAL, USER, "trusted")
+        self.train_seconds += time.perf_counter() - start
+        return history
 
     def _epoch_hook(
         self, on_epoch: Callable[[dict[str, float]], None] | None

@@ -57,6 +57,16 @@ ATTACK_METRICS: dict[str, tuple[str, int]] = {
     "recon.encoding_inference": ("encoding_accuracy", 1),
     "inference.label_clustering": ("recovered_fraction", 1),
     "extraction.provider_theft": ("victim_identified", 1),  # weights: only once identified
+    "inference.model_inversion": ("mse_reduction", 1),  # 1 - MSE / MSE of the prior guess
+    "inference.gradient_inversion": ("max:cosine_b", 1),  # reconstruction cosine, best batch
+    "inference.state_prep_theft": ("recovered_fraction", 1),
+    "availability.queue_flood": ("latency_increase_p50_s", 1),
+    "availability.dos": ("availability", -1),  # queries answered within the deadline
+    "availability.latency_injection": ("latency_increase_p50_s", 1),
+    "availability.reroute": ("latency_increase_p50_s", 1),
+    "availability.cost_harvest": ("cost_ratio", 1),  # victim's bill attacked / clean
+    "sidechannel.power": ("max:gate_recovery_accuracy_snr", 1),
+    "circuit.qdoor": ("asr_increase", 1),  # trigger success gained by the tamper
 }
 """Attack -> (headline metric, +1 if higher means a more successful attack else -1).
 

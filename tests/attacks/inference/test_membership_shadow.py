@@ -41,3 +41,40 @@ def test_attack_features_rank_confident_correct_outputs_first():
 def test_infer_before_fitting_is_refused(generalising):
     with pytest.raises(ConfigError, match="not fitted"):
         MembershipShadow(generalising.black_box()).infer(generalising.x_test, generalising.y_test)
+
+
+def test_shadows_get_enough_samples_for_the_assessment_victim_recipe():
+    """The assessment's test samples leave each shadow more samples than PCA components.
+
+    With the 12 test samples of a quick assessment the shadows got 3 samples and the
+    victim's recipe (PCA to 8 components) failed; the assessment now gives this attack
+    ``samples_for`` test samples.
+    """
+    from qmlsec.attacks import QueryCounter, Target
+    from qmlsec.attacks.base import AttackContext
+    from qmlsec.attacks.local_endpoint import LocalEndpoint
+    from qmlsec.campaigns.assess_config import load_assess_config
+    from qmlsec.data import load_dataset, parse_classes, split
+    from qmlsec.models.classifier import QNNClassifier
+
+    config = load_assess_config(quick=True)
+    n = config.samples_for("inference.membership_shadow")
+    assert n > config.test_samples
+    train, test = split(load_dataset("digits", classes=parse_classes("0-3"), seed=0), seed=0)
+    sizes = []
+
+    def recipe(x, y):  # the victim's PCA -> 8 qubits, cut to one short epoch
+        sizes.append(len(x))
+        return QNNClassifier(n_qubits=8, layers=1, epochs=1, random_state=0).fit(x, y)
+
+    victim = recipe(train.X[:40], train.y[:40])
+    counter = QueryCounter(LocalEndpoint(victim), output="probabilities")
+    ctx = AttackContext(test.X[:n], test.y[:n], x_train=train.X[:40], y_train=train.y[:40],
+                        train_victim=recipe)  # fmt: skip
+    params = config.attack_params("inference.membership_shadow", MembershipShadow.check_params,
+                                  set(MembershipShadow.Params.model_fields))  # fmt: skip
+    target = Target.black_box(counter, output="probabilities")
+    result = MembershipShadow(target, params, seed=0).run(ctx)
+    assert min(sizes[1:]) >= config.victim.qubits
+    assert result.metrics["shadow_size"] == sizes[1]
+    assert 0.0 <= result.metrics["auc"] <= 1.0
