@@ -1,7 +1,7 @@
 """Device fingerprinting: a co-tenant identifies which QPU of the provider runs its jobs.
 
 After Mi, Deng and Szefer, "Short Paper: Device- and Locality-Specific Fingerprinting of
-Shared NISQ Quantum Computers" (HASP 2021, arXiv:2202.12731: 99.1% device accuracy)
+Shared NISQ Quantum Computers" (arXiv:2202.12731: 99.1% device accuracy)
 and Smith et al., "Fast fingerprinting of cloud NISQ computers" (arXiv:2211.07880):
 both split the attack into *enrolment* (reference fingerprints of every candidate
 device from repeated runs) and *identification* (a fresh fingerprint matched to the

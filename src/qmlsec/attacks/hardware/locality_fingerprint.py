@@ -1,7 +1,7 @@
 """Locality fingerprinting: a co-tenant finds the victim's physical qubits through crosstalk.
 
 After Mi, Deng and Szefer, "Short Paper: Device- and Locality-Specific Fingerprinting of
-Shared NISQ Quantum Computers" (HASP 2021, arXiv:2202.12731: 95.3% locality accuracy
+Shared NISQ Quantum Computers" (arXiv:2202.12731: 95.3% locality accuracy
 from crosstalk-induced errors). The attacker scans the device while the victim's
 endpoint jobs run: for every physical qubit ``q`` it submits a *sensor probe* pinned to
 ``q`` (a circuit on ``q + 1`` qubits whose only gates act on ``q``: the transpiler keeps
