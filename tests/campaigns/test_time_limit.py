@@ -103,3 +103,24 @@ def test_the_limit_is_configurable_and_quick_mode_tightens_it():
     assert AssessConfig().run_time_limit_s == 120.0
     assert load_assess_config(quick=True).run_time_limit_s == 30.0
     assert AssessConfig(run_time_limit_s=None).run_time_limit_s is None
+
+
+def test_a_provider_job_after_the_deadline_stops_the_run():
+    import torch
+
+    from qmlsec.circuits import QNNSpec
+    from qmlsec.cloud.executor import CloudExecutor
+    from qmlsec.cloud.providers import QuantumCloud
+    from qmlsec.engine import compile_circuit
+
+    spec = QNNSpec(n_qubits=2, layers=1)
+    cc = compile_circuit(spec.build(), spec.observables())
+    cloud = QuantumCloud(["ideal"], trust="malicious")
+    ctx = AttackContext(np.zeros((2, 2)), np.zeros(2), deadline=time.monotonic() + 60)
+    cloud.add_hook(chain.DeadlineHook(ctx))
+    run = CloudExecutor(cloud, cc, device="ideal", shots=None)
+    angles = cc.angles(torch.zeros(3, 2, dtype=torch.float64), torch.zeros(cc.n_weights))
+    assert run(angles).shape[0] == 3  # before the deadline the job runs
+    ctx.deadline = time.monotonic() - 1
+    with pytest.raises(TimeLimitExceeded, match="provider job"):
+        run(angles)

@@ -17,8 +17,9 @@ paths that contain them.
 Each run has the config's wall-time limit (``run_time_limit_s``): its context's
 ``deadline`` makes the attack's next progress report raise
 :class:`~qmlsec.exceptions.TimeLimitExceeded`, and the run ends with status
-``timed_out`` and the seconds it ran. An attack that reports no progress cannot be
-stopped; when it finishes past the limit its result is kept with a note.
+``timed_out`` and the seconds it ran. A provider-level run is also stopped at its next
+job on the provider's cloud (:class:`DeadlineHook`). An attack that does neither cannot
+be stopped; when it finishes past the limit its result is kept with a note.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from qmlsec.campaigns.assess_config import AssessConfig
 from qmlsec.campaigns.execute import headline, victim_context
 from qmlsec.campaigns.planner import PlannedPath
 from qmlsec.campaigns.victim import Victim
+from qmlsec.cloud.providers.hooks import ProviderHook
 from qmlsec.config import derive_seed
 from qmlsec.exceptions import QmlsecError, TimeLimitExceeded
 
@@ -91,6 +93,21 @@ def retrain_recipe(victim: Victim, config: AssessConfig) -> Callable[[np.ndarray
     return train_victim
 
 
+class DeadlineHook(ProviderHook):
+    """Observing hook: a job submitted after the run's deadline raises ``TimeLimitExceeded``."""
+
+    def __init__(self, ctx: Any) -> None:
+        self.ctx = ctx
+
+    def on_submit(self, job: Any) -> None:
+        deadline = self.ctx.deadline
+        if deadline is not None and time.monotonic() > deadline:
+            raise TimeLimitExceeded(
+                f"wall-time limit passed at provider job {job.job_id}",
+                hint="raise run_time_limit_s in the assess config or shrink the attack's params",
+            )
+
+
 def start_clock(setup: Any, limit_s: float | None) -> float:
     """Arm the run's deadline on its attack context; return the start time."""
     now = time.monotonic()
@@ -136,6 +153,7 @@ class PathExecutor:
             setup.target.position = position
         if setup.target.cloud is not None:
             setup.target.cloud = self.provider(attack)
+            setup.target.cloud.add_hook(DeadlineHook(ctx))
         return setup
 
     def provider(self, attack: str) -> Any:
