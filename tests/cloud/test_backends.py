@@ -140,3 +140,14 @@ def test_big_device_noisy_batch_is_one_call_and_noisy() -> None:
     assert len(backend.transpile(qc).report.active_qubits) == 8
     ideal = _reference(qc, values, obs)
     assert np.abs(noisy).mean() < np.abs(ideal).mean()  # decoherence shrinks <Z_i>
+
+
+def test_wide_noisy_shot_runs_repeat_exactly_for_a_seed() -> None:
+    # 8 active qubits and 64 shots: the statevector method with sampled noise
+    qc = qnn(8, layers=1)
+    values = np.random.default_rng(2).uniform(-np.pi, np.pi, (3, qc.num_parameters))
+    runs = [
+        DeviceBackend("fake_guadalupe", seed=4).counts(qc, values, shots=64, seed=9)
+        for _ in range(3)
+    ]
+    assert runs[0] == runs[1] == runs[2]
