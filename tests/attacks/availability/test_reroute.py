@@ -35,3 +35,17 @@ def test_a_provider_day_without_warmup_can_hide_the_congestion():
     attack = Reroute(target_for(Reroute, victim.model), params, seed=0)
     m = attack.run(victim.context(n_test=6)).metrics
     assert m["latency_increase_p50_s"] < 60.0
+
+
+def test_congested_device_defaults_to_one_that_fits_the_victim():
+    from qmlsec.attacks.availability.reroute import Reroute
+    from qmlsec.attacks.harness import target_for
+    from qmlsec.cloud.devices import get_device
+    from qmlsec.testing.victims import small_victim
+
+    wide = small_victim("digits", n_qubits=8, layers=1, epochs=1, classes="0-1")
+    attack = Reroute(target_for(Reroute, wide.model), {"device": "fake_guadalupe"}, seed=0)
+    name = attack.congested()
+    assert name != "fake_guadalupe" and get_device(name).num_qubits >= 8
+    narrow = small_victim(n_qubits=2, layers=1, epochs=1, classes="0-1")
+    assert Reroute(target_for(Reroute, narrow.model), {}, seed=0).congested() == "fake_jakarta"

@@ -33,15 +33,19 @@ from qmlsec.attacks.hardware.downgrade import SubstituteHook
 from qmlsec.attacks.hardware.foothold import DEFAULT_DEVICE, installed
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position
+from qmlsec.cloud.devices import get_device, list_devices
 from qmlsec.cloud.providers import LoadModel, QuantumCloud
 from qmlsec.config import FrozenModel, derive_seed
+from qmlsec.exceptions import ConfigError
 
 
 class RerouteParams(FrozenModel):
     """Parameters of :class:`Reroute`."""
 
     device: str = DEFAULT_DEVICE
-    congested_device: str = "fake_jakarta"
+    congested_device: str | None = None
+    """Where the jobs are rerouted; default ``fake_jakarta``, or the smallest fake device
+    other than ``device`` with enough qubits for the victim's circuit."""
     congestion: float = Field(default=3.0, ge=1)
     """Arrival-rate multiplier (utilisation 0.4 x congestion under the default load)."""
     warmup_s: float = Field(default=3600.0, ge=0)
@@ -61,14 +65,29 @@ class Reroute(AvailabilityAttack):
     Params = RerouteParams
     check_params: ClassVar[dict] = {"max_samples": 4, "train_steps": 1, "shots": 64}
 
+    def congested(self) -> str:
+        """The device the victim's jobs are sent to."""
+        p = self.params
+        if p.congested_device is not None:
+            return p.congested_device
+        width = int(self.target.model.model_.spec.n_qubits) if self.target.model else 1
+        if get_device("fake_jakarta").num_qubits >= width and p.device != "fake_jakarta":
+            return "fake_jakarta"
+        fits = [d for d in list_devices(min_qubits=width, kinds=("fake",)) if d.name != p.device]
+        if not fits:
+            raise ConfigError(f"no catalogued device other than {p.device} has {width} qubits",
+                              hint="set congested_device")  # fmt: skip
+        return min(fits, key=lambda d: (d.num_qubits, d.name)).name
+
     def disrupt(self) -> SubstituteHook:
         """The provider hook (install with ``add_hook``)."""
-        return SubstituteHook(self.params.congested_device)
+        return SubstituteHook(self.congested())
 
     def _measure(self, ctx: AttackContext, hooked: bool) -> tuple[np.ndarray, np.ndarray, float]:
         p, model = self.params, self.target.model
-        load = LoadModel(device_load={p.congested_device: p.congestion})
-        cloud = QuantumCloud([p.device, p.congested_device], trust="malicious", load=load,
+        congested = self.congested()
+        load = LoadModel(device_load={congested: p.congestion})
+        cloud = QuantumCloud([p.device, congested], trust="malicious", load=load,
                              seed=derive_seed(self.seed, "provider"))  # fmt: skip
         X = ctx.x_test[: p.max_samples]
         x_train = ctx.x_train if ctx.x_train is not None else ctx.x_test
@@ -104,5 +123,6 @@ class Reroute(AvailabilityAttack):
             "clean_accuracy": float(np.mean(clean_pred == y)),
             "accuracy": float(np.mean(pred == y)),
         }
+        result.notes.append(f"rerouted from {self.params.device} to {self.congested()}")
         result.provides = ["goal.availability_lost"] if slow.mean() > clean.mean() else []
         return result
