@@ -63,7 +63,9 @@ def with_model(setup: AttackSetup, model: Any) -> AttackSetup:
     budget = counter.budget if isinstance(counter, QueryCounter) else None
     fresh = setup_for(setup.attack_cls, model, setup.ctx, params=setup.params, shots=shots,
                       budget=budget, output=setup.output)  # fmt: skip
-    return setup.replace(target=fresh.target, model=model)
+    # the attacker keeps its foothold: the same provider cloud (device, trust) and position
+    target = replace(fresh.target, cloud=setup.target.cloud, position=setup.target.position)
+    return setup.replace(target=target, model=model)
 
 
 def with_endpoint(setup: AttackSetup, wrap: Any) -> AttackSetup:
