@@ -79,3 +79,17 @@ def test_fingerprinting_neutralises_downgrade_at_a_shot_cost(iris_victim):
     metrics = ev.results["with"]["metrics"]
     assert metrics["fingerprint_distance_scale_1"] < 0.015
     assert metrics["fingerprint_distance_given_device"] > 0.015
+
+
+def test_narrow_probe_fits_a_smaller_substitute_and_still_separates_it():
+    from qmlsec.attacks.hardware.downgrade import SubstituteHook
+    from qmlsec.attacks.hardware.foothold import installed
+    from qmlsec.cloud.providers import QuantumCloud
+
+    fp = FingerprintCheck({"qubits": 8}, seed=0)
+    assert fp.probe_qubits("fake_guadalupe") == list(range(8))
+    genuine = QuantumCloud(["fake_guadalupe"], trust="malicious", seed=0)
+    assert fp.distance(genuine, "fake_guadalupe", 1) < fp.params.threshold
+    substituted = QuantumCloud(["fake_guadalupe"], trust="malicious", seed=0)
+    with installed(substituted, SubstituteHook("fake_melbourne")):  # 15 qubits < 16
+        assert fp.distance(substituted, "fake_guadalupe", 1) > fp.params.threshold
