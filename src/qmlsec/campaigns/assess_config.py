@@ -87,16 +87,14 @@ class DefenseSettings(FrozenModel):
         include, exclude: defense registry names to keep / drop (empty include = all).
         params: defense name -> params (over the defense's ``check_params``); the
             fingerprint check predicts analytically (simulating its probe on every qubit
-            of a 16-qubit device takes minutes). It is excluded by default: against
-            the downgrade to the 15-qubit fake_melbourne its 16-qubit probe fails after
-            about 90 s.
+            of a 16-qubit device takes minutes).
         max_per_attack: at most this many defenses per attack run.
         skip_roles: defense roles not run (e.g. ``trainer``: those retrain the victim).
     """
 
     enabled: bool = True
     include: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ("provider.fingerprint_check",)
+    exclude: tuple[str, ...] = ()
     params: dict[str, dict[str, Any]] = Field(
         default_factory=lambda: {"provider.fingerprint_check": {"prediction": "analytic"}}
     )
@@ -129,7 +127,7 @@ class QuickSettings(FrozenModel):
     retrain_max_train: int = 80
     defenses_max_per_attack: int = 1
     defenses_skip_roles: tuple[str, ...] = ("trainer",)
-    defenses_exclude: tuple[str, ...] = ("provider.reset_otp",)
+    defenses_exclude: tuple[str, ...] = ("provider.fingerprint_check", "provider.reset_otp")
     """Defenses too slow for two minutes (the one-time pad pads 12-qubit density matrices)."""
     max_samples: int = 4
     """Cap of the ``max_samples`` param of provider-level attacks (device executions)."""
