@@ -82,3 +82,23 @@ def test_transpile_errors() -> None:
         transpile_circuit(qnn(3), get_device("fake_manila"), optimization_level=4)
     with pytest.raises(BackendError):
         transpile_circuit(qnn(6), get_device("fake_manila"))
+
+
+def test_initial_layout_request_in_metadata_places_the_circuit():
+    from qiskit import QuantumCircuit
+
+    from qmlsec.cloud.devices import get_device
+    from qmlsec.cloud.transpile import transpile_circuit
+    from qmlsec.exceptions import BackendError, ConfigError
+
+    qc = QuantumCircuit(2, metadata={"initial_layout": [3, 4]})
+    qc.cx(0, 1)
+    dev = get_device("fake_manila")
+    assert transpile_circuit(qc, dev).report.final_layout == (3, 4)
+    plain = QuantumCircuit(2)
+    plain.cx(0, 1)
+    assert transpile_circuit(plain, dev).key != transpile_circuit(qc, dev).key
+    with pytest.raises(ConfigError):
+        transpile_circuit(QuantumCircuit(2, metadata={"initial_layout": [1, 1]}), dev)
+    with pytest.raises(BackendError):
+        transpile_circuit(QuantumCircuit(1, metadata={"initial_layout": [9]}), dev)

@@ -123,7 +123,8 @@ def structure_hash(circuit: QuantumCircuit) -> str:
         >>> structure_hash(a) == structure_hash(b)
         True
     """
-    digest = hashlib.sha256(f"{circuit.num_qubits}:{circuit.num_clbits}".encode())
+    layout = (circuit.metadata or {}).get("initial_layout")
+    digest = hashlib.sha256(f"{circuit.num_qubits}:{circuit.num_clbits}:{layout}".encode())
     for inst in circuit.data:
         qubits = tuple(circuit.find_bit(q).index for q in inst.qubits)
         clbits = tuple(circuit.find_bit(c).index for c in inst.clbits)
@@ -146,6 +147,9 @@ def transpile_circuit(
 ) -> TranspiledCircuit:
     """Transpile ``circuit`` for ``device`` with a seeded preset pass manager (no cache).
 
+    A circuit whose ``metadata["initial_layout"]`` lists a physical qubit per logical
+    qubit is placed there (a user's layout request, as Qiskit's ``initial_layout``).
+
     Raises:
         ConfigError: level outside 0..3.
         BackendError: the circuit needs more qubits than the device has.
@@ -162,9 +166,11 @@ def transpile_circuit(
     key = (structure_hash(circuit), device_key(device), optimization_level, seed)
     if device.is_ideal:
         return _identity(circuit, device, key)
+    requested = requested_layout(circuit, device)
     pm = generate_preset_pass_manager(
-        optimization_level=optimization_level, backend=device.backend, seed_transpiler=seed
-    )
+        optimization_level=optimization_level, backend=device.backend, seed_transpiler=seed,
+        initial_layout=requested,
+    )  # fmt: skip
     peak = [0]
 
     def callback(**kwargs: Any) -> None:
@@ -178,6 +184,26 @@ def transpile_circuit(
     return TranspiledCircuit(
         out, _report(out, device, key, peak[0] - _count_swaps(circuit), initial, final), key
     )
+
+
+def requested_layout(circuit: QuantumCircuit, device: DeviceProfile) -> list[int] | None:
+    """The physical qubits ``circuit.metadata["initial_layout"]`` requests, validated."""
+    layout = (circuit.metadata or {}).get("initial_layout")
+    if layout is None:
+        return None
+    qubits = [int(q) for q in layout]
+    if len(qubits) != circuit.num_qubits or len(set(qubits)) != len(qubits):
+        raise ConfigError(
+            f"initial_layout {qubits} must name {circuit.num_qubits} distinct physical qubits",
+            hint="one physical qubit per logical qubit, in logical order",
+        )
+    if any(not 0 <= q < device.num_qubits for q in qubits):
+        raise BackendError(
+            f"initial_layout {qubits} names qubits outside {device.name} "
+            f"(0..{device.num_qubits - 1})",
+            hint="request qubits the device has",
+        )
+    return qubits
 
 
 def _identity(circuit: QuantumCircuit, device: DeviceProfile, key: Any) -> TranspiledCircuit:

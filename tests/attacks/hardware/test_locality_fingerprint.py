@@ -24,8 +24,9 @@ LINE = [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5), (5, 6)]
 def test_sensor_is_the_identity():
     from qiskit.quantum_info import Operator
 
-    op = Operator(sensor_probe(2, cycles=2).remove_final_measurements(inplace=False))
-    assert op.equiv(Operator(np.eye(8)))
+    probe = sensor_probe(2, cycles=2)
+    assert probe.num_qubits == 1 and probe.metadata["initial_layout"] == [2]
+    assert Operator(probe).equiv(Operator(np.eye(2)))
 
 
 def test_regions_are_the_connected_sets():
@@ -56,9 +57,9 @@ def test_co_run_hook_runs_probes_beside_the_victim_only_on_free_qubits():
     assert hook.victim_qubits == (0, 1)
     free = QuantumJob("locality-prober", sensor_probe(5), np.zeros((1, 0)))
     busy = QuantumJob("locality-prober", sensor_probe(1), np.zeros((1, 0)))
-    ident = tuple(range(6))
-    assert [c.label for c in hook.co_schedule(free, Placement(dev, ident, ident, ()))] == ["victim"]
-    assert hook.co_schedule(busy, Placement(dev, ident[:2], ident[:2], ())) == []
+    on5, on1 = Placement(dev, (5,), (5,), ()), Placement(dev, (1,), (1,), ())
+    assert [c.label for c in hook.co_schedule(free, on5)] == ["victim"]
+    assert hook.co_schedule(busy, on1) == []
 
 
 def test_finds_the_victim_with_crosstalk_and_nothing_without():
@@ -98,3 +99,11 @@ def test_probes_on_another_device_than_the_victims_find_nothing():
     assert m["device_from_fingerprint"] == 1.0 and m["locality_accuracy"] == 0.0
     assert m["detection_s0.3"] < 30 and result.provides == []
     assert any("probes ran on fake_nairobi" in n for n in result.notes)
+
+
+def test_sensor_job_runs_on_the_requested_qubit_alone():
+    from qmlsec.cloud.providers import QuantumCloud
+
+    cloud = QuantumCloud(["fake_guadalupe"], seed=0)
+    res = cloud.submit(QuantumJob("a", sensor_probe(15), np.zeros((2, 0)), shots=64))
+    assert res.transpile.final_layout == (15,) and res.transpile.active_qubits == (15,)

@@ -4,8 +4,8 @@ After Mi, Deng and Szefer, "Short Paper: Device- and Locality-Specific Fingerpri
 Shared NISQ Quantum Computers" (arXiv:2202.12731: 95.3% locality accuracy
 from crosstalk-induced errors). The attacker scans the device while the victim's
 endpoint jobs run: for every physical qubit ``q`` it submits a *sensor probe* pinned to
-``q`` (a circuit on ``q + 1`` qubits whose only gates act on ``q``: the transpiler keeps
-the trivial layout, which the attacker checks in its own job's layout). The sensor is
+``q`` (a one-qubit circuit with an ``initial_layout`` request for ``q``, which the
+attacker checks in its own job's layout). The sensor is
 ``cycles`` rounds of ``(SX, RZ(pi/2))^3``, the identity, whose composite rotation axis
 has a ``Z`` component, so a ``ZZ`` crosstalk phase of ``s`` per gate builds up to a
 rotation of ~``sqrt(3) * cycles * s`` and flips the sensor to ``|1>`` (depolarising
@@ -72,13 +72,15 @@ VARIANCE_FLOOR = 0.01
 
 
 def sensor_probe(qubit: int, cycles: int = 4) -> QuantumCircuit:
-    """The sensor on physical ``qubit`` (identity; barriers stop gate merging)."""
-    qc = QuantumCircuit(qubit + 1, name=f"sensor_{qubit}")
+    """The one-qubit sensor, requested on physical ``qubit`` (identity; barriers stop
+    gate merging). The layout request travels in the circuit's metadata, as a tenant
+    asks a provider for ``initial_layout``."""
+    qc = QuantumCircuit(1, name=f"sensor_{qubit}", metadata={"initial_layout": [qubit]})
     for _ in range(3 * cycles):
-        qc.sx(qubit)
-        qc.barrier(qubit)
-        qc.rz(np.pi / 2, qubit)
-        qc.barrier(qubit)
+        qc.sx(0)
+        qc.barrier(0)
+        qc.rz(np.pi / 2, 0)
+        qc.barrier(0)
     return qc
 
 
@@ -88,8 +90,7 @@ class CoRunHook(ProviderHook):
     A job of any other tenant is the victim's: it is recorded as the running job (its
     active qubits, its circuit). Each probe of ``tenant`` gets it as a co-job when their
     qubits are disjoint (:func:`~qmlsec.cloud.tenancy.concurrent_with`), else runs alone.
-    The probe's qubits are those its gates touch (its idle, measured qubits below the
-    sensor only pin the layout). The attacker never reads this hook.
+    The probe's qubits are those its gates touch. The attacker never reads this hook.
     """
 
     def __init__(self, tenant: str = TENANT) -> None:
@@ -162,8 +163,8 @@ class LocalityFingerprint(FaultInjectionAttack):
                              seed=derive_seed(seed, q))  # fmt: skip
             res = cloud.submit(job)  # type: ignore[attr-defined]
             self.shots_ += res.circuits * p.shots
-            phys = res.transpile.final_layout[q] if res.transpile else q
-            rows = [marginals(c, q + 1)[q] for c in res.counts[0]]
+            phys = res.transpile.final_layout[0] if res.transpile else q
+            rows = [marginals(c, 1)[0] for c in res.counts[0]]
             readings.setdefault(phys, []).append(float(np.median(rows)))
         return {q: float(np.mean(v)) for q, v in readings.items()}
 
