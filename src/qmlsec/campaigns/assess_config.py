@@ -58,8 +58,12 @@ EXTRA_PROFILES = (
     ),
 )  # fmt: skip
 
-ASSESS_VICTIM = VictimSpec(finetune_epochs=1)
-"""The default victim: pre-trained in exact simulation, then one SPSA epoch on the device."""
+ASSESS_VICTIM = VictimSpec(
+    finetune_epochs=2, finetune_samples=128, finetune_batch_size=16, finetune_shots=512,
+    finetune_eval_samples=90,
+)  # fmt: skip
+"""The default victim: pre-trained in exact simulation, then two SPSA epochs over 128
+training samples on the device (768 device circuits at 512 shots, ~20 s here)."""
 
 DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
     "evasion.bim": {"steps": 8},
@@ -85,9 +89,7 @@ class DefenseSettings(FrozenModel):
     Attributes:
         enabled: re-run every executed attack with its linked defenses.
         include, exclude: defense registry names to keep / drop (empty include = all).
-        params: defense name -> params (over the defense's ``check_params``); the
-            fingerprint check predicts analytically (simulating its probe on every qubit
-            of a 16-qubit device takes minutes).
+        params: defense name -> params (over the defense's ``check_params``).
         max_per_attack: at most this many defenses per attack run.
         skip_roles: defense roles not run (e.g. ``trainer``: those retrain the victim).
     """
@@ -95,9 +97,7 @@ class DefenseSettings(FrozenModel):
     enabled: bool = True
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
-    params: dict[str, dict[str, Any]] = Field(
-        default_factory=lambda: {"provider.fingerprint_check": {"prediction": "analytic"}}
-    )
+    params: dict[str, dict[str, Any]] = Field(default_factory=dict)
     max_per_attack: int = Field(default=3, ge=1)
     skip_roles: tuple[str, ...] = ()
 
@@ -107,8 +107,8 @@ class QuickSettings(FrozenModel):
 
     victim: dict[str, Any] = Field(
         default_factory=lambda: {
-            "epochs": 6, "layers": 2, "max_train": 120, "finetune_samples": 8,
-            "finetune_eval_samples": 8,
+            "epochs": 6, "layers": 2, "max_train": 120, "finetune_epochs": 1,
+            "finetune_samples": 32, "finetune_shots": 256, "finetune_eval_samples": 32,
         }
     )  # fmt: skip
     test_samples: int = 12
@@ -127,7 +127,7 @@ class QuickSettings(FrozenModel):
     retrain_max_train: int = 80
     defenses_max_per_attack: int = 1
     defenses_skip_roles: tuple[str, ...] = ("trainer",)
-    defenses_exclude: tuple[str, ...] = ("provider.fingerprint_check", "provider.reset_otp")
+    defenses_exclude: tuple[str, ...] = ("provider.reset_otp",)
     """Defenses too slow for two minutes (the one-time pad pads 12-qubit density matrices)."""
     max_samples: int = 4
     """Cap of the ``max_samples`` param of provider-level attacks (device executions)."""

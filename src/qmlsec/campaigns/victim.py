@@ -101,7 +101,8 @@ def _split(spec: VictimSpec, seed: int) -> tuple[np.ndarray, ...]:
 
 def _classifier(spec: VictimSpec, seed: int) -> QNNClassifier:
     return QNNClassifier(
-        n_qubits=spec.qubits, layers=spec.layers, epochs=spec.epochs, lr=spec.lr,
+        n_qubits=spec.qubits, layers=spec.layers, entanglement=spec.entanglement,
+        epochs=spec.epochs, lr=spec.lr,
         batch_size=spec.batch_size, gradient=spec.gradient, shots=spec.shots, random_state=seed,
     )  # fmt: skip
 
