@@ -16,7 +16,34 @@ def test_canaries_catch_tampering_and_cost_shots(iris_victim, mode):
                           v.context(n_test=20), params=params)  # fmt: skip
     assert ev.with_defense == 0.0
     with_metrics = ev.results["with"]["metrics"]
-    assert with_metrics["canary_gap_0"] < 0.25 < with_metrics["canary_gap_0.3"]
+    threshold = with_metrics["canary_threshold"]
+    assert with_metrics["canary_gap_0"] < threshold < with_metrics["canary_gap_0.3"]
     assert ev.cost.extra["alarms"] == 2.0
     assert ev.cost.extra_shots == 4 * 256 * 3
     assert ev.helped is (ev.without > 0.01)
+
+
+def test_threshold_is_what_shot_noise_explains():
+    import numpy as np
+
+    from qmlsec.defenses.provider.canary import shot_noise_threshold
+
+    gen = np.random.default_rng(0)
+    expected = gen.uniform(-0.8, 0.8, size=(4, 8))
+    shots = 256
+    threshold = shot_noise_threshold(expected, shots)
+    honest = []
+    for _ in range(400):  # honest runs: binomial shot noise only
+        ones = gen.binomial(shots, (1 - expected) / 2)
+        honest.append(np.abs((1 - 2 * ones / shots) - expected).mean())
+    assert np.mean(np.array(honest) > threshold) < 0.01
+    assert np.mean(honest) < threshold < 2 * np.mean(honest)
+
+
+def test_noisy_device_canaries_do_not_alarm_on_an_honest_provider(iris_victim):
+    v = iris_victim
+    params = {"mode": "bias", "rates": [0.0, 0.5], "max_samples": 8, "shots": 512, "noisy": True}
+    ev = evaluate_defense(CanaryCheck(seed=0), "tampering.measurement", v.model,
+                          v.context(n_test=20), params=params)  # fmt: skip
+    m = ev.results["with"]["metrics"]
+    assert m["canary_gap_0"] < m["canary_threshold"] < m["canary_gap_0.5"]
