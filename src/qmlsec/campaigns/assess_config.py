@@ -1,9 +1,11 @@
 """The configuration of ``qmlsec assess``: one frozen model, read from one YAML file.
 
-Every attack's parameters start from its own ``check_params`` (small, fast budgets that
-every registered attack declares), then :attr:`AssessConfig.params` for that attack
-(:attr:`QuickSettings.params` under ``--quick``), then the shared ε list for attacks that
-take ``eps``. ``--quick`` also shrinks the victim, samples, ε values and sweeps.
+Every attack's parameters start from its own defaults (the settings its module documents
+and measures with; ``budgets: check`` and ``--quick`` start from its ``check_params``
+instead: the small, fast budgets every registered attack declares), then
+:attr:`AssessConfig.params` for that attack (:attr:`QuickSettings.params` under
+``--quick``), then the shared ε list for attacks that take ``eps``. ``--quick`` also
+shrinks the victim, samples, ε values and sweeps.
 
 Example:
     >>> cfg = AssessConfig()
@@ -17,7 +19,7 @@ Example:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import Field, ValidationError, field_validator
@@ -144,7 +146,9 @@ class AssessConfig(FrozenModel):
         extra_profiles: attacker profiles defined here.
         max_paths: attack paths per goal and profile.
         include, exclude: attack registry names to keep / drop (empty include = all).
-        params: attack name -> params (over the attack's ``check_params``).
+        budgets: ``attack``: each attack starts from its own default params; ``check``:
+            from its ``check_params`` (what ``--quick`` uses).
+        params: attack name -> params (over the attack's defaults or ``check_params``).
         eps: the ε list of every attack taking ``eps``.
         sweeps: attack name -> {param: values}; the stage runs once per value (for
             curves such as extraction agreement vs queries) and the last feeds forward.
@@ -171,6 +175,7 @@ class AssessConfig(FrozenModel):
     max_paths: int = Field(default=3, ge=1)
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    budgets: Literal["attack", "check"] = "attack"
     params: dict[str, dict[str, Any]] = Field(default_factory=lambda: dict(DEFAULT_PARAMS))
     eps: tuple[float, ...] = (0.05, 0.1, 0.2, 0.3)
     sweeps: dict[str, dict[str, list[Any]]] = Field(
@@ -220,7 +225,8 @@ class AssessConfig(FrozenModel):
     def attack_params(self, name: str, check_params: dict[str, Any], fields: set[str]) -> dict:
         """The params an attack runs with (see the module docstring)."""
         over = self.quick.params if self.quick_applied else self.params
-        params = {**dict(check_params), **over.get(name, {})}
+        base = check_params if self.quick_applied or self.budgets == "check" else {}
+        params = {**dict(base), **over.get(name, {})}
         if "eps" in fields:
             params["eps"] = list(self.eps)
         return params
