@@ -33,9 +33,19 @@ def test_unknown_key_is_rejected_with_its_name(tmp_path):
 
 
 def test_attack_params_layer_check_params_config_and_eps():
-    cfg = AssessConfig(params={"evasion.pgd": {"steps": 3}}, eps=(0.2,))
+    cfg = AssessConfig(params={"evasion.pgd": {"steps": 3}}, eps=(0.2,), budgets="check")
     params = cfg.attack_params("evasion.pgd", {"batch_size": 4}, {"eps", "steps"})
     assert params == {"batch_size": 4, "steps": 3, "eps": [0.2]}
+
+
+def test_full_run_starts_from_the_attacks_own_defaults_and_quick_from_check_params():
+    cfg = AssessConfig(params={"evasion.pgd": {"steps": 3}}, eps=(0.2,))
+    assert cfg.attack_params("evasion.pgd", {"batch_size": 4}, {"eps", "steps"}) == {
+        "steps": 3,
+        "eps": [0.2],
+    }
+    quick = cfg.quick_mode()
+    assert quick.attack_params("evasion.pgd", {"batch_size": 4}, set())["batch_size"] == 4
 
 
 def test_plan_covers_every_profile_and_chains_stages():
