@@ -123,8 +123,8 @@ class QuickSettings(FrozenModel):
     sweeps: dict[str, dict[str, list[Any]]] = Field(
         default_factory=lambda: {"extraction.substitute": {"queries": [20, 60]}}
     )
-    noise_scales: tuple[float, ...] = (0.0, 1.0)
-    noise_samples: int = 4
+    noise_scales: tuple[float, ...] = (0.0, 1.0, 4.0)
+    noise_samples: int = 16
     retrain_epochs: int = 2
     retrain_max_train: int = 80
     defenses_max_per_attack: int = 1
@@ -184,8 +184,8 @@ class AssessConfig(FrozenModel):
     test_samples: int = Field(default=40, ge=4)
     samples: dict[str, int] = Field(default_factory=lambda: {"inference.membership_shadow": 48})
     endpoint_shots: int | None = Field(default=None, ge=1)
-    noise_scales: tuple[float, ...] = (0.0, 1.0, 2.0)
-    noise_samples: int = Field(default=8, ge=1)
+    noise_scales: tuple[float, ...] = (0.0, 1.0, 2.0, 4.0, 8.0)
+    noise_samples: int = Field(default=60, ge=1)
     noise_shots: int = Field(default=512, ge=1)
     retrain_epochs: int = Field(default=5, ge=1)
     retrain_max_train: int = Field(default=200, ge=8)
