@@ -139,8 +139,10 @@ def costs(doc: Doc) -> str | None:
         per[f"+ {d['defense']}"] += float(d.get("seconds") or 0.0)
     names = sorted(per, key=per.__getitem__)
     fig, ax = _figure("Costs: wall time per attack / defense", "seconds", "")
+    fig.set_size_inches(6.4, max(3.4, 0.16 * len(names) + 1.0))  # one readable row per bar
     ax.barh(names, [per[n] for n in names], color="#4c72b0")
-    ax.tick_params(axis="y", labelsize=6)
+    ax.tick_params(axis="y", labelsize=7)
+    fig.tight_layout()
     total = (doc.get("deployment", {}).get("cost", {}) or {}).get("total", {})
     if total:
         ax.set_title(f"Costs (training: {total.get('circuits', 0)} circuits, "
