@@ -170,7 +170,9 @@ class QMLaaSPipeline:
         try:
             features = torch.as_tensor(clf.preprocessing_.transform(X), dtype=torch.float64)
             target = torch.as_tensor(clf.class_index(y), dtype=torch.long)
-            config = TrainingConfig(lr=lr, epochs=epochs, batch_size=batch_size)
+            config = TrainingConfig.model_validate(
+                {"lr": lr, "epochs": epochs, "batch_size": batch_size}
+            )
             history = train_module(model, features, target, config,
                                    seed=derive_seed(self.seed, "finetune"),
                                    on_epoch=self._epoch_hook(on_epoch))  # fmt: skip

@@ -41,6 +41,7 @@ from qmlsec.attacks.hardware.foothold import (
 )
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position
+from qmlsec.cloud.providers import QuantumCloud
 from qmlsec.cloud.providers.hooks import ProviderHook
 from qmlsec.cloud.providers.jobs import QuantumJob
 from qmlsec.config import derive_seed
@@ -116,7 +117,7 @@ class DormantTrojan(CircuitAttack):
             TrojanInsertion(p.gate, p.count, derive_seed(self.seed, "qupt")), trigger
         )
 
-    def _predict_each(self, cloud: object, X: np.ndarray) -> np.ndarray:
+    def _predict_each(self, cloud: QuantumCloud, X: np.ndarray) -> np.ndarray:
         """One job per input (as a low-latency endpoint sends them)."""
         p = self.params
         endpoint = serve(self.target.model, cloud, device=p.device, shots=p.shots, seed=self.seed)

@@ -79,7 +79,7 @@ class VictimEncoding:
 def raw_space(clone: QNNClassifier, victim: Any) -> QNNClassifier:
     """A copy of ``clone`` that takes raw features through the victim's encoding."""
     out = copy.copy(clone)
-    out.preprocessing_ = VictimEncoding(victim, clone.preprocessing_)
+    out.preprocessing_ = VictimEncoding(victim, clone.preprocessing_)  # type: ignore[assignment]
     return out
 
 

@@ -172,7 +172,7 @@ class CopyQNN(ExtractionAttack):
         rows = torch.as_tensor(targets)
         labels = rows.argmax(dim=1)
         kept = torch.as_tensor(keep)
-        config = TrainingConfig(lr=p.finetune_lr, epochs=max(1, p.epochs))
+        config = TrainingConfig.model_validate({"lr": p.finetune_lr, "epochs": max(1, p.epochs)})
         opt = make_optimizer([q for q in net.parameters() if q.requires_grad], config)
         gen = torch_generator(self.seed, "copyqnn", "finetune")
         n = len(x)

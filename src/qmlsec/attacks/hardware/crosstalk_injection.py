@@ -46,6 +46,7 @@ from qmlsec.cloud.crosstalk import (
     qubit_distances,
 )
 from qmlsec.cloud.devices import get_device
+from qmlsec.cloud.providers import QuantumCloud
 from qmlsec.cloud.providers.hooks import ProviderHook
 from qmlsec.cloud.providers.jobs import Placement, QuantumJob
 from qmlsec.cloud.tenancy import CoJob, concurrent_with
@@ -135,7 +136,7 @@ class CrosstalkInjection(FaultInjectionAttack):
         "distances": (1,), "strengths": (0.0, 0.5), "max_samples": 6, "shots": 256,
     }  # fmt: skip
 
-    def inject(self, strength: float) -> object:
+    def inject(self, strength: float) -> QuantumCloud:
         """A cloud on ``device`` whose executions carry the crosstalk model at ``strength``."""
         p = self.params
         model = CrosstalkModel(strength=strength, xi=p.xi, kind=p.kind)
@@ -143,7 +144,7 @@ class CrosstalkInjection(FaultInjectionAttack):
         return provider_cloud(self.target, device=p.device, seed=self.seed,
                               noise_scale=1.0 if p.noisy else 0.0, contributors=[contributor])  # fmt: skip
 
-    def _outputs(self, cloud: object, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _outputs(self, cloud: QuantumCloud, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         p = self.params
         endpoint = serve(self.target.model, cloud, device=p.device, shots=p.shots, seed=self.seed)
         exp = endpoint.query(X, output="expectations", seed=self.seed).values

@@ -61,6 +61,7 @@ from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position
 from qmlsec.cloud.crosstalk import CrosstalkContributor, CrosstalkModel, qubit_distances
 from qmlsec.cloud.devices import get_device
+from qmlsec.cloud.providers import QuantumCloud
 from qmlsec.cloud.providers.hooks import ProviderHook
 from qmlsec.cloud.providers.jobs import Placement, QuantumJob
 from qmlsec.cloud.tenancy import CoJob, concurrent_with
@@ -168,7 +169,7 @@ class LocalityFingerprint(FaultInjectionAttack):
             readings.setdefault(phys, []).append(float(np.median(rows)))
         return {q: float(np.mean(v)) for q, v in readings.items()}
 
-    def cloud(self, strength: float, device: str) -> object:
+    def cloud(self, strength: float, device: str) -> QuantumCloud:
         """The provider on ``device`` whose executions carry crosstalk of ``strength``."""
         p = self.params
         model = CrosstalkModel(strength=strength, xi=p.xi, max_distance=p.max_distance, kind=p.kind)

@@ -66,16 +66,9 @@ def candidate_specs(n_qubits: int, layers: Sequence[int]) -> list[QNNSpec]:
         ENCODINGS, ROTATIONS, ANSATZES, layers, ENTANGLEMENTS
     ):
         try:
-            specs.append(
-                QNNSpec(
-                    n_qubits=n_qubits,
-                    encoding=enc,
-                    rotation=rot,
-                    ansatz=ans,
-                    layers=n_layers,
-                    entanglement=ent,
-                )  # fmt: skip
-            )
+            spec = {"n_qubits": n_qubits, "encoding": enc, "rotation": rot, "ansatz": ans,
+                    "layers": n_layers, "entanglement": ent}  # fmt: skip
+            specs.append(QNNSpec.model_validate(spec))
         except (QmlsecError, ValueError):  # a combination the family does not allow
             continue
     return specs

@@ -166,7 +166,7 @@ class RRInverse(CircuitDefense):
         in :class:`ObfuscatedCompilation`; its own metrics (accuracy, attack success rate
         per inserted count) are therefore measured on the restored, executed circuits.
         """
-        attack = setup.attack_cls(setup.target, dict(setup.params), seed=seed)
+        attack: Any = setup.attack_cls(setup.target, dict(setup.params), seed=seed)
         inner = attack.tamper
         hooks: list[ObfuscatedCompilation] = []
 
@@ -174,7 +174,7 @@ class RRInverse(CircuitDefense):
             hooks.append(ObfuscatedCompilation(self, inner(*args, **kwargs)))
             return hooks[-1]
 
-        attack.tamper = tamper  # type: ignore[method-assign]
+        attack.tamper = tamper
         cloud = getattr(setup.target, "cloud", None)
         seen = len(cloud.history) if cloud is not None else 0
         result = attack.run(dataclasses.replace(setup.ctx, extras=dict(setup.ctx.extras)))

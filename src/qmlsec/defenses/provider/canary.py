@@ -103,7 +103,7 @@ class CanaryCheck(ProviderDefense):
     def defended_run(self, setup: AttackSetup, seed: int) -> tuple[Any, DefenseCost]:
         """Run the tampering; a rate whose canaries alarm has its batch rejected (drop 0)."""
         result = setup.run(seed)
-        attack = setup.attack_cls(setup.target, dict(setup.params), seed=seed)
+        attack: Any = setup.attack_cls(setup.target, dict(setup.params), seed=seed)
         p = attack.params
         cloud = provider_cloud(setup.target, device=p.device, seed=seed,
                                noise_scale=1.0 if p.noisy else 0.0)  # fmt: skip

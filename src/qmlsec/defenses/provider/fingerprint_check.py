@@ -232,7 +232,7 @@ class FingerprintCheck(ProviderDefense):
         for the victim's jobs (:meth:`HardwareDowngrade.inject`).
         """
         result = setup.run(seed)
-        attack = setup.attack_cls(setup.target, dict(setup.params), seed=seed)
+        attack: Any = setup.attack_cls(setup.target, dict(setup.params), seed=seed)
         p = attack.params
         claimed = self.params.claimed_device or p.paid_device
         start, checks, alarms, price = time.perf_counter(), 0, 0, 0.0

@@ -72,7 +72,7 @@ class ResetOTP(ProviderDefense):
     def defended_run(self, setup: AttackSetup, seed: int) -> tuple[Any, DefenseCost]:
         """The reset-leakage advantages with every victim state padded before reset."""
         start = time.perf_counter()
-        attack = setup.attack_cls(setup.target, dict(setup.params), seed=seed)
+        attack: Any = setup.attack_cls(setup.target, dict(setup.params), seed=seed)
         p = attack.params
         pairs = attack.secret_pairs(np.asarray(setup.ctx.y_test))
         index = sorted({i for pair in pairs for i in pair})
