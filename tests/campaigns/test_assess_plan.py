@@ -67,3 +67,15 @@ def test_exclude_marks_stages_excluded():
     plans = plan_paths(cfg, SystemModel.default(), load_catalog())
     stages = [s for p in plans for s in p.stages if s.technique_id == "QML.T0027"]
     assert stages and all(s.status == "excluded" for s in stages)
+
+
+def test_measured_impact_of_availability_cost_and_delay_headlines():
+    from qmlsec.campaigns.measures import measured_impact
+
+    def impact(name, value, direction=1):
+        return measured_impact({"name": name, "value": value, "direction": direction}, 0.9)
+
+    assert impact("availability", 1.0, -1) == 0.0 and impact("availability", 0.25, -1) == 0.75
+    assert impact("cost_ratio", 1.0) == 0.0 and impact("cost_ratio", 11.0) > 0.9
+    assert impact("latency_increase_p50_s", 0.0) == 0.0
+    assert impact("latency_increase_p50_s", 1.0) < 0.05 < impact("latency_increase_p50_s", 600.0)

@@ -6,6 +6,11 @@ colours the kill-chain matrix:
 * a metric where lower means a stronger attack (adversarial accuracy): the relative
   accuracy lost, ``(clean - value) / clean``;
 * an AUC: the advantage over guessing, ``2 * (auc - 0.5)``;
+* availability (the share of queries answered in time): ``1 - availability``;
+* a cost ratio (the victim's bill over its clean bill): the share of the bill the
+  attack caused, ``1 - 1 / ratio``;
+* a delay in seconds (latency or training-time increase): ``delay / (delay + 60)``,
+  half at a one-minute delay (the deadline ``availability.dos`` uses);
 * any other higher-is-stronger metric (agreement, success rate, accuracy drop,
   distinguishing advantage): the value itself, clipped to [0, 1].
 
@@ -14,6 +19,10 @@ Example:
     0.5
     >>> round(measured_impact({"name": "adversarial_accuracy@0.3", "value": 0.45,
     ...                        "direction": -1}, clean_accuracy=0.9), 3)
+    0.5
+    >>> measured_impact({"name": "cost_ratio", "value": 4.0, "direction": 1}, 0.9)
+    0.75
+    >>> measured_impact({"name": "latency_increase_p50_s", "value": 60.0, "direction": 1}, 0.9)
     0.5
 """
 
@@ -26,15 +35,24 @@ import numpy as np
 
 from qmlsec.config import derive_seed
 
+#: Seconds of delay that count as half the impact (an interactive one-minute deadline).
+DELAY_SCALE_S = 60.0
+
 
 def measured_impact(best: dict[str, Any] | None, clean_accuracy: float) -> float | None:
     """Impact in [0, 1] from a headline metric ``{name, value, direction}``."""
     if best is None:
         return None
-    value = float(best["value"])
-    if best["direction"] < 0:
+    value, name = float(best["value"]), str(best["name"])
+    if name == "availability":
+        impact = 1.0 - value
+    elif name == "cost_ratio":
+        impact = 1.0 - 1.0 / value if value > 0 else 0.0
+    elif name.endswith("_s"):
+        impact = max(value, 0.0) / (max(value, 0.0) + DELAY_SCALE_S)
+    elif best["direction"] < 0:
         impact = (clean_accuracy - value) / clean_accuracy if clean_accuracy > 0 else 0.0
-    elif best["name"].endswith("auc"):
+    elif name.endswith("auc"):
         impact = 2.0 * (value - 0.5)
     else:
         impact = value
