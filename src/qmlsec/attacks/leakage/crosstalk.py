@@ -46,7 +46,7 @@ from qmlsec.attacks.base import AttackContext
 from qmlsec.attacks.hardware.foothold import installed, predict, provider_cloud, serve
 from qmlsec.attacks.leakage.base import LeakageAttack
 from qmlsec.attacks.leakage.reset import tvd
-from qmlsec.attacks.recon.executed import Executed, ExecutedJobs
+from qmlsec.attacks.recon.executed import Executed, observe_queries
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position
 from qmlsec.cloud.crosstalk import qubit_distances
@@ -188,11 +188,8 @@ class CrosstalkLeakage(LeakageAttack):
     def marginals(self, cloud: QuantumCloud, X: np.ndarray) -> tuple[list[float], Executed]:
         """``P(1)`` of the watched qubit in each executed circuit's final state, and the job."""
         p = self.params
-        endpoint = serve(self.target.model, cloud, device=p.device, shots=p.shots, seed=self.seed)
-        observer = ExecutedJobs(cloud)
-        with installed(cloud, observer):
-            predict(endpoint, X, seed=self.seed)
-        job = observer.jobs[0]
+        job = observe_queries(self.target.model, cloud, X, device=p.device, shots=p.shots,
+                              seed=self.seed).jobs[0]  # fmt: skip
         n = len(job.layout)
         q = job.active.index(job.layout[min(p.watched_qubit, n - 1)])
         marg = [

@@ -41,9 +41,9 @@ from pydantic import Field
 from qiskit.quantum_info import DensityMatrix, Kraus, Statevector
 
 from qmlsec.attacks.base import AttackContext
-from qmlsec.attacks.hardware.foothold import installed, predict, provider_cloud, serve
+from qmlsec.attacks.hardware.foothold import provider_cloud
 from qmlsec.attacks.leakage.base import LeakageAttack
-from qmlsec.attacks.recon.executed import Executed, ExecutedJobs
+from qmlsec.attacks.recon.executed import Executed, observe_queries
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position
 from qmlsec.config import FrozenModel, rng
@@ -123,12 +123,8 @@ class ResetLeakage(LeakageAttack):
         p = self.params
         cloud = provider_cloud(self.target, device=p.device, trust="honest-but-curious",
                                seed=self.seed, noise_scale=0.0)  # fmt: skip
-        endpoint = serve(self.target.model, cloud, device=p.device, shots=p.victim_shots,
-                         seed=self.seed)  # fmt: skip
-        observer = ExecutedJobs(cloud)
-        with installed(cloud, observer):
-            predict(endpoint, X, seed=self.seed)
-        return observer.jobs
+        return observe_queries(self.target.model, cloud, X, device=p.device,
+                               shots=p.victim_shots, seed=self.seed).jobs  # fmt: skip
 
     def final_states(self, jobs: list[Executed]) -> list[DensityMatrix]:
         """Final states of the executed circuits on their active physical qubits."""

@@ -48,10 +48,10 @@ from pydantic import Field
 from sklearn.ensemble import RandomForestClassifier
 
 from qmlsec.attacks.base import AttackContext
-from qmlsec.attacks.hardware.foothold import installed, predict, provider_cloud, serve
+from qmlsec.attacks.hardware.foothold import provider_cloud
 from qmlsec.attacks.recon.architecture_match import gate_signature, match_architecture
 from qmlsec.attacks.recon.base import ReconAttack
-from qmlsec.attacks.recon.executed import ExecutedJobs
+from qmlsec.attacks.recon.executed import ExecutedJobs, observe_queries
 from qmlsec.attacks.recon.job_observer import solve_inputs
 from qmlsec.attacks.recon.observed import circuit_features, observe_jobs
 from qmlsec.attacks.result import AttackResult
@@ -160,12 +160,8 @@ class EncodingInference(ReconAttack):
         p = self.params
         cloud = provider_cloud(self.target, device=p.device, trust="honest-but-curious",
                                seed=self.seed, noise_scale=0.0)  # fmt: skip
-        observer = ExecutedJobs(cloud)
-        with installed(cloud, observer):
-            endpoint = serve(self.target.model, cloud, device=p.device, shots=256, seed=self.seed)
-            for row in X:
-                predict(endpoint, row[None, :], seed=self.seed)
-        return observer
+        return observe_queries(self.target.model, cloud, X, device=p.device, shots=256,
+                               seed=self.seed, per_row=True)  # fmt: skip
 
     def _steal_victim(self, ctx: AttackContext, classifiers: dict, result: AttackResult) -> None:
         p, model = self.params, self.target.model

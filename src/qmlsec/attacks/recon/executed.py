@@ -114,4 +114,29 @@ class ExecutedJobs(ProviderHook):
         return [c for e in self.jobs for c in e.bound(compact=compact)]
 
 
-__all__ = ["Executed", "ExecutedJobs", "executed_circuit"]
+def observe_queries(
+    model: Any,
+    cloud: Any,
+    X: np.ndarray,
+    *,
+    device: str | None,
+    shots: int | None,
+    seed: int,
+    per_row: bool = False,
+) -> ExecutedJobs:
+    """Serve ``model`` on ``cloud``, have it answer ``X``, and keep what the cloud ran.
+
+    One job for the whole batch, or one per row with ``per_row`` (as a low-latency
+    endpoint sends them).
+    """
+    from qmlsec.attacks.hardware.foothold import installed, predict, serve
+
+    endpoint = serve(model, cloud, device=device, shots=shots, seed=seed)
+    observer = ExecutedJobs(cloud)
+    with installed(cloud, observer):
+        for batch in [row[None, :] for row in X] if per_row else [X]:
+            predict(endpoint, batch, seed=seed)
+    return observer
+
+
+__all__ = ["Executed", "ExecutedJobs", "executed_circuit", "observe_queries"]

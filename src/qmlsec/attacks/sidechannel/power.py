@@ -41,8 +41,8 @@ from pydantic import Field
 from scipy.optimize import nnls
 
 from qmlsec.attacks.base import AttackContext
-from qmlsec.attacks.hardware.foothold import installed, predict, provider_cloud, serve
-from qmlsec.attacks.recon.executed import ExecutedJobs
+from qmlsec.attacks.hardware.foothold import provider_cloud
+from qmlsec.attacks.recon.executed import ExecutedJobs, observe_queries
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.sidechannel.base import SideChannelAttack
 from qmlsec.attacks.targets import Capability, Position
@@ -209,11 +209,8 @@ class PowerSideChannel(SideChannelAttack):
         p = self.params
         cloud = provider_cloud(self.target, device=p.device, trust="honest-but-curious",
                                seed=self.seed, noise_scale=0.0)  # fmt: skip
-        observer = ExecutedJobs(cloud)
-        with installed(cloud, observer):
-            endpoint = serve(self.target.model, cloud, device=p.device, shots=p.shots,
-                             seed=self.seed)  # fmt: skip
-            predict(endpoint, X, seed=self.seed)
+        observer = observe_queries(self.target.model, cloud, X, device=p.device, shots=p.shots,
+                                   seed=self.seed)  # fmt: skip
         return observer
 
     def _run(self, ctx: AttackContext) -> AttackResult:
