@@ -10,10 +10,9 @@ from qmlsec.attacks.leakage.crosstalk import (
     coupling_strength,
 )
 from qmlsec.attacks.targets import Capability, Position, Target
-from qmlsec.cloud.cost import CostAccount
 from qmlsec.cloud.crosstalk import qubit_distances
-from qmlsec.cloud.providers import QuantumCloud
 from qmlsec.cloud.providers.hooks import CircuitTransformHook
+from qmlsec.testing.clouds import recording_cloud
 from qmlsec.testing.victims import small_victim
 
 
@@ -52,11 +51,8 @@ def test_probe_is_co_scheduled_beside_the_victims_cloud_jobs():
     X = victim.x_test[:4]
     marginals = {}
     for name, hooks in (("plain", []), ("flipped", [CircuitTransformHook([flip_first_qubit])])):
-        cost = CostAccount()
-        cloud = QuantumCloud(["generic_grid_3x3"], trust="malicious", seed=0, noise_scale=0.0,
-                             cost=cost)  # fmt: skip
-        for hook in hooks:
-            cloud.add_hook(hook)
+        cloud = recording_cloud("generic_grid_3x3", *hooks)
+        cost = cloud.cost
         tgt = Target(Position.CO_TENANT, frozenset({Capability.CO_TENANCY}),
                      model=victim.model, cloud=cloud)  # fmt: skip
         attack = CrosstalkLeakage(tgt, {"shots": 500}, seed=0)

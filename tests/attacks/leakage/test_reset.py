@@ -8,9 +8,8 @@ from qiskit.quantum_info import DensityMatrix
 
 from qmlsec.attacks.leakage.reset import ResetLeakage, empirical, reset_channel, reset_residue, tvd
 from qmlsec.attacks.targets import Capability, Position, Target
-from qmlsec.cloud.cost import CostAccount
-from qmlsec.cloud.providers import QuantumCloud
 from qmlsec.cloud.providers.hooks import CircuitTransformHook
+from qmlsec.testing.clouds import recording_cloud
 from qmlsec.testing.victims import small_victim
 
 
@@ -82,10 +81,8 @@ def test_residue_comes_from_the_victims_cloud_job_as_executed(victim):
     params = {"residuals": (0.2,), "shots": (100,), "pairs": 2}
     states = {}
     for name, hooks in (("plain", []), ("flipped", [CircuitTransformHook([flip_first_qubit])])):
-        cost = CostAccount()
-        cloud = QuantumCloud(["fake_manila"], trust="malicious", seed=0, noise_scale=0.0, cost=cost)
-        for hook in hooks:
-            cloud.add_hook(hook)
+        cloud = recording_cloud("fake_manila", *hooks)
+        cost = cloud.cost
         tgt = Target(Position.CO_TENANT, frozenset({Capability.SEQUENTIAL_TENANCY}),
                      model=victim.model, cloud=cloud)  # fmt: skip
         attack = ResetLeakage(tgt, params, seed=0)

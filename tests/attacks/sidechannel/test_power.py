@@ -12,11 +12,10 @@ from qmlsec.attacks.sidechannel.power import (
     truth_cells,
 )
 from qmlsec.attacks.targets import Capability, Position, Target
-from qmlsec.cloud.cost import CostAccount
 from qmlsec.cloud.devices import get_device
-from qmlsec.cloud.providers import QuantumCloud
 from qmlsec.cloud.providers.hooks import CircuitTransformHook
 from qmlsec.cloud.pulses import PulseLibrary, noise_sigma, schedule_slots, synthesize_traces
+from qmlsec.testing.clouds import recording_cloud
 from qmlsec.testing.victims import small_victim
 
 
@@ -68,11 +67,8 @@ def test_traces_are_those_of_the_circuits_the_cloud_ran():
     lib, target = PulseLibrary(), get_device("fake_manila").backend.target
     x_pulses = {}
     for name, hooks in (("plain", []), ("flagged", [CircuitTransformHook([flag_first_qubit])])):
-        cost = CostAccount()
-        cloud = QuantumCloud(["fake_manila"], trust="malicious", seed=0, noise_scale=0.0,
-                             cost=cost)  # fmt: skip
-        for hook in hooks:
-            cloud.add_hook(hook)
+        cloud = recording_cloud("fake_manila", *hooks)
+        cost = cloud.cost
         tgt = Target(Position.PHYSICAL_INSIDER, frozenset({Capability.PHYSICAL_ACCESS}),
                      model=victim.model, cloud=cloud)  # fmt: skip
         attack = PowerSideChannel(tgt, {"max_circuits": 2}, seed=0)
