@@ -57,13 +57,17 @@ class AttackContext:
     progress: Callable[[str, int, int], None] | None = None
     deadline: float | None = None
 
-    def report(self, stage: str, done: int, total: int) -> None:
-        """Forward progress to :attr:`progress`; stop the run once :attr:`deadline` passed."""
+    def check_deadline(self, where: str) -> None:
+        """Raise :class:`~qmlsec.exceptions.TimeLimitExceeded` once :attr:`deadline` passed."""
         if self.deadline is not None and time.monotonic() > self.deadline:
             raise TimeLimitExceeded(
-                f"wall-time limit passed at {stage} {done}/{total}",
+                f"wall-time limit passed at {where}",
                 hint="raise run_time_limit_s in the assess config or shrink the attack's params",
             )
+
+    def report(self, stage: str, done: int, total: int) -> None:
+        """Forward progress to :attr:`progress`; stop the run once :attr:`deadline` passed."""
+        self.check_deadline(f"{stage} {done}/{total}")
         if self.progress is not None:
             self.progress(stage, done, total)
 

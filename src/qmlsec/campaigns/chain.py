@@ -100,12 +100,8 @@ class DeadlineHook(ProviderHook):
         self.ctx = ctx
 
     def on_submit(self, job: Any) -> None:
-        deadline = self.ctx.deadline
-        if deadline is not None and time.monotonic() > deadline:
-            raise TimeLimitExceeded(
-                f"wall-time limit passed at provider job {job.job_id}",
-                hint="raise run_time_limit_s in the assess config or shrink the attack's params",
-            )
+        """Stop the run when the job comes after its deadline."""
+        self.ctx.check_deadline(f"provider job {job.job_id}")
 
 
 def start_clock(setup: Any, limit_s: float | None) -> float:
