@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from qmlsec.attacks.base import AttackContext
-from qmlsec.attacks.hardware.fingerprint import DeviceFingerprint, marginals, probe_circuit
+from qmlsec.attacks.hardware.fingerprint import DeviceFingerprint, probe_circuit
 from qmlsec.attacks.targets import Capability, Position, Target
+from qmlsec.cloud.backends.measurement import bit_marginals
 from qmlsec.cloud.devices import get_device
 from qmlsec.cloud.providers import QuantumCloud
 from qmlsec.cloud.transpile import transpile_circuit
@@ -20,7 +21,7 @@ def run(params: dict, *, cloud: QuantumCloud | None = None, seed: int = 0):
 
 
 def test_marginals_read_qubit_zero_last():
-    p1 = marginals({"001": 30, "011": 10, "000": 60}, 3)
+    p1 = bit_marginals({"001": 30, "011": 10, "000": 60}, 3)
     assert p1 == pytest.approx([0.4, 0.1, 0.0])
 
 

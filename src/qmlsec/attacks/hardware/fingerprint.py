@@ -51,6 +51,7 @@ from qmlsec.attacks.hardware.base import FaultInjectionAttack
 from qmlsec.attacks.hardware.foothold import device_of, provider_cloud
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position
+from qmlsec.cloud.backends.measurement import bit_marginals
 from qmlsec.cloud.devices import get_device
 from qmlsec.cloud.providers import QuantumCloud
 from qmlsec.cloud.providers.jobs import JobResult, QuantumJob
@@ -81,21 +82,11 @@ def probe_circuit(width: int, echo_pairs: int = 8) -> QuantumCircuit:
     return qc
 
 
-def marginals(counts: dict[str, int], width: int) -> np.ndarray:
-    """``P(bit i = 1)`` of logical qubits ``0..width-1`` (keys: qubit 0 last)."""
-    ones, total = np.zeros(width), 0
-    for key, n in counts.items():
-        bits = key.replace(" ", "")[::-1]
-        ones += n * np.array([b == "1" for b in bits[:width]], dtype=float)
-        total += n
-    return ones / max(total, 1)
-
-
 def fingerprint(result: JobResult, width: int) -> np.ndarray:
     """``P(1 | prepared 0)`` then ``P(0 | prepared 1)`` per qubit, from the job's counts."""
     if not result.counts:
         raise ConfigError("fingerprint probes need shot counts", hint="set shots >= 1")
-    zero, one = (marginals(c, width) for c in result.counts[0])
+    zero, one = (bit_marginals(c, width) for c in result.counts[0])
     return np.concatenate([zero, 1.0 - one])
 
 

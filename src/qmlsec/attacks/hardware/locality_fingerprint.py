@@ -54,11 +54,11 @@ from qiskit import QuantumCircuit
 
 from qmlsec.attacks.base import AttackContext
 from qmlsec.attacks.hardware.base import FaultInjectionAttack
-from qmlsec.attacks.hardware.fingerprint import marginals
 from qmlsec.attacks.hardware.foothold import device_of, installed, provider_cloud, serve
 from qmlsec.attacks.hardware.regions import connected_regions, jaccard, locate
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position
+from qmlsec.cloud.backends.measurement import bit_marginals
 from qmlsec.cloud.crosstalk import CrosstalkContributor, CrosstalkModel, qubit_distances
 from qmlsec.cloud.devices import get_device
 from qmlsec.cloud.providers import QuantumCloud
@@ -165,7 +165,7 @@ class LocalityFingerprint(FaultInjectionAttack):
             res = cloud.submit(job)  # type: ignore[attr-defined]
             self.shots_ += res.circuits * p.shots
             phys = res.transpile.final_layout[0] if res.transpile else q
-            rows = [marginals(c, 1)[0] for c in res.counts[0]]
+            rows = [bit_marginals(c, 1)[0] for c in res.counts[0]]
             readings.setdefault(phys, []).append(float(np.median(rows)))
         return {q: float(np.mean(v)) for q, v in readings.items()}
 

@@ -105,6 +105,18 @@ def counts_to_arrays(counts: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
     return keys, np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
 
 
+def bit_marginals(counts: dict[str, int], width: int) -> np.ndarray:
+    """``P(bit i = 1)`` for bits ``0..width-1`` (bit 0 is a key's last character).
+
+    Example:
+        >>> bit_marginals({"01": 3, "11": 1}, 2).tolist()
+        [1.0, 0.25]
+    """
+    outcomes, weights = counts_to_arrays(counts)
+    bits = (outcomes[:, None] >> np.arange(width)) & 1
+    return (weights @ bits) / max(float(weights.sum()), 1.0)
+
+
 def _parity(outcomes: np.ndarray, mask: int) -> np.ndarray:
     bits = outcomes & mask
     parity = np.zeros_like(bits)

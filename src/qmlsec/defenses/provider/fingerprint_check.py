@@ -54,6 +54,7 @@ from pydantic import Field
 from qiskit import QuantumCircuit
 
 from qmlsec.cloud.backends.device import DeviceBackend
+from qmlsec.cloud.backends.measurement import bit_marginals
 from qmlsec.cloud.devices import get_device
 from qmlsec.cloud.providers import QuantumCloud
 from qmlsec.cloud.providers.jobs import QuantumJob
@@ -102,11 +103,8 @@ def _matching(edges: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def _survival(counts: dict[str, int], n: int) -> np.ndarray:
-    zeros = np.zeros(n)
-    for key, c in counts.items():
-        bits = key.replace(" ", "")[::-1]
-        zeros += c * np.array([b == "0" for b in bits[:n]])
-    return zeros / max(1, sum(counts.values()))
+    """``P(read 0)`` of each of the first ``n`` qubits."""
+    return 1.0 - bit_marginals(counts, n)
 
 
 class FingerprintCheck(ProviderDefense):
