@@ -109,10 +109,12 @@ class HardwareDowngrade(FaultInjectionAttack):
             target, device=self.params.paid_device, seed=self.seed, noise_scale=scale
         )
 
-    def _serve(self, cloud: QuantumCloud, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    def _serve(
+        self, cloud: QuantumCloud, X: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, float, dict[str, float]]:
         """Expectations, predictions and the billed price of one inference batch.
 
-        Also records, in ``self.kept_``, the signal the executed circuit keeps: measured
+        Also the signal the executed circuit keeps: measured
         (mean ``|<Z_i>|`` over the exact values) and predicted from the calibration of
         the device that ran it (:func:`~qmlsec.cloud.fidelity.z_contraction`).
         """
@@ -131,26 +133,25 @@ class HardwareDowngrade(FaultInjectionAttack):
             scale=cloud.noise_scale,
         )  # fmt: skip
         measured = np.abs(exp).mean(axis=0) / np.maximum(exact, 1e-12)
-        self.kept_ = (float(measured.mean()), float(predicted.mean()))
-        return exp, predict(endpoint, X, seed=self.seed), float(billed)
+        kept = {"signal_kept": float(measured.mean()),
+                "predicted_signal_kept": float(predicted.mean())}  # fmt: skip
+        return exp, predict(endpoint, X, seed=self.seed), float(billed), kept
 
     def _run(self, ctx: AttackContext) -> AttackResult:
         p = self.params
         X, y = ctx.x_test[: p.max_samples], np.asarray(ctx.y_test[: p.max_samples])
         cloud = self.cloud()
-        base, paid_pred, paid_price = self._serve(cloud, X)
+        base, paid_pred, paid_price, kept = self._serve(cloud, X)
         paid_acc = float(np.mean(paid_pred == y))
         result = self.new_result()
         result.per_sample = {"label": list(y), "paid_prediction": list(paid_pred)}
         result.metrics = {"paid_accuracy": paid_acc, "paid_price": paid_price,
-                          "signal_kept_paid": self.kept_[0],
-                          "predicted_signal_kept_paid": self.kept_[1]}  # fmt: skip
+                          **{f"{k}_paid": v for k, v in kept.items()}}  # fmt: skip
         accs, retention = [], []
         for i, scale in enumerate(p.noise_scales):
             with self.inject(scale) as degraded:
-                exp, pred, _ = self._serve(degraded, X)
-            result.metrics[f"signal_kept_scale_{scale:g}"] = self.kept_[0]
-            result.metrics[f"predicted_signal_kept_scale_{scale:g}"] = self.kept_[1]
+                exp, pred, _, kept = self._serve(degraded, X)
+            result.metrics.update({f"{k}_scale_{scale:g}": v for k, v in kept.items()})
             accs.append(float(np.mean(pred == y)))
             retention.append(float(np.abs(exp).mean() / max(np.abs(base).mean(), 1e-12)))
             result.per_sample[f"scaled_prediction_{i}"] = list(pred)
@@ -167,10 +168,9 @@ class HardwareDowngrade(FaultInjectionAttack):
         result.metrics["price_pocketed_scaled_substitute"] = pocketed
         if p.given_device is not None:
             with self.inject(substitute=p.given_device) as substituted:
-                _, pred, billed = self._serve(substituted, X)
+                _, pred, billed, kept = self._serve(substituted, X)
             acc = float(np.mean(pred == y))
-            result.metrics["signal_kept_given"] = self.kept_[0]
-            result.metrics["predicted_signal_kept_given"] = self.kept_[1]
+            result.metrics.update({f"{k}_given": v for k, v in kept.items()})
             given_cost = billed * p.substitute_price_ratio
             result.per_sample["given_prediction"] = list(pred)
             paid_dev, given_dev = get_device(p.paid_device), get_device(p.given_device)
