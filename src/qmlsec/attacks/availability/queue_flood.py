@@ -70,7 +70,8 @@ class QueueFlood(AvailabilityAttack):
         for k in range(p.flood_jobs):
             job = QuantumJob("attacker", flood_circuit(p.width), np.zeros((1, 0)),
                              shots=p.flood_shots, requested_device=cloud.pool[0].name,  # type: ignore[attr-defined]
-                             purpose="flood", seed=derive_seed(self.seed, "flood", index, k))  # fmt: skip
+                             purpose="flood", submitter="co_tenant", submitter_trust="malicious",
+                             seed=derive_seed(self.seed, "flood", index, k))  # fmt: skip
             price += cloud.submit(job).price_usd  # type: ignore[attr-defined]
         return price
 

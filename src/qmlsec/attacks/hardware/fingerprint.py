@@ -121,8 +121,8 @@ class DeviceFingerprint(FaultInjectionAttack):
         p = self.params
         job = QuantumJob(
             TENANT, probe_circuit(self.width_, p.echo_pairs), PREPARE, shots=p.shots,
-            requested_device=device, purpose="fingerprint", submitter=TENANT,
-            submitter_trust="untrusted", seed=seed,
+            requested_device=device, purpose="fingerprint", submitter="co_tenant",
+            submitter_trust="malicious", seed=seed,
         )  # fmt: skip
         result = cloud.submit(job)
         self.jobs_.append(result)

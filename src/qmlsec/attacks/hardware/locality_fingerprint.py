@@ -160,7 +160,7 @@ class LocalityFingerprint(FaultInjectionAttack):
         for q in range(get_device(device).num_qubits):
             job = QuantumJob(TENANT, sensor_probe(q, p.cycles), np.zeros((p.repeats, 0)),
                              shots=p.shots, requested_device=device, purpose="locality_probe",
-                             submitter=TENANT, submitter_trust="untrusted",
+                             submitter="co_tenant", submitter_trust="malicious",
                              seed=derive_seed(seed, q))  # fmt: skip
             res = cloud.submit(job)  # type: ignore[attr-defined]
             self.shots_ += res.circuits * p.shots
