@@ -118,18 +118,24 @@ class Catalog:
     def from_directory(cls, directory: Path) -> Catalog:
         """Load and validate the YAML files of ``directory``."""
         facts_path = directory / "facts.yaml"
-        catalog = cls(
-            tactics=_parse(directory / "tactics.yaml", "tactics", Tactic),
-            techniques=_parse(directory / "techniques.yaml", "techniques", Technique),
-            mitigations=_parse(directory / "mitigations.yaml", "mitigations", Mitigation),
-            profiles=_parse(directory / "profiles.yaml", "profiles", Profile),
-            facts=_parse(facts_path, "facts", Fact),
-            goals=_parse(facts_path, "goals", Goal),
-            rules=_parse(facts_path, "rules", Rule),
-            source=directory,
+        tactics = _parse(directory / "tactics.yaml", "tactics", Tactic)
+        techniques = _parse(directory / "techniques.yaml", "techniques", Technique)
+        mitigations = _parse(directory / "mitigations.yaml", "mitigations", Mitigation)
+        profiles = _parse(directory / "profiles.yaml", "profiles", Profile)
+        facts = _parse(facts_path, "facts", Fact)
+        goals = _parse(facts_path, "goals", Goal)
+        rules = _parse(facts_path, "rules", Rule)
+        check_references(
+            tactics=tactics,
+            techniques=techniques,
+            mitigations=mitigations,
+            profiles=profiles,
+            facts=facts,
+            goals=goals,
+            rules=rules,
+            raw_ids=_raw_ids(directory),
         )
-        check_references(catalog, _raw_ids(directory))
-        return catalog
+        return cls(tactics, techniques, mitigations, profiles, facts, goals, rules, directory)
 
     # ----------------------------------------------------------------- queries
     def technique(self, technique_id: str) -> Technique:

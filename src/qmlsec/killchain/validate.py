@@ -14,12 +14,10 @@ Example:
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
 
 from qmlsec.exceptions import KnowledgeBaseError
-
-if TYPE_CHECKING:
-    from qmlsec.killchain.catalog import Catalog
+from qmlsec.killchain.schema import Fact, Goal, Mitigation, Profile, Rule, Tactic, Technique
 
 
 def _fail(file: str, record: str, field: str, message: str) -> KnowledgeBaseError:
@@ -29,20 +27,37 @@ def _fail(file: str, record: str, field: str, message: str) -> KnowledgeBaseErro
     )
 
 
-def check_references(kb: Catalog, raw_ids: dict[str, list[str]]) -> None:
-    """Raise :class:`KnowledgeBaseError` on the first dangling or duplicate reference."""
+def check_references(
+    *,
+    tactics: Sequence[Tactic],
+    techniques: Sequence[Technique],
+    mitigations: Sequence[Mitigation],
+    profiles: Sequence[Profile],
+    facts: Sequence[Fact],
+    goals: Sequence[Goal],
+    rules: Sequence[Rule],
+    raw_ids: dict[str, list[str]],
+) -> None:
+    """Raise :class:`KnowledgeBaseError` on the first dangling or duplicate reference.
+
+    Args:
+        tactics, techniques, mitigations, profiles, facts, goals, rules: the parsed
+            records of the knowledge base.
+        raw_ids: the IDs of each file in file order (duplicates included).
+    """
     for file, id_list in raw_ids.items():
         for dup, n in Counter(id_list).items():
             if n > 1:
                 raise _fail(file, dup, "id", f"duplicate ID ({n} records)")
-    tactic_ids = {t.id for t in kb.tactics}
-    fact_ids = {f.id for f in kb.facts}
-    goal_ids = {g.id for g in kb.goals}
-    for t in kb.all_techniques():
+    tactic_ids = {t.id for t in tactics}
+    technique_ids = {t.id for t in techniques}
+    fact_ids = {f.id for f in facts}
+    goal_ids = {g.id for g in goals}
+    for t in techniques:
         for tac in t.tactics:
             if tac not in tactic_ids:
                 raise _fail("techniques.yaml", t.id, "tactics", f"unknown tactic {tac!r}")
-        if t.subtechnique_of is not None and not kb.has_technique(t.subtechnique_of):
+        if t.subtechnique_of is not None and t.subtechnique_of not in technique_ids:
             raise _fail(
                 "techniques.yaml", t.id, "subtechnique-of", f"unknown parent {t.subtechnique_of!r}"
             )
@@ -55,17 +70,17 @@ def check_references(kb: Catalog, raw_ids: dict[str, list[str]]) -> None:
                         field,
                         f"unknown fact {fact!r} (declare it in facts.yaml)",
                     )
-    for m in kb.mitigations:
+    for m in mitigations:
         for use in m.techniques:
-            if not kb.has_technique(use.id):
+            if use.id not in technique_ids:
                 raise _fail("mitigations.yaml", m.id, "techniques", f"unknown technique {use.id!r}")
-    for p in kb.profiles:
+    for p in profiles:
         for goal in p.goals:
             if goal not in goal_ids:
                 raise _fail("profiles.yaml", p.id, "goals", f"unknown goal {goal!r}")
-    for g in kb.goals:
+    for g in goals:
         if g.fact not in fact_ids:
             raise _fail("facts.yaml", g.id, "fact", f"unknown fact {g.fact!r}")
-    for r in kb.rules:
+    for r in rules:
         if r.fact not in fact_ids:
             raise _fail("facts.yaml", r.fact, "fact", "rule derives an undeclared fact")
