@@ -4,7 +4,8 @@ A method turns a compiled circuit and inputs into differentiable expectation val
 Hardware-compatible methods (parameter shift, SPSA, finite differences) never look inside
 the circuit: they call an *executor* ``f(angles (N, G)) -> (N, n_obs)`` on the per-row
 angles (forward) and on shifted or perturbed copies (backward). The executor can be the
-exact engine, sampled shots, or a noisy cloud backend. Gradients then reach ``x`` and
+exact engine, sampled shots, or a noisy cloud backend; an executor with a ``shifted``
+attribute runs the backward circuits through that one instead. Gradients then reach ``x`` and
 ``theta`` through the linear angle map ``a = x A_x^T + theta A_theta^T + c`` by autograd,
 which is the chain rule for weights shared by several gates.
 
@@ -140,7 +141,10 @@ class _Rule(torch.autograd.Function):
         if not bool(ctx.mask.any()):
             return None, None, None, None, None
         with torch.no_grad():
-            grad = ctx.method.angle_vjp(ctx.f, angles.detach(), grad_out, ctx.mask, ctx.rules)
+            # an executor may hand the shifted/perturbed circuits to a sibling that
+            # accounts them as gradient circuits (a quantum cloud's job purpose)
+            f = getattr(ctx.f, "shifted", None) or ctx.f
+            grad = ctx.method.angle_vjp(f, angles.detach(), grad_out, ctx.mask, ctx.rules)
         return grad.to(angles.dtype), None, None, None, None
 
 
