@@ -24,6 +24,7 @@ from qmlsec.attacks.evasion.pgd import PGD
 from qmlsec.attacks.harness import context_for
 from qmlsec.data import load_dataset, split
 from qmlsec.models.classifier import QNNClassifier
+from qmlsec.models.persist import load_classifier
 
 EPS = [0.01, 0.02, 0.05, 0.1, 0.2]
 
@@ -41,7 +42,7 @@ def main() -> None:
     x_train, y_train = np.array(train.X), np.array(train.y)
     x, y = np.array(test.X), np.array(test.y)
     if args.model:
-        clf = QNNClassifier.load(args.model)
+        clf = load_classifier(args.model)
     else:
         start = time.perf_counter()
         clf = QNNClassifier(n_qubits=8, layers=3, epochs=30, lr=0.05, random_state=0)

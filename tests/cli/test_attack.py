@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from qmlsec.cli.main import app
 from qmlsec.data import load_dataset, split
 from qmlsec.models.classifier import QNNClassifier
+from qmlsec.models.persist import save_classifier
 
 runner = CliRunner()
 
@@ -24,7 +25,7 @@ def model_dir(tmp_path_factory) -> Path:
     clf = QNNClassifier(n_qubits=4, layers=1, epochs=4, lr=0.1, random_state=0)
     clf.fit(np.array(train.X), np.array(train.y))
     meta = {"name": "iris", "classes": None, "test_size": 0.3, "seed": 0}
-    clf.save(out, metadata={"dataset": meta})
+    save_classifier(clf, out, metadata={"dataset": meta})
     return out
 
 

@@ -8,11 +8,12 @@ from qmlsec.defenses.circuit.artifact_signing import ArtifactSigning
 from qmlsec.defenses.evaluate import evaluate_defense
 from qmlsec.exceptions import ArtifactError
 from qmlsec.models.artifact import SIGNATURE_FILE
+from qmlsec.models.persist import save_classifier
 
 
 @pytest.fixture(scope="module")
 def saved(iris_victim, tmp_path_factory):
-    return iris_victim.model.save(tmp_path_factory.mktemp("art") / "model")
+    return save_classifier(iris_victim.model, tmp_path_factory.mktemp("art") / "model")
 
 
 def test_signed_artifact_loads_and_predicts_the_same(saved, iris_victim):

@@ -22,6 +22,7 @@ from qmlsec.cloud.inference import load_endpoint
 from qmlsec.data import load_dataset, split
 from qmlsec.exceptions import RateLimitError
 from qmlsec.models.classifier import QNNClassifier
+from qmlsec.models.persist import load_classifier, save_classifier
 from qmlsec.service.app import create_app
 from qmlsec.service.client import ServiceEndpoint
 from qmlsec.service.settings import ServiceSettings
@@ -31,7 +32,7 @@ from qmlsec.service.settings import ServiceSettings
 def iris(tmp_path_factory: pytest.TempPathFactory):
     train, test = split(load_dataset("iris"), test_size=0.3, seed=0)
     clf = QNNClassifier(n_qubits=4, layers=1, epochs=1, lr=0.1).fit(train.X, train.y)
-    return clf.save(tmp_path_factory.mktemp("models") / "iris"), train, test
+    return save_classifier(clf, tmp_path_factory.mktemp("models") / "iris"), train, test
 
 
 @pytest.fixture
@@ -70,7 +71,7 @@ def test_card_describes_the_circuit_but_never_the_weights(served) -> None:
 def test_tampered_artifact_is_refused_at_registration(served, tmp_path: Path, iris) -> None:
     h, path = served
     copy = tmp_path / "copy"
-    QNNClassifier.load(path).save(copy)
+    save_classifier(load_classifier(path), copy)
     (copy / "weights.safetensors").write_bytes(b"\0" * 64)
     r = h.client.post(
         "/admin/models",

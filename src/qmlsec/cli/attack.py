@@ -25,6 +25,7 @@ from qmlsec.cli.output import console, emit_json, handle_errors
 from qmlsec.cli.train import load_split
 from qmlsec.exceptions import ConfigError, DataError
 from qmlsec.models.classifier import QNNClassifier
+from qmlsec.models.persist import load_classifier
 
 app = typer.Typer(help="List and run attacks.", no_args_is_help=True)
 
@@ -142,7 +143,7 @@ def _run(**opts: Any) -> dict[str, Any]:
     if "eps" in params and "eps" not in attack_cls.Params.model_fields:
         raise ConfigError(f"attack {attack_cls.name!r} takes no eps")
     attack_cls.validate_params(params)
-    clf = QNNClassifier.load(opts["model"])
+    clf = load_classifier(opts["model"])
     meta = getattr(clf, "manifest_", {}).get("metadata", {}).get("dataset")
     if not meta:
         raise DataError(

@@ -21,7 +21,7 @@ from qmlsec.cli.train import load_split
 from qmlsec.defenses.evaluate import evaluate_defense
 from qmlsec.defenses.registry import available_defenses, get_defense
 from qmlsec.exceptions import DataError
-from qmlsec.models.classifier import QNNClassifier
+from qmlsec.models.persist import load_classifier
 
 app = typer.Typer(help="List and evaluate defenses.", no_args_is_help=True)
 
@@ -90,7 +90,7 @@ def eval_command(
 def _eval(**opts: Any) -> dict[str, Any]:
     defense = get_defense(opts["name"])(parse_params(None, opts["param"], ""), seed=opts["seed"])
     params = parse_params(None, opts["attack_param"], "")
-    clf = QNNClassifier.load(opts["model"])
+    clf = load_classifier(opts["model"])
     meta = getattr(clf, "manifest_", {}).get("metadata", {}).get("dataset")
     if not meta:
         raise DataError(f"{opts['model']}: the model records no dataset to rebuild its split from",

@@ -17,6 +17,7 @@ from qmlsec.data import load_dataset, parse_classes, split
 from qmlsec.data.dataset import Dataset
 from qmlsec.exceptions import ConfigError, DataError
 from qmlsec.models.classifier import QNNClassifier
+from qmlsec.models.persist import load_classifier, save_classifier
 
 DEFAULT_DATASET = "digits"
 DEFAULT_CLASSES = "0-3"
@@ -150,7 +151,7 @@ def _train(**opts: Any) -> dict[str, Any]:
         LEDGER_FILE: pipe.ledger.to_json().encode(),
         COST_FILE: json.dumps(pipe.cost.summary(), sort_keys=True).encode(),
     }
-    path = clf.save(opts["out"], metadata=meta, extra_files=extra)
+    path = save_classifier(clf, opts["out"], metadata=meta, extra_files=extra)
     if not opts["json_out"]:
         pipe.cost.print_table(console)
     return {
@@ -183,7 +184,7 @@ def evaluate_command(
 
 
 def _evaluate(model: Path, data: Path | None) -> dict[str, Any]:
-    clf = QNNClassifier.load(model)
+    clf = load_classifier(model)
     if data is None:
         _, test = load_split(clf.manifest_.get("metadata", {}).get("dataset", {}))
         X, y = test.X, test.y
@@ -217,7 +218,7 @@ def predict_command(
 
 
 def _predict(model: Path, input: Path, proba: bool) -> dict[str, Any]:
-    clf = QNNClassifier.load(model)
+    clf = load_classifier(model)
     X = _read_features(input, clf.preprocessing_.n_features_in)
     out: dict[str, Any] = {"model": str(model), "labels": clf.predict(X).tolist()}
     if proba:

@@ -33,6 +33,7 @@ from qmlsec.cloud.providers import ClassicalCloud, QuantumCloud
 from qmlsec.config import derive_seed, torch_generator
 from qmlsec.exceptions import ConfigError, DataError
 from qmlsec.models.classifier import QNNClassifier
+from qmlsec.models.persist import load_classifier
 
 Output = Literal["labels", "probabilities", "expectations"]
 OUTPUTS = ("labels", "probabilities", "expectations")
@@ -210,7 +211,7 @@ def load_endpoint(
     quantum: QuantumCloud | None = None,
 ) -> InferenceEndpoint:
     """An endpoint serving the verified model artifact at ``model_dir``."""
-    clf = QNNClassifier.load(model_dir)
+    clf = load_classifier(model_dir)
     return InferenceEndpoint(
         clf,
         model_id=model_id or Path(model_dir).name,

@@ -16,7 +16,6 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -127,19 +126,26 @@ class QNNClassifier:
         y: np.ndarray,
         *,
         on_epoch: Callable[[dict[str, float]], None] | None = None,
-        executor: Any = None,
     ) -> QNNClassifier:
-        """Fit pre-processing on ``X`` and train the QNN.
+        """Fit pre-processing on ``X`` and train the QNN with the local engine.
+
+        The three stages are public so a workflow can run (and record) them one by one
+        and pass its own circuit executor: :meth:`fit_preprocessing`,
+        :meth:`init_model`, :meth:`train`.
 
         Args:
             X: raw training features ``(n, d)``.
             y: labels ``(n,)``.
             on_epoch: called with each epoch's history row (progress bars).
-            executor: optional circuit executor (e.g. a quantum cloud) that runs the
-                forward circuits and the gradient circuits instead of the local engine.
         """
+        features, y_idx = self.fit_preprocessing(X, y)
+        self.init_model()
+        self.train(features, y_idx, on_epoch=on_epoch)
+        return self
+
+    def fit_preprocessing(self, X: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """Fit the classes and the pre-processing; return the reduced features and class indices."""
         X, y = _check_xy(X, y)
-        spec = self.spec()
         self.classes_, y_idx = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise DataError(
@@ -147,34 +153,71 @@ class QNNClassifier:
             )
         self.preprocessing_ = make_pipeline(
             reduction=self.reduction,
-            n_components=spec.n_inputs,
+            n_components=self.spec().n_inputs,
             scaling=self.scaling,
             feature_range=self.feature_range,
         ).fit(X, seed=derive_seed(self.random_state, "preprocessing"))
+        features = torch.as_tensor(self.preprocessing_.transform(X), dtype=torch.float64)
+        return features, torch.as_tensor(y_idx, dtype=torch.long)
+
+    def init_model(self) -> HybridQNN:
+        """Build the untrained QNN (encoding + PQC compiled, initial weights) for the classes."""
+        if not hasattr(self, "classes_"):
+            raise ConfigError("fit the pre-processing first", hint="call fit_preprocessing(X, y)")
         self.model_ = HybridQNN(
-            spec,
+            self.spec(),
             n_classes=len(self.classes_),
             gradient=self.gradient,
             shots=self.shots,
             seed=derive_seed(self.random_state, "model"),
-            executor=executor,
         )
-        features = torch.as_tensor(self.preprocessing_.transform(X), dtype=torch.float64)
-        self.history_ = train_module(
-            self.model_,
-            features,
-            torch.as_tensor(y_idx, dtype=torch.long),
-            self.training_config(),
-            seed=derive_seed(self.random_state, "training"),
-            on_epoch=on_epoch,
-        )
-        return self
+        self.history_: list[dict[str, float]] = []
+        return self.model_
+
+    def train(
+        self,
+        features: torch.Tensor,
+        y_idx: torch.Tensor,
+        *,
+        executor: Any = None,
+        gradient: Any = None,
+        config: TrainingConfig | None = None,
+        seed: int | None = None,
+        on_epoch: Callable[[dict[str, float]], None] | None = None,
+    ) -> list[dict[str, float]]:
+        """Train (or continue training) the QNN on pre-processed ``features``.
+
+        Args:
+            features, y_idx: from :meth:`fit_preprocessing`.
+            executor: runs the forward and gradient circuits elsewhere (a quantum
+                cloud); default the local engine. The model does not keep it.
+            gradient: a gradient method for this training only (default the model's).
+            config: training settings (default this classifier's).
+            seed: batch-order seed (default derived from ``random_state``).
+            on_epoch: called with each epoch's history row.
+
+        Returns:
+            the history of this training, also appended to ``history_``.
+        """
+        self._check_fitted()
+        model = self.model_
+
+        def forward(x: torch.Tensor) -> torch.Tensor:
+            return model(x, executor=executor, gradient=gradient)
+
+        history = train_module(
+            model, features, y_idx, config or self.training_config(),
+            seed=derive_seed(self.random_state, "training") if seed is None else seed,
+            on_epoch=on_epoch, forward=forward,
+        )  # fmt: skip
+        self.history_ = [*self.history_, *history]
+        return history
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "model_"):
             raise ConfigError(
                 "this QNNClassifier is not fitted",
-                hint="call fit(X, y) first or load a trained model with QNNClassifier.load(path)",
+                hint="call fit(X, y) first or load a trained model with qmlsec.models.persist.load_classifier(path)",
             )
 
     # -- inference -------------------------------------------------------------------
@@ -238,26 +281,6 @@ class QNNClassifier:
                 f"unknown label {y[bad][0]!r}", hint=f"known labels: {self.classes_.tolist()}"
             )
         return idx
-
-    # -- persistence -----------------------------------------------------------------
-    def save(
-        self,
-        path: str | Path,
-        *,
-        metadata: dict[str, Any] | None = None,
-        extra_files: dict[str, bytes] | None = None,
-    ) -> Path:
-        """Save the fitted pipeline as an artifact directory (see :mod:`qmlsec.models.persist`)."""
-        from qmlsec.models.persist import save_classifier
-
-        return save_classifier(self, path, metadata=metadata, extra_files=extra_files)
-
-    @classmethod
-    def load(cls, path: str | Path) -> QNNClassifier:
-        """Load a saved pipeline, verifying every file's hash."""
-        from qmlsec.models.persist import load_classifier
-
-        return load_classifier(path)
 
     def _restore(
         self, preprocessing: PreprocessingPipeline, model: HybridQNN, classes: np.ndarray

@@ -10,7 +10,7 @@ tampered circuit file is caught even if its hash was recomputed.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
@@ -21,10 +21,8 @@ from qmlsec.circuits import QNNSpec
 from qmlsec.data import PreprocessingPipeline
 from qmlsec.exceptions import ArtifactError
 from qmlsec.models.artifact import load_artifact, save_artifact
+from qmlsec.models.classifier import QNNClassifier
 from qmlsec.models.hybrid import HybridQNN
-
-if TYPE_CHECKING:
-    from qmlsec.models.classifier import QNNClassifier
 
 KIND = "qnn-classifier"
 _PRE_PREFIX = "pre."
@@ -65,14 +63,12 @@ def save_classifier(
 
 def load_classifier(path: str | Path) -> QNNClassifier:
     """Load and verify a classifier artifact; never returns an untrained model."""
-    from qmlsec.models.classifier import QNNClassifier
-
     art = load_artifact(path)
     manifest = art.manifest
     if manifest.get("kind") != KIND:
         raise ArtifactError(
             f"{path}: artifact kind is {manifest.get('kind')!r}, expected {KIND!r}",
-            hint="point to a directory written by `qmlsec train` or QNNClassifier.save",
+            hint="point to a directory written by `qmlsec train` or save_classifier",
         )
     try:
         spec = QNNSpec(**manifest["spec"])

@@ -61,6 +61,7 @@ from qmlsec.defenses.base import AttackSetup, Defense, DefenseCost
 from qmlsec.defenses.harness import with_model
 from qmlsec.exceptions import ArtifactError
 from qmlsec.models.artifact import CIRCUIT_FILE, MANIFEST_FILE, WEIGHTS_FILE
+from qmlsec.models.persist import load_classifier, save_classifier
 from qmlsec.models.signing import sign_artifact, verify_signature
 
 
@@ -93,8 +94,6 @@ class ArtifactSigning(Defense):
 
     def load(self, path: str | Path, key: Ed25519PublicKey | None) -> Any:
         """Load a classifier artifact under the policy (verify first when required)."""
-        from qmlsec.models.persist import load_classifier
-
         if self.params.require_signature:
             if key is None:
                 raise ArtifactError("a signature is required but no trusted key was given",
@@ -122,7 +121,7 @@ class ArtifactSigning(Defense):
         unsigned = type(self)({"require_signature": False}, seed=self.seed)
         outcomes: dict[str, float] = {}
         with tempfile.TemporaryDirectory(prefix="qmlsec-signing-") as tmp:
-            published = Path(setup.model.save(Path(tmp) / "published"))
+            published = Path(save_classifier(setup.model, Path(tmp) / "published"))
             self.sign(published, key)
             for what in ("circuit", "weights"):
                 copy = Path(shutil.copytree(published, Path(tmp) / f"tampered_{what}"))
