@@ -9,6 +9,9 @@ from typing import Any
 
 import numpy as np
 
+from qmlsec.attacks.intervals import metric_intervals
+from qmlsec.stats import Estimate
+
 
 def _jsonable(value: Any) -> Any:
     """Convert numpy/torch values to plain JSON types (NaN/inf become None)."""
@@ -47,6 +50,9 @@ class AttackResult:
         queries: query accounting against a black-box target.
         seconds: wall time of the attack's work.
         provides: knowledge-base facts this run established (for multi-stage paths).
+        intervals: metric name -> :class:`~qmlsec.stats.Estimate` an attack states
+            itself; every other metric's sample size and 95 % interval is derived from
+            ``per_sample`` (:func:`~qmlsec.attacks.intervals.metric_intervals`).
         outputs: in-memory products handed to later stages (a stolen model, ...);
             never serialised.
     """
@@ -62,10 +68,18 @@ class AttackResult:
     seconds: float = 0.0
     provides: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    intervals: dict[str, Estimate | dict[str, Any]] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict, repr=False)
 
+    def estimates(self) -> dict[str, Estimate]:
+        """Sample size and 95 % interval of every metric a rule covers (stated ones first)."""
+        found = metric_intervals(self.metrics, self.per_sample, self.seed)
+        found.update({k: v if isinstance(v, Estimate) else Estimate.from_dict(v)
+                      for k, v in self.intervals.items()})  # fmt: skip
+        return found
+
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (``outputs`` excluded)."""
+        """A JSON-ready dict (``outputs`` excluded; ``intervals`` from :meth:`estimates`)."""
         return {
             "attack": self.attack,
             "technique_id": self.technique_id,
@@ -78,6 +92,7 @@ class AttackResult:
             "seconds": float(self.seconds),
             "provides": list(self.provides),
             "notes": list(self.notes),
+            "intervals": {k: v.to_dict() for k, v in sorted(self.estimates().items())},
         }
 
     def to_json(self, **kwargs: Any) -> str:
