@@ -96,6 +96,8 @@ def retrain_recipe(victim: Victim, config: AssessConfig) -> Callable[[np.ndarray
 class DeadlineHook(ProviderHook):
     """Observing hook: a job submitted after the run's deadline raises ``TimeLimitExceeded``."""
 
+    recorded = False
+
     def __init__(self, ctx: Any) -> None:
         self.ctx = ctx
 

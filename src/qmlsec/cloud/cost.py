@@ -16,6 +16,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from qmlsec.exceptions import ConfigError
+
 _FIELDS = ("jobs", "circuits", "shots", "queue_wait_s", "price_usd", "qpu_seconds", "wall_s")
 
 
@@ -72,6 +74,26 @@ class CostAccount:
             "total": asdict(self.total()),
             "by_purpose": {k: asdict(v) for k, v in sorted(self._lines.items())},
         }
+
+    @classmethod
+    def from_summary(cls, summary: Any) -> CostAccount:
+        """Rebuild an account from :meth:`summary` output (a deployment's ``cost.json``).
+
+        Raises:
+            ConfigError: not a summary (missing ``by_purpose``, unknown or negative figures).
+        """
+        lines = summary.get("by_purpose") if isinstance(summary, dict) else None
+        if not isinstance(lines, dict):
+            raise ConfigError("not a cost summary", hint='expected {"by_purpose": {...}}')
+        account = cls()
+        for purpose, figures in lines.items():
+            if not isinstance(figures, dict) or set(figures) - set(_FIELDS):
+                raise ConfigError(f"cost line {purpose!r} is malformed", hint=f"fields: {_FIELDS}")
+            values = {k: figures.get(k, 0) for k in _FIELDS}
+            if any(not isinstance(v, int | float) or v < 0 for v in values.values()):
+                raise ConfigError(f"cost line {purpose!r} has a negative or non-numeric figure")
+            account._lines[str(purpose)] = CostLine(**values)
+        return account
 
     def table(self) -> Table:
         """A rich table: one row per purpose plus the total."""

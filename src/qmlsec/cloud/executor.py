@@ -4,9 +4,10 @@ A :class:`CloudExecutor` is the executor ``f(angles (N, G)) -> (N, n_obs)`` the 
 methods call (:mod:`qmlsec.gradients`). Each call becomes one :class:`QuantumJob` of the
 angle-parameterised circuit (:meth:`CompiledCircuit.expanded_circuit`), so the forward
 pass and every shifted or perturbed gradient circuit is executed, priced, queued and
-recorded by the provider like any other job. ``phase`` tells the provider what a job is
-for: the model sets it to ``forward`` while it evaluates and back to ``gradient`` after,
-so the backward pass's jobs are accounted as gradient circuits.
+recorded by the provider like any other job. Its :attr:`CloudExecutor.shifted` sibling
+submits the shifted or perturbed circuits of the backward pass (the gradient rules call
+it), so those jobs are accounted as gradient circuits under the workflow's gradient
+step.
 
 Example:
     >>> import torch
@@ -45,6 +46,8 @@ class CloudExecutor:
         tenant: the tenant the jobs belong to.
         seed: job seeds derive from it and a running job counter.
         step: workflow step recorded with the jobs.
+        purpose: what the jobs are for in the cost account (``forward``, ``gradient``,
+            ``inference``...).
         submitter, submitter_trust: who hands the jobs over (a ledger party).
     """
 
@@ -58,6 +61,7 @@ class CloudExecutor:
         tenant: str = "victim",
         seed: int = 0,
         step: str = "execute",
+        purpose: str = "forward",
         submitter: str = "classical_cloud",
         submitter_trust: str = "trusted",
     ) -> None:
@@ -72,9 +76,10 @@ class CloudExecutor:
         self.step = step
         self.submitter = submitter
         self.submitter_trust = submitter_trust
-        self.phase = "forward"
+        self.purpose = purpose
         self.jobs = 0
         self.results: deque[JobResult] = deque(maxlen=64)
+        self._shifted: CloudExecutor | None = None
 
     def __call__(self, angles: torch.Tensor) -> torch.Tensor:
         values = np.asarray(angles.detach().cpu(), dtype=np.float64)
@@ -86,8 +91,8 @@ class CloudExecutor:
             observables=self.observables,
             shots=self.shots,
             requested_device=self.device,
-            purpose=self.phase,
-            step=self.step if self.phase == "forward" else "gradient",
+            purpose=self.purpose,
+            step=self.step,
             submitter=self.submitter,
             submitter_trust=self.submitter_trust,
             seed=derive_seed(self.seed, "job", self.jobs),
@@ -95,6 +100,19 @@ class CloudExecutor:
         result = self.cloud.submit(job)
         self.results.append(result)
         return torch.as_tensor(np.asarray(result.expectations), dtype=angles.dtype)
+
+    @property
+    def shifted(self) -> CloudExecutor:
+        """The executor of the backward pass's circuits (purpose and step ``gradient``)."""
+        if self.purpose == "gradient":
+            return self
+        if self._shifted is None:
+            self._shifted = CloudExecutor(
+                self.cloud, self.compiled, device=self.device, shots=self.shots,
+                tenant=self.tenant, seed=derive_seed(self.seed, "gradient"), step="gradient",
+                purpose="gradient", submitter=self.submitter, submitter_trust=self.submitter_trust,
+            )  # fmt: skip
+        return self._shifted
 
     @property
     def last(self) -> JobResult | None:

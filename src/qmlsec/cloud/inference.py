@@ -60,6 +60,7 @@ class InferenceEndpoint:
         quantum: the quantum cloud executing the circuits (required unless ``ideal``).
         classical: the classical cloud doing pre/post-processing (records hand-offs).
         ledger: where API hand-offs are recorded.
+        tenant: the tenant the inference jobs run under at the quantum cloud.
         seed: per-query shot seeds derive from it and a running counter.
     """
 
@@ -73,6 +74,7 @@ class InferenceEndpoint:
         quantum: QuantumCloud | None = None,
         classical: ClassicalCloud | None = None,
         ledger: ExposureLedger | None = None,
+        tenant: str = "victim",
         seed: int = 0,
     ) -> None:
         classifier._check_fitted()
@@ -93,8 +95,12 @@ class InferenceEndpoint:
                 classifier.model_.compiled,
                 device=device,
                 shots=shots,
+                tenant=tenant,
                 seed=derive_seed(seed, "jobs"),
                 step="inference",
+                purpose="inference",
+                submitter="classical_cloud",
+                submitter_trust=classical.trust.value if classical is not None else "trusted",
             )
             if quantum is not None
             else None

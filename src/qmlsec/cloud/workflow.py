@@ -1,28 +1,38 @@
 """The QMLaaS training workflow: the six steps of the SoK (Kundu & Ghosh, arXiv:2408.09562, §3).
 
-1. **Pre-process** raw data on the classical cloud (PCA/autoencoder + scaling).
-2. **Design and encode**: the encoding circuit and PQC architecture go to the quantum
-   cloud.
-3. **Transpile and map** onto the allocated device (done by the quantum cloud, cached
-   per circuit structure).
-4. **Execute and measure** the bound circuits (one job per batch, shots, noise).
-5. **Gradients** by parameter shift or SPSA, executed as circuits on the quantum cloud
-   (or exact backprop in ideal simulation).
-6. **Optimise** with Adam/AMSGrad/SGD on the classical side; repeat until the accuracy
-   target or the epoch budget.
+:class:`QMLaaSPipeline` performs each step on the objects of one
+:class:`~qmlsec.cloud.deployment.Deployment` and records every hand-off in its exposure
+ledger at the moment it happens:
 
-Every hand-off is recorded in the :class:`~qmlsec.cloud.ledger.ExposureLedger` and every
-execution in the :class:`~qmlsec.cloud.cost.CostAccount`. :meth:`QMLaaSPipeline.deploy`
-gives the inference endpoint (:mod:`qmlsec.cloud.inference`).
+1. **Pre-process** (``preprocess``): the user hands raw data and labels to the classical
+   cloud, which fits PCA/autoencoder + scaling and keeps the reduced features.
+2. **Design and encode** (``design``): the encoding circuit and the PQC are built and
+   handed to whoever executes them (the quantum cloud on a device, the classical cloud's
+   simulator on ``ideal``).
+3. **Transpile and map** (``transpile``): the deployment's transpiler host hands the
+   logical circuit to the transpiler, which maps it onto the allocated device and hands
+   the native-gate circuit to the quantum cloud (cached per circuit structure).
+4. **Execute and measure** (``execute``): each forward batch is one quantum-cloud job
+   (shots, calibrated noise); results go back to the classical cloud.
+5. **Gradients** (``gradient``): parameter-shift / SPSA / finite-difference circuits are
+   jobs too (purpose ``gradient``); exact backprop exists only on ``ideal``.
+6. **Optimise** (``optimize``): loss values and the Adam/AMSGrad/SGD update stay on the
+   classical cloud each epoch; the trained weights go back to the user.
+
+The executor is an argument of the training call; the pipeline never swaps or mutates
+the model's attributes. :meth:`QMLaaSPipeline.finetune` continues steps 4-6 on the
+device with a hardware gradient.
 
 Example:
     >>> from qmlsec.data import load_dataset, split
     >>> from qmlsec.models.classifier import QNNClassifier
+    >>> from qmlsec.cloud.deployment import Deployment, DeploymentSpec
     >>> train, test = split(load_dataset("iris"), test_size=0.3, seed=0)
     >>> clf = QNNClassifier(n_qubits=4, layers=1, epochs=2, lr=0.1, gradient="parameter-shift")
-    >>> pipe = QMLaaSPipeline(clf, device="ideal", shots=None, seed=0).fit(train.X, train.y)
-    >>> pipe.cost.total().circuits > 0 and len(pipe.ledger.seen_by("quantum_cloud")) > 0
-    True
+    >>> d = Deployment(DeploymentSpec(quantum={"device": "ideal", "shots": None}), clf)
+    >>> _ = QMLaaSPipeline(d).fit(train.X, train.y)
+    >>> d.ledger.steps()
+    ['preprocess', 'design', 'execute', 'gradient', 'optimize']
 """
 
 from __future__ import annotations
@@ -34,70 +44,40 @@ from typing import Any
 import numpy as np
 import torch
 
-from qmlsec.cloud.cost import CostAccount
+from qmlsec.cloud.deployment import Deployment
 from qmlsec.cloud.executor import CloudExecutor
-from qmlsec.cloud.ledger import ExposureLedger
-from qmlsec.cloud.providers import ClassicalCloud, QuantumCloud
+from qmlsec.cloud.parties import Asset, Party
 from qmlsec.config import derive_seed
 from qmlsec.exceptions import ConfigError
 from qmlsec.gradients import get_gradient
-from qmlsec.models.classifier import QNNClassifier
-from qmlsec.models.training import TrainingConfig, train_module
+from qmlsec.models.training import TrainingConfig
 
-USER = "user"
-CLASSICAL = "classical_cloud"
-QUANTUM = "quantum_cloud"
+USER, CLASSICAL, QUANTUM = Party.USER, Party.CLASSICAL_CLOUD, Party.QUANTUM_CLOUD
 
 
 class QMLaaSPipeline:
-    """Train and serve a :class:`QNNClassifier` through a classical and a quantum cloud.
+    """Train a deployment's classifier through its classical and quantum cloud.
 
     Args:
-        classifier: the (unfitted) classifier; its ``gradient`` and ``shots`` decide
-            step 5. ``backprop`` is allowed only on the ideal device (no cloud circuits).
-        device: the device the user pays for (fake device name, generic topology or
-            ``ideal``).
-        shots: shots per circuit on the quantum cloud (``None``: exact expectations).
-        quantum: the quantum cloud (default: a honest-but-curious provider whose pool is
-            ``device``).
-        classical: the classical cloud (default: trusted).
-        tenant: the user's tenant name at the providers.
-        seed: fans out to the providers' transpiler, simulator, queues and job seeds.
+        deployment: the deployment (its model is the unfitted or fitted classifier; its
+            quantum settings give device, shots and providers; its ledger and cost
+            account receive every record).
     """
 
-    def __init__(
-        self,
-        classifier: QNNClassifier,
-        *,
-        device: str = "ideal",
-        shots: int | None = 1024,
-        quantum: QuantumCloud | None = None,
-        classical: ClassicalCloud | None = None,
-        tenant: str = "victim",
-        seed: int = 0,
-    ) -> None:
-        if classifier.gradient == "backprop" and device != "ideal":
+    def __init__(self, deployment: Deployment) -> None:
+        self.deployment = deployment
+        self.train_seconds = 0.0
+        clf = deployment.model
+        if clf.gradient == "backprop" and deployment.device != "ideal":
             raise ConfigError(
                 "backprop gradients need the state vector, which a quantum cloud never returns",
                 hint="use gradient='parameter-shift' or 'spsa' on a device",
             )
-        self.classifier = classifier
-        self.device = device
-        self.shots = shots if classifier.gradient != "backprop" else None
-        self.seed = seed
-        self.tenant = tenant
-        self.ledger = ExposureLedger()
-        self.cost = CostAccount()
-        self.quantum = quantum or QuantumCloud([device], seed=derive_seed(seed, "quantum-cloud"))
-        self.classical = classical or ClassicalCloud()
-        for cloud in (self.quantum, self.classical):
-            if getattr(cloud, "ledger", None) is None:
-                cloud.ledger = self.ledger
-        if getattr(self.quantum, "cost", None) is None:
-            self.quantum.cost = self.cost
-        self.ledger = self.quantum.ledger or self.ledger
-        self.cost = self.quantum.cost or self.cost
-        self.train_seconds = 0.0
+
+    @property
+    def on_device(self) -> bool:
+        """Whether circuits run as quantum-cloud jobs (else the classical simulator)."""
+        return self.deployment.model.gradient != "backprop"
 
     # -- the six training steps ---------------------------------------------------------
     def fit(
@@ -107,28 +87,48 @@ class QMLaaSPipeline:
         *,
         on_epoch: Callable[[dict[str, float]], None] | None = None,
     ) -> QMLaaSPipeline:
-        """Run steps 1-6 on ``(X, y)`` and return the fitted pipeline."""
+        """Run steps 1-6 on ``(X, y)`` and return the pipeline."""
         start = time.perf_counter()
-        clf = self.classifier
-        trust = self.classical.trust.value
+        clf = self.deployment.model
         # (1) raw data and labels go to the classical cloud, which pre-processes them
-        self._record("preprocess", "raw_data", "plaintext", USER, CLASSICAL, trust, len(X))
-        self._record("preprocess", "labels", "plaintext", USER, CLASSICAL, trust, len(y))
-        executor = None
-        if clf.gradient != "backprop":
-            executor = _LazyExecutor(self)
-        clf.fit(X, y, on_epoch=self._epoch_hook(on_epoch), executor=executor)
-        self._record(
-            "preprocess", "reduced_features", "plaintext", CLASSICAL, CLASSICAL, trust, len(X)
-        )
-        # (2) circuit design: the encoding and the PQC are handed to the quantum cloud
-        q_trust = self.quantum.trust.value
-        self._record("design", "encoding_circuit", "qasm", CLASSICAL, QUANTUM, q_trust)
-        self._record("design", "pqc_architecture", "qasm", CLASSICAL, QUANTUM, q_trust)
-        # (6) the trained weights go back to the user
-        self._record("optimize", "model_weights", "plaintext", CLASSICAL, USER, "trusted")
+        self._record("preprocess", Asset.RAW_DATA, "plaintext", USER, CLASSICAL, len(X))
+        self._record("preprocess", Asset.LABELS, "plaintext", USER, CLASSICAL, len(y))
+        features, y_idx = clf.fit_preprocessing(X, y)
+        self._record("preprocess", Asset.REDUCED_FEATURES, "plaintext", CLASSICAL, CLASSICAL,
+                     len(X))  # fmt: skip
+        # (2) the encoding and the PQC are built and handed to who executes them
+        clf.init_model()
+        runner = QUANTUM if self.on_device else CLASSICAL
+        for asset in (Asset.ENCODING_CIRCUIT, Asset.PQC_ARCHITECTURE):
+            self._record("design", asset, "parameterised circuit", CLASSICAL, runner)
+        # (3) transpile and map onto the device, (4)-(6) execute, gradients, optimise
+        executor = self.executor() if self.on_device else None
+        if executor is not None:
+            self.transpile()
+        clf.train(features, y_idx, executor=executor, on_epoch=self._epoch_hook(on_epoch))
+        self._record("optimize", Asset.MODEL_WEIGHTS, "plaintext", CLASSICAL, USER)
         self.train_seconds = time.perf_counter() - start
         return self
+
+    def transpile(self) -> None:
+        """Step 3: map the QNN circuit onto the deployment's device (cached for every job).
+
+        The transpiler runs at the deployment's ``transpiler_host``; on ``ideal`` there is
+        nothing to map.
+        """
+        d = self.deployment
+        if d.device == "ideal":
+            return
+        host = Party(d.spec.transpiler_host)
+        compiled = d.model.model_.compiled
+        self._record("transpile", Asset.LOGICAL_CIRCUIT, "parameterised circuit", host,
+                     Party.TRANSPILER)  # fmt: skip
+        backend = d.quantum.backend(d.quantum.pool[0])
+        plan = getattr(backend, "plan", None)
+        if plan is not None:
+            plan(compiled.expanded_circuit(), list(compiled.observables), d.shots)
+        self._record("transpile", Asset.TRANSPILED_CIRCUIT, f"native-gate circuit for {d.device}",
+                     Party.TRANSPILER, QUANTUM)  # fmt: skip
 
     def finetune(
         self,
@@ -138,137 +138,102 @@ class QMLaaSPipeline:
         epochs: int,
         lr: float,
         batch_size: int,
+        gradient: str = "spsa",
         spsa_c: float = 0.15,
         on_epoch: Callable[[dict[str, float]], None] | None = None,
     ) -> list[dict[str, float]]:
-        """Continue training the already fitted classifier with circuits on this device.
+        """Continue training the fitted classifier with circuits on the deployment's device.
 
-        Steps 4-6 of the workflow on ``(X, y)``: every forward circuit and every gradient
-        circuit (the classifier's ``gradient``: SPSA with perturbation ``spsa_c``,
-        parameter shift or finite differences) is a job on the quantum cloud, in the
-        ledger and the cost account. The pre-processing fitted before is kept. Afterwards
-        the model evaluates locally again (exact simulation, as the weights returned to
-        the user do). Returns the fine-tuning history, one row per epoch.
+        Steps 3-6 on ``(X, y)``: every forward circuit and every ``gradient`` circuit
+        (SPSA with perturbation ``spsa_c``, parameter shift or finite differences) is a
+        job on the quantum cloud, in the ledger and the cost account. The pre-processing
+        fitted before is kept; the classifier's own gradient setting is not changed.
+        Returns the fine-tuning history, one row per epoch.
         """
-        clf = self.classifier
+        d = self.deployment
+        clf = d.model
         if not hasattr(clf, "model_"):
             raise ConfigError("fine-tuning needs a fitted classifier", hint="call fit() first")
-        if self.device == "ideal" or clf.gradient == "backprop":
+        if d.device == "ideal" or gradient == "backprop":
             raise ConfigError(
                 f"fine-tuning runs on a device with a hardware gradient, got device "
-                f"{self.device!r} and gradient {clf.gradient!r}",
-                hint="construct the pipeline with a fake device and gradient='spsa'",
+                f"{d.device!r} and gradient {gradient!r}",
+                hint="deploy on a fake device and fine-tune with gradient='spsa'",
             )
-        model = clf.model_
-        options = {"c": spsa_c, "seed": derive_seed(self.seed, "finetune-spsa")}
-        saved = (model.gradient_method, model.executor)
-        model.gradient_method = get_gradient(
-            clf.gradient, **(options if clf.gradient == "spsa" else {})
-        )
-        model.executor = _LazyExecutor(self)
+        options = {"c": spsa_c, "seed": derive_seed(d.spec.seed, "finetune-spsa")}
+        method = get_gradient(gradient, **(options if gradient == "spsa" else {}))
         start = time.perf_counter()
-        try:
-            features = torch.as_tensor(clf.preprocessing_.transform(X), dtype=torch.float64)
-            target = torch.as_tensor(clf.class_index(y), dtype=torch.long)
-            config = TrainingConfig.model_validate(
-                {"lr": lr, "epochs": epochs, "batch_size": batch_size}
-            )
-            history = train_module(model, features, target, config,
-                                   seed=derive_seed(self.seed, "finetune"),
-                                   on_epoch=self._epoch_hook(on_epoch))  # fmt: skip
-        finally:
-            model.gradient_method, model.executor = saved
-        self._record("optimize", "model_weights", "plaintext", CLASSICAL, USER, "trusted")
+        features = torch.as_tensor(clf.preprocessing_.transform(X), dtype=torch.float64)
+        target = torch.as_tensor(clf.class_index(y), dtype=torch.long)
+        config = TrainingConfig.model_validate({"lr": lr, "epochs": epochs, "batch_size": batch_size})
+        executor = self.executor(stream="finetune")
+        self.transpile()
+        history = clf.train(features, target, executor=executor, gradient=method, config=config,
+                            seed=derive_seed(d.spec.seed, "finetune"),
+                            on_epoch=self._epoch_hook(on_epoch))  # fmt: skip
+        self._record("optimize", Asset.MODEL_WEIGHTS, "plaintext", CLASSICAL, USER)
         self.train_seconds += time.perf_counter() - start
         return history
 
     def _epoch_hook(
         self, on_epoch: Callable[[dict[str, float]], None] | None
     ) -> Callable[[dict[str, float]], None]:
-        trust = self.classical.trust.value
-
         def hook(row: dict[str, float]) -> None:
-            # (5)-(6) loss values and gradients live on the classical cloud each epoch
-            self._record("loss", "loss_values", "plaintext", CLASSICAL, CLASSICAL, trust)
-            self._record("gradient", "gradients", "plaintext", CLASSICAL, CLASSICAL, trust)
+            if not self.on_device:
+                # the classical cloud simulated the circuits and back-propagated
+                self._record("execute", Asset.BOUND_PARAMETERS, "simulated state vector",
+                             CLASSICAL, CLASSICAL)  # fmt: skip
+                self._record("gradient", Asset.GRADIENTS, "backprop through the simulator",
+                             CLASSICAL, CLASSICAL)  # fmt: skip
+            # (6) the loss and the optimiser update live on the classical cloud
+            self._record("optimize", Asset.LOSS_VALUES, "plaintext", CLASSICAL, CLASSICAL)
+            self._record("optimize", Asset.GRADIENTS, "aggregated for the optimiser",
+                         CLASSICAL, CLASSICAL)  # fmt: skip
             if on_epoch is not None:
                 on_epoch(row)
 
         return hook
 
     def _record(
-        self,
-        step: str,
-        asset: str,
-        form: str,
-        sender: str,
-        receiver: str,
-        trust: str,
-        count: int = 1,
+        self, step: str, asset: Asset, form: str, sender: Party, receiver: Party, count: int = 1
     ) -> None:
-        self.ledger.record(step, asset, form, sender, receiver, trust, count=max(1, int(count)))
+        d = self.deployment
+        d.ledger.record(step, asset, form, sender, receiver, d.trust_of(receiver),
+                        count=max(1, int(count)))  # fmt: skip
 
-    def executor(self, *, step: str = "execute", submitter: str = CLASSICAL) -> CloudExecutor:
-        """A cloud executor for the fitted classifier's circuit on this pipeline's device."""
+    def executor(self, *, stream: str = "train") -> CloudExecutor:
+        """A cloud executor for the fitted classifier's circuit on the deployment's device."""
+        d = self.deployment
         return CloudExecutor(
-            self.quantum,
-            self.classifier.model_.compiled,
-            device=self.device,
-            shots=self.shots,
-            tenant=self.tenant,
-            seed=derive_seed(self.seed, "jobs", step),
-            step=step,
-            submitter=submitter,
-            submitter_trust=self.classical.trust.value if submitter == CLASSICAL else "trusted",
+            d.quantum,
+            d.model.model_.compiled,
+            device=d.device,
+            shots=d.shots,
+            tenant=d.spec.tenant,
+            seed=derive_seed(d.spec.seed, "jobs", stream),
+            step="execute",
+            submitter=CLASSICAL,
+            submitter_trust=d.trust_of(CLASSICAL).value,
         )
 
-    # -- evaluation and deployment -----------------------------------------------------
+    # -- evaluation ------------------------------------------------------------------------
     def score(self, X: np.ndarray, y: np.ndarray, *, on_cloud: bool = True) -> float:
-        """Accuracy on ``(X, y)``; by default with circuits executed on the quantum cloud."""
-        endpoint = self.deploy() if on_cloud else None
-        if endpoint is None:
-            return self.classifier.score(X, y)
-        labels = endpoint.query(X, output="labels").values
-        return float(np.mean(self.classifier.classes_[labels] == np.asarray(y)))
-
-    def deploy(self, *, model_id: str = "default", shots: int | None = -1) -> Any:
-        """The inference endpoint (pre-process -> encode -> transpile -> execute -> post-process)."""
-        from qmlsec.cloud.inference import InferenceEndpoint
-
-        return InferenceEndpoint(
-            self.classifier,
-            model_id=model_id,
-            device=self.device,
-            shots=self.shots if shots == -1 else shots,
-            quantum=self.quantum if self.device != "ideal" else None,
-            classical=self.classical,
-            ledger=self.ledger,
-            seed=derive_seed(self.seed, "inference"),
-        )
+        """Accuracy on ``(X, y)``; by default answered by the deployment's endpoint."""
+        clf = self.deployment.model
+        if not on_cloud:
+            return clf.score(X, y)
+        labels = self.deployment.endpoint().query(X, output="labels").values
+        return float(np.mean(clf.classes_[labels] == np.asarray(y)))
 
     def summary(self) -> dict[str, Any]:
         """Cost account, ledger size and training time, JSON-ready."""
+        d = self.deployment
         return {
-            "device": self.device,
-            "shots": self.shots,
-            "gradient": self.classifier.gradient,
-            "seed": self.seed,
+            "device": d.device,
+            "shots": d.shots,
+            "gradient": d.model.gradient,
+            "seed": d.spec.seed,
             "train_seconds": self.train_seconds,
-            "cost": self.cost.summary(),
-            "ledger_entries": len(self.ledger),
+            "cost": d.cost.summary(),
+            "ledger_entries": len(d.ledger),
         }
-
-
-class _LazyExecutor:
-    """Defers building the cloud executor until the classifier has compiled its circuit."""
-
-    def __init__(self, pipeline: QMLaaSPipeline) -> None:
-        self.pipeline = pipeline
-        self._inner: CloudExecutor | None = None
-        self.phase = "forward"
-
-    def __call__(self, angles: torch.Tensor) -> torch.Tensor:
-        if self._inner is None:
-            self._inner = self.pipeline.executor()
-        self._inner.phase = self.phase
-        return self._inner(angles)

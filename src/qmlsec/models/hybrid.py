@@ -5,8 +5,10 @@ gradient is obtained is one switch, ``gradient=``:
 
 - ``backprop``: exact autograd through the engine (ideal simulation only);
 - ``parameter-shift``, ``spsa``, ``finite-diff``: the rule runs the shifted circuits
-  through an *executor*, which is the local engine by default (exact or sampled shots)
-  and a quantum cloud when the model is trained through the QMLaaS workflow.
+  through an *executor*, which is the local engine by default (exact or sampled shots).
+  Whoever runs the circuits elsewhere (the QMLaaS workflow's quantum cloud) passes its
+  executor, and optionally another gradient method, to :meth:`HybridQNN.forward`; the
+  model keeps neither.
 
 Example:
     >>> import torch
@@ -27,7 +29,7 @@ from qmlsec.circuits import QNNSpec
 from qmlsec.config import derive_seed, torch_generator
 from qmlsec.engine import compile_circuit
 from qmlsec.exceptions import ConfigError
-from qmlsec.gradients import get_gradient
+from qmlsec.gradients import GradientMethod, get_gradient
 
 Executor = Callable[[torch.Tensor], torch.Tensor]
 
@@ -41,8 +43,6 @@ class HybridQNN(torch.nn.Module):
         gradient: ``backprop``, ``parameter-shift``, ``spsa`` or ``finite-diff``.
         shots: ``None`` for exact expectations, else shots per circuit (local engine).
         seed: initial weights and shot sampling derive from it.
-        executor: optional ``f(angles (N, G)) -> (N, n_obs)`` that runs circuits elsewhere
-            (a quantum cloud); it then serves the forward pass and the gradient circuits.
     """
 
     def __init__(
@@ -53,14 +53,13 @@ class HybridQNN(torch.nn.Module):
         gradient: str = "backprop",
         shots: int | None = None,
         seed: int = 0,
-        executor: Executor | None = None,
     ) -> None:
         super().__init__()
         if n_classes < 2:
             raise ConfigError(f"n_classes must be >= 2, got {n_classes}")
         if shots is not None and shots < 1:
             raise ConfigError(f"shots must be >= 1 or None, got {shots}")
-        if gradient == "backprop" and (shots is not None or executor is not None):
+        if gradient == "backprop" and shots is not None:
             raise ConfigError(
                 "gradient='backprop' needs exact local simulation",
                 hint="use gradient='parameter-shift' or 'spsa' with shots or a cloud executor",
@@ -72,7 +71,6 @@ class HybridQNN(torch.nn.Module):
         self.gradient_method = get_gradient(gradient, **options)
         self.shots = shots
         self.seed = seed
-        self.executor = executor
         self._shot_gen = torch_generator(seed, "shots")
         init = torch_generator(seed, "weights")
         theta = torch.rand(spec.n_weights, generator=init, dtype=torch.float64) * 2 * torch.pi
@@ -93,22 +91,40 @@ class HybridQNN(torch.nn.Module):
             return self.compiled.expectations_from_angles(angles)
         return self.compiled.sample_expectations_from_angles(angles, self.shots, self._shot_gen)
 
-    def quantum_features(self, features: torch.Tensor) -> torch.Tensor:
-        """The readout expectation values ``(B, n_observables)`` for encoded ``features``."""
+    def quantum_features(
+        self,
+        features: torch.Tensor,
+        *,
+        executor: Executor | None = None,
+        gradient: GradientMethod | None = None,
+    ) -> torch.Tensor:
+        """The readout expectation values ``(B, n_observables)`` for encoded ``features``.
+
+        Args:
+            features: pre-processed features ``(B, n_inputs)``.
+            executor: runs the circuits (forward and, through its ``shifted`` executor
+                when it has one, the gradient circuits); default the local engine.
+            gradient: the gradient method to differentiate with (default the model's).
+        """
         x = self.spec.feature_map(features)
-        executor = self.executor
         if executor is None and self.shots is not None:
             executor = self.local_executor
-        phased: Any = executor if hasattr(executor, "phase") else None
-        if phased is not None:
-            phased.phase = "forward"  # jobs run now are forward circuits
-        out = self.gradient_method.expectations(self.compiled, x, self.theta, executor)
-        if phased is not None:
-            phased.phase = "gradient"  # jobs run by backward() are gradient circuits
-        return out
+        method = gradient or self.gradient_method
+        if method.name == "backprop" and executor is not None:
+            raise ConfigError(
+                "backprop gradients need the state vector, which a circuit executor never returns",
+                hint="train with gradient='parameter-shift' or 'spsa' on a device",
+            )
+        return method.expectations(self.compiled, x, self.theta, executor)
 
-    def forward(self, features: torch.Tensor) -> torch.Tensor:
-        return self.head(self.quantum_features(features))
+    def forward(
+        self,
+        features: torch.Tensor,
+        *,
+        executor: Executor | None = None,
+        gradient: GradientMethod | None = None,
+    ) -> torch.Tensor:
+        return self.head(self.quantum_features(features, executor=executor, gradient=gradient))
 
     def circuit_executions(self, batch_size: int, *, with_gradient: bool = True) -> int:
         """Circuit executions one forward (+ backward) pass costs on hardware."""

@@ -70,13 +70,18 @@ def train_module(
     seed: int,
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
     on_epoch: Callable[[dict[str, float]], None] | None = None,
+    forward: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> list[dict[str, float]]:
     """Train ``module`` (features -> logits) on ``(x, y)`` and return the per-epoch history.
+
+    ``forward`` computes the logits instead of ``module(x)`` (e.g. with the circuits run
+    on a quantum cloud); the optimiser still updates ``module``'s parameters.
 
     Each history row holds ``epoch``, ``loss``, ``train_accuracy``, ``seconds`` and, with
     early stopping, ``val_loss`` and ``val_accuracy``.
     """
     loss_fn = loss_fn or torch.nn.functional.cross_entropy
+    forward = forward or module
     gen = torch_generator(seed, "batches")
     n = x.shape[0]
     if config.early_stopping:
@@ -97,7 +102,7 @@ def train_module(
         for lo in range(0, n, batch):
             idx = order[lo : lo + batch]
             optimizer.zero_grad()
-            logits = module(x[idx])
+            logits = forward(x[idx])
             loss = loss_fn(logits, y[idx])
             loss.backward()
             optimizer.step()
@@ -111,7 +116,7 @@ def train_module(
         if config.early_stopping:
             module.eval()
             with torch.no_grad():
-                val_logits = module(x_val)
+                val_logits = forward(x_val)
                 row["val_loss"] = float(loss_fn(val_logits, y_val))
                 row["val_accuracy"] = float((val_logits.argmax(1) == y_val).double().mean())
         row["seconds"] = time.perf_counter() - start

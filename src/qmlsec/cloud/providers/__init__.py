@@ -13,7 +13,7 @@ from qmlsec.cloud.providers.hooks import (
 from qmlsec.cloud.providers.jobs import JobResult, Placement, QuantumJob
 from qmlsec.cloud.providers.quantum import QuantumCloud
 from qmlsec.cloud.providers.queueing import DeviceQueue, LoadModel
-from qmlsec.cloud.providers.trust import TrustLevel
+from qmlsec.cloud.parties import TrustLevel
 
 __all__ = [
     "MODIFYING",

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from qmlsec.cloud.ledger import ExposureLedger
-from qmlsec.cloud.providers.trust import TrustLevel
+from qmlsec.cloud.parties import TrustLevel
 from qmlsec.exceptions import ConfigError
 
 PARTY = "classical_cloud"

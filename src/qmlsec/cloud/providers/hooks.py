@@ -16,14 +16,14 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from qiskit import QuantumCircuit
 from qiskit.transpiler import PassManager
 from qiskit.transpiler.basepasses import BasePass
 
 from qmlsec.cloud.devices import DeviceProfile
-from qmlsec.cloud.providers.trust import TrustLevel
+from qmlsec.cloud.parties import TrustLevel
 from qmlsec.cloud.tenancy import CoJob
 from qmlsec.exceptions import ConfigError
 
@@ -39,7 +39,13 @@ class ProviderHook:
 
     ``on_submit`` -> ``allocate`` -> ``transform_circuit`` -> ``co_schedule`` ->
     ``delay`` -> (execution) -> ``transform_result`` -> ``on_result``.
+
+    What an attacker's hook observes or modifies is recorded in the cloud's exposure
+    ledger (steps ``observe`` and ``tamper``, party ``attacker``); hooks of the defender
+    or of the harness itself set ``recorded = False``.
     """
+
+    recorded: ClassVar[bool] = True
 
     def on_submit(self, job: QuantumJob) -> None:
         """See the submitted job (circuit, parameter values, observables)."""

@@ -40,7 +40,7 @@ from qmlsec.cloud.providers.hooks import ProviderHook, check_hook, hook_capabili
 from qmlsec.cloud.providers.jobs import JobResult, Placement, QuantumJob
 from qmlsec.cloud.providers.queueing import DeviceQueue, LoadModel
 from qmlsec.cloud.providers.timing import DEFAULT_REP_DELAY_S, circuit_duration
-from qmlsec.cloud.providers.trust import TrustLevel
+from qmlsec.cloud.parties import Asset, Party, TrustLevel
 from qmlsec.cloud.tenancy import CoJob
 from qmlsec.cloud.transpile import TranspileCache
 from qmlsec.config import derive_seed, rng
@@ -296,36 +296,51 @@ class QuantumCloud:
             return
         trust, t, step, n = self.trust.value, result.submitted_at, job.step, job.num_samples
         rec = self.ledger.record
-        rec(step, "encoding_circuit", "parameterised circuit", job.submitter, PARTY, trust, time=t)
-        rec(step, "pqc_architecture", "parameterised circuit", job.submitter, PARTY, trust, time=t)
-        rec(
-            step,
-            "bound_parameters",
-            "angles in bound circuit",
-            job.submitter,
-            PARTY,
-            trust,
-            time=t,
-            count=n,
-        )
+        if job.submitter == Party.CO_TENANT:
+            rec(step, Asset.PROBE_CIRCUIT, "bound circuit", job.submitter, PARTY, trust, time=t,
+                count=n)  # fmt: skip
+        else:
+            for asset in (Asset.ENCODING_CIRCUIT, Asset.PQC_ARCHITECTURE):
+                rec(step, asset, "parameterised circuit", job.submitter, PARTY, trust, time=t)
+            rec(step, Asset.BOUND_PARAMETERS, "angles in bound circuit", job.submitter, PARTY,
+                trust, time=t, count=n)  # fmt: skip
         if result.transpile is not None and result.device != "ideal":
-            rec(
-                step,
-                "transpiled_circuit",
-                "native-gate circuit",
-                "transpiler",
-                PARTY,
-                trust,
-                time=t,
-            )
+            # (3) transpile and map: the provider's transpiler hands the native-gate
+            # circuit for the allocated device to the execution queue
+            rec("transpile", Asset.LOGICAL_CIRCUIT, "parameterised circuit", PARTY,
+                Party.TRANSPILER, trust, time=t)  # fmt: skip
+            rec("transpile", Asset.TRANSPILED_CIRCUIT, f"native-gate circuit for {result.device}",
+                Party.TRANSPILER, PARTY, trust, time=t)  # fmt: skip
         form = "expectation values" if job.shots is None else "counts"
-        rec(
-            step,
-            "measurement_results",
-            form,
-            PARTY,
-            job.submitter,
-            job.submitter_trust,
-            time=result.finished_at,
-            count=n,
-        )
+        rec(step, Asset.MEASUREMENT_RESULTS, form, PARTY, job.submitter, job.submitter_trust,
+            time=result.finished_at, count=n)  # fmt: skip
+        self._record_hooks(job, result)
+
+    def _record_hooks(self, job: QuantumJob, result: JobResult) -> None:
+        """What the attacker's hooks saw of and did to ``job`` (its footprint)."""
+        assert self.ledger is not None
+        hooks = [h for h in self.hooks if getattr(h, "recorded", True)]
+        caps = set().union(*(hook_capabilities(h) for h in hooks)) if hooks else set()
+        t, n, rec = result.submitted_at, job.num_samples, self.ledger.record
+        if caps & {"on_submit", "on_result"}:
+            for asset, form in ((Asset.LOGICAL_CIRCUIT, "observed by provider hook"),
+                                (Asset.BOUND_PARAMETERS, "observed by provider hook")):  # fmt: skip
+                rec("observe", asset, form, PARTY, Party.ATTACKER, "malicious", time=t, count=n)
+        if "on_result" in caps:
+            rec("observe", Asset.MEASUREMENT_RESULTS, "observed by provider hook", PARTY,
+                Party.ATTACKER, "malicious", time=result.finished_at, count=n)  # fmt: skip
+        tampered = {
+            "allocate": (Asset.TRANSPILED_CIRCUIT, "re-allocated to another device"),
+            "transform_circuit": (Asset.LOGICAL_CIRCUIT, "modified before execution"),
+            "transform_result": (Asset.MEASUREMENT_RESULTS, "modified before hand-back"),
+        }
+        for what in (w for w in dict.fromkeys(result.tampered) if w in caps):
+            asset, form = tampered[what]
+            rec("tamper", asset, form, Party.ATTACKER, PARTY, self.trust.value, time=t, count=n)
+        if "delay" in caps and result.delay_s > 0:
+            rec("tamper", Asset.MEASUREMENT_RESULTS, "delayed", Party.ATTACKER, PARTY,
+                self.trust.value, time=t, count=n)  # fmt: skip
+        if "co_schedule" in caps and result.co_jobs:
+            rec("tamper", Asset.CO_SCHEDULED_CIRCUIT, "co-scheduled beside the job",
+                Party.ATTACKER, PARTY, self.trust.value, time=t)  # fmt: skip
+
