@@ -68,8 +68,8 @@ def test_defended_run_rejects_tampered_artifacts_but_not_the_provider_side_troja
     assert m["tampered_circuit_rejected_unsigned"] == 1.0
     assert m["tampered_weights_rejected_unsigned"] == 0.0
     # the deployed model is the verified artifact; the trojan acts at the provider's
-    # compilation after verification: measured ASR 1.00 -> 1.00, did not help
+    # compilation after verification: measured ASR 1.00 -> 1.00, inconclusive
     assert m["signed_artifact_loaded"] == 1.0
     assert ev.metric == "attack_success_rate" and ev.without == 1.0
-    assert ev.with_defense == ev.without and ev.verdict == "did not help"
+    assert ev.with_defense == ev.without and ev.verdict == "inconclusive"
     assert ev.cost.extra["signature_bytes"] == 64.0 and ev.cost.seconds > 0

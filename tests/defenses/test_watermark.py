@@ -87,7 +87,7 @@ def test_trigger_set_does_not_survive_substitute_extraction(iris_victim):
     # measured: 4/12 triggers on the substitute, p = 0.61 against chance 1/3: the OOD
     # triggers are not copied by an extractor querying the data
     assert m["watermark_verified_substitute"] == 0.0 and m["watermark_p_value_substitute"] > 0.01
-    assert ev.verdict == "did not help"
+    assert ev.verdict in ("inconclusive", "made it worse")
 
 
 @pytest.mark.slow

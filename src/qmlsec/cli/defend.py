@@ -3,7 +3,8 @@
 ``eval`` loads the model artifact (hash-verified), recreates its train/test split from
 the dataset recorded in its metadata, runs the attack without and with the defense
 (same seed) and prints the attack's headline metric both ways, whether the defense
-helped, and its cost. A defense that did not help is printed as such.
+helped (the 95 % interval of the reduction above zero), made it worse (below zero) or
+is inconclusive, and its cost.
 """
 
 from __future__ import annotations
@@ -80,7 +81,11 @@ def eval_command(
     table = Table("", "without", "with", title=f"{name} ({ev['mitigation_id']}) vs {against}")
     table.add_row(ev["metric"], f"{ev['without']:.4g}", f"{ev['with']:.4g}")
     console.print(table)
-    console.print(f"verdict: {ev['verdict']} (attack success reduced by {ev['reduction']:+.4g})")
+    drop = ev.get("reduction_estimate") or {}
+    ci = drop.get("ci")
+    interval = f", 95% CI [{ci[0]:+.3g}, {ci[1]:+.3g}], n={drop['n']}" if ci else ", no interval"
+    console.print(f"verdict: {ev['verdict']} (attack success reduced by {ev['reduction']:+.4g}"
+                  f"{interval})")  # fmt: skip
     cost = Table("cost", "value", title="defense cost")
     for key, value in ev["cost"].items():
         cost.add_row(key, f"{value:.4g}" if isinstance(value, float) else str(value))

@@ -4,11 +4,22 @@
 undefended setup and on the setup the defense protects (or through the defense's own
 :meth:`~qmlsec.defenses.base.Defense.defended_run`), reads the attack's headline metric
 from both results (:data:`ATTACK_METRICS`: which metric, and whether higher means the
-attack did better), and reports the change. ``helped`` is true only when the attack's
-success dropped by more than ``min_effect``; a defense that does not help is reported
-as such. A defense that detects rather than prevents (a detector that alarms, a
-watermark found in a stolen model) sets ``detected`` in its cost's ``extra``; the
-verdict is then ``detected`` (``helped`` and ``reduction`` still report the metric).
+attack did better), and reports the change with its 95 % interval: the MOVER interval
+of the difference of the two runs' intervals (:func:`qmlsec.stats.difference`; Newcombe's
+for two rates), the sample size and interval of each run coming from its
+``intervals``. The verdict follows the interval of the reduction of the attack's
+success:
+
+* ``helped``: the interval lies above zero (and the reduction is at least
+  ``min_effect``);
+* ``made it worse``: the interval lies below zero: the attack did better with the
+  defense;
+* ``inconclusive``: the interval holds zero, or a run has no interval; more samples
+  would decide.
+
+A defense that detects rather than prevents (a detector that alarms, a watermark found
+in a stolen model) sets ``detected`` in its cost's ``extra``; the verdict is then
+``detected`` (``helped`` and ``reduction`` still report the metric).
 
 Example:
     >>> from qmlsec.defenses.evaluate import headline_metric
@@ -27,6 +38,7 @@ from qmlsec.attacks.result import AttackResult, _jsonable
 from qmlsec.defenses.base import Defense, DefenseCost
 from qmlsec.defenses.harness import setup_for
 from qmlsec.exceptions import ConfigError
+from qmlsec.stats import Estimate, difference
 
 ATTACK_METRICS: dict[str, tuple[str, int]] = {
     "extraction.substitute": ("substitute_agreement", 1),
@@ -103,7 +115,10 @@ class DefenseEvaluation:
         without, with_defense: its value without and with the defense.
         delta: ``with_defense - without``.
         reduction: how much the attack's success dropped (``-direction * delta``).
-        helped: ``reduction > min_effect``.
+        helped: the reduction's interval lies above zero (see the module docstring).
+        estimate_without, estimate_with: each run's headline with its ``n`` and
+            interval (``None`` when the run has none).
+        reduction_estimate: the reduction with its interval (``None`` without both).
         detected: whether the defense detected the attack (its cost's ``extra``
             ``detected`` flag), ``None`` when it does not report detection.
         cost: the defense's cost.
@@ -128,6 +143,9 @@ class DefenseEvaluation:
     notes: list[str] = field(default_factory=list)
     results: dict[str, Any] = field(default_factory=dict, repr=False)
     detected: bool | None = None
+    estimate_without: Estimate | None = None
+    estimate_with: Estimate | None = None
+    reduction_estimate: Estimate | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -138,11 +156,19 @@ class DefenseEvaluation:
             "reduction": self.reduction, "helped": self.helped, "cost": self.cost.to_dict(),
             "seed": self.seed, "seconds": self.seconds, "notes": list(self.notes),
             "detected": self.detected, "verdict": self.verdict, "results": self.results,
+            "without_estimate": _estimate(self.estimate_without),
+            "with_estimate": _estimate(self.estimate_with),
+            "reduction_estimate": _estimate(self.reduction_estimate),
         })  # fmt: skip
 
     @property
+    def worse(self) -> bool:
+        """Whether the reduction's interval lies below zero (the attack did better)."""
+        return self.reduction_estimate is not None and self.reduction_estimate.below(0.0)
+
+    @property
     def verdict(self) -> str:
-        """``detected`` when the defense detected the attack, else ``helped`` or not.
+        """``detected``, ``helped``, ``made it worse`` or ``inconclusive``.
 
         Detection is named first: a detecting defense's change of the attack's metric is
         a side effect (a watermarked victim is another model) or a consequence of the
@@ -150,7 +176,30 @@ class DefenseEvaluation:
         """
         if self.detected:
             return "detected"
-        return "helped" if self.helped else "did not help"
+        if self.helped:
+            return "helped"
+        return "made it worse" if self.worse else "inconclusive"
+
+
+def _estimate(est: Estimate | None) -> dict[str, Any] | None:
+    return None if est is None else est.to_dict()
+
+
+def run_estimate(result: AttackResult, name: str, value: float) -> Estimate | None:
+    """The run's estimate of metric ``name`` (its value replaced by ``value`` if it differs)."""
+    est = result.estimates().get(name)
+    if est is None:
+        return None
+    return Estimate(value, est.n, est.ci, est.method, est.level)
+
+
+def reduction_interval(
+    before: Estimate | None, after: Estimate | None, direction: int
+) -> Estimate | None:
+    """The interval of ``-direction * (after - before)`` (the drop of the attack's success)."""
+    if before is None or after is None:
+        return None
+    return difference(before, after) if direction > 0 else difference(after, before)
 
 
 def compare(
@@ -173,13 +222,18 @@ def compare(
         _, after, _ = headline_metric(attack, with_defense.metrics)
     reduction = -direction * (after - before)
     flag = cost.extra.get("detected")
+    est_before = run_estimate(without, name, before)
+    est_after = run_estimate(with_defense, name, after)
+    drop = reduction_interval(est_before, est_after, direction)
+    helped = drop is not None and drop.above(0.0) and reduction >= min_effect
     return DefenseEvaluation(
         defense=defense.name, mitigation_id=defense.mitigation_id, role=defense.role,
         attack=attack, metric=name, direction=direction, without=before, with_defense=after,
-        delta=after - before, reduction=reduction, helped=bool(reduction > min_effect),
+        delta=after - before, reduction=reduction, helped=bool(helped),
         cost=cost, seed=seed, seconds=seconds, notes=list(notes or []),
         results={"without": without.to_dict(), "with": with_defense.to_dict()},
-        detected=None if flag is None else bool(flag),
+        detected=None if flag is None else bool(flag), estimate_without=est_before,
+        estimate_with=est_after, reduction_estimate=drop,
     )  # fmt: skip
 
 
@@ -207,7 +261,8 @@ def evaluate_defense(
         seed: the run seed for both runs.
         shots, budget: shots per query and query budget of a black-box endpoint.
         output: what a black-box endpoint returns (default: what the attack needs).
-        min_effect: the least reduction of the attack's success that counts as helping.
+        min_effect: the least reduction of the attack's success that counts as helping
+            (besides its interval lying above zero).
     """
     if defense.counters and attack not in defense.counters:
         raise ConfigError(

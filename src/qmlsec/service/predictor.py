@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qmlsec.cloud.endpoint import Endpoint, QueryMonitor
 from qmlsec.exceptions import (
     BackendError,
     ConfigError,
@@ -32,9 +33,8 @@ from qmlsec.service.auth import Principal
 from qmlsec.service.budget import QueryBudget, Reservation
 from qmlsec.service.context import RequestContext
 from qmlsec.service.metrics import ServiceMetrics
-from qmlsec.service.monitor import QueryMonitor
 from qmlsec.service.registry import ModelRegistry
-from qmlsec.service.runner import Endpoint, execute
+from qmlsec.service.runner import execute
 from qmlsec.service.schemas import PredictRequest, PredictResponse
 from qmlsec.service.settings import ServiceSettings
 

@@ -27,11 +27,12 @@ from typing import Any
 from sqlalchemy import Row, delete, select
 from sqlalchemy.exc import IntegrityError
 
+from qmlsec.cloud.endpoint import Endpoint
 from qmlsec.exceptions import ArtifactError, ConfigError, NotFoundError, QmlsecError
 from qmlsec.models.artifact import SIGNATURE_FILE
 from qmlsec.models.signing import load_public_key, verify_signature
 from qmlsec.service.db import Database
-from qmlsec.service.runner import Endpoint, ModelLoader
+from qmlsec.service.runner import ModelLoader
 
 MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from qmlsec.cloud.endpoint import QueryMonitor
 from qmlsec.service.audit import AuditLog
 from qmlsec.service.auth import KeyStore
 from qmlsec.service.budget import QueryBudget
@@ -21,7 +22,7 @@ from qmlsec.service.db import Database
 from qmlsec.service.jobs import JobManager
 from qmlsec.service.limits import RateLimiter
 from qmlsec.service.metrics import ServiceMetrics
-from qmlsec.service.monitor import NullMonitor, QueryMonitor
+from qmlsec.service.monitor import NullMonitor
 from qmlsec.service.predictor import Predictor
 from qmlsec.service.registry import ModelRegistry
 from qmlsec.service.runner import ArtifactLoader, ModelLoader
