@@ -77,7 +77,9 @@ class StageRun:
             "per_sample": self.result.get("per_sample", {}),
             "queries": self.result.get("queries", {}), "provides": self.result.get("provides", []),
             "notes": self.result.get("notes", []),
-            "headline": headline(self.attack, self.result.get("metrics", {})),
+            "intervals": self.result.get("intervals", {}),
+            "headline": headline(self.attack, self.result.get("metrics", {}),
+                                 self.result.get("intervals")),  # fmt: skip
         }  # fmt: skip
 
 

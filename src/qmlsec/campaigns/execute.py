@@ -43,15 +43,23 @@ def victim_context(victim: Victim, samples: int, **extras: Any) -> AttackContext
     )
 
 
-def headline(attack: str, metrics: dict[str, Any]) -> dict[str, Any] | None:
-    """The attack's headline metric ``{name, value, direction}`` when one is declared."""
+def headline(
+    attack: str, metrics: dict[str, Any], intervals: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
+    """The attack's headline metric ``{name, value, direction, n, ci, method}``.
+
+    ``n``, ``ci`` and ``method`` come from the result's ``intervals`` (``n`` and ``ci``
+    are ``None`` when the metric has no interval); ``None`` when no headline is declared.
+    """
     from qmlsec.defenses.evaluate import headline_metric
 
     try:
         name, value, direction = headline_metric(attack, metrics)
     except QmlsecError:
         return None
-    return {"name": name, "value": value, "direction": direction}
+    est = (intervals or {}).get(name) or {}
+    return {"name": name, "value": value, "direction": direction, "n": est.get("n"),
+            "ci": est.get("ci"), "method": est.get("method", "none")}  # fmt: skip
 
 
 def _run(run: RunConfig) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -92,7 +100,7 @@ def execute_run(run: RunConfig) -> dict[str, Any]:
         metrics.update({"clean_accuracy": extra["clean_accuracy"]})
         for key, value in extra.get("defense_cost", {}).items():
             metrics[f"defense_cost.{key}"] = value
-        best = headline(run.attack, result["metrics"])
+        best = headline(run.attack, result["metrics"], result.get("intervals"))
         if best is not None:
             metrics["headline"] = best["value"]
         result["headline"] = best

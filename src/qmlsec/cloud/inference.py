@@ -20,13 +20,13 @@ Example:
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import torch
 
+from qmlsec.cloud.endpoint import OUTPUTS, EndpointResponse, Output
 from qmlsec.cloud.executor import CloudExecutor
 from qmlsec.cloud.ledger import ExposureLedger
 from qmlsec.cloud.providers import ClassicalCloud, QuantumCloud
@@ -34,19 +34,6 @@ from qmlsec.config import derive_seed, torch_generator
 from qmlsec.exceptions import ConfigError, DataError
 from qmlsec.models.classifier import QNNClassifier
 from qmlsec.models.persist import load_classifier
-
-Output = Literal["labels", "probabilities", "expectations"]
-OUTPUTS = ("labels", "probabilities", "expectations")
-
-
-@dataclass(frozen=True)
-class EndpointResponse:
-    """One answered query batch."""
-
-    values: np.ndarray
-    shots: int
-    circuits: int
-    stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
 class InferenceEndpoint:
