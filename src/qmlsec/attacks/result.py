@@ -53,6 +53,8 @@ class AttackResult:
         intervals: metric name -> :class:`~qmlsec.stats.Estimate` an attack states
             itself; every other metric's sample size and 95 % interval is derived from
             ``per_sample`` (:func:`~qmlsec.attacks.intervals.metric_intervals`).
+        deployment: what the attack acted on (device, shots, serving, trust levels,
+            attacker position), when it ran on a deployment.
         outputs: in-memory products handed to later stages (a stolen model, ...);
             never serialised.
     """
@@ -69,6 +71,7 @@ class AttackResult:
     provides: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     intervals: dict[str, Estimate | dict[str, Any]] = field(default_factory=dict)
+    deployment: dict[str, Any] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def estimates(self) -> dict[str, Estimate]:
@@ -93,6 +96,7 @@ class AttackResult:
             "provides": list(self.provides),
             "notes": list(self.notes),
             "intervals": {k: v.to_dict() for k, v in sorted(self.estimates().items())},
+            "deployment": _jsonable(self.deployment),
         }
 
     def to_json(self, **kwargs: Any) -> str:
