@@ -11,7 +11,6 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,24 +20,14 @@ import torch
 import uvicorn
 from fastapi import FastAPI
 
+from qmlsec.cloud.endpoint import EndpointResponse, QueryMonitor
 from qmlsec.models.artifact import load_artifact, save_artifact, verify_artifact
 from qmlsec.service.app import create_app
-from qmlsec.service.monitor import QueryMonitor
 from qmlsec.service.runner import describe
 from qmlsec.service.settings import ServiceSettings
 
 ADMIN_KEY = "qk_0123456789ab." + "A" * 43
 N_FEATURES, N_CLASSES, N_QUBITS = 4, 3, 2
-
-
-@dataclass(frozen=True)
-class DoubleResponse:
-    """Shaped like ``qmlsec.cloud.inference.EndpointResponse``."""
-
-    values: np.ndarray
-    shots: int
-    circuits: int
-    stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
 class LinearEndpoint:
@@ -58,7 +47,7 @@ class LinearEndpoint:
         output: str = "probabilities",
         shots: int | None = None,
         seed: int | None = None,
-    ) -> DoubleResponse:
+    ) -> EndpointResponse:
         logits = X @ self.W + self.b
         p = np.exp(logits - logits.max(axis=1, keepdims=True))
         p /= p.sum(axis=1, keepdims=True)
@@ -71,7 +60,7 @@ class LinearEndpoint:
             "expectations": np.tanh(X @ self.V),
         }[output]
         spent = 0 if shots is None else shots * len(X)
-        return DoubleResponse(values, spent, len(X), {"preprocess": 1e-5, "execute": 1e-4})
+        return EndpointResponse(values, spent, len(X), {"preprocess": 1e-5, "execute": 1e-4})
 
 
 def write_double(folder: Path, seed: int = 0) -> Path:

@@ -1,7 +1,7 @@
 """An in-process inference endpoint over a fitted model, with finite-shot noise.
 
-It follows the ``Endpoint`` contract of ``qmlsec.cloud.inference`` (``query(X, output=,
-shots=, seed=)`` returning ``values``/``shots``/``circuits``/``stage_seconds``), so every
+It follows the :class:`~qmlsec.cloud.endpoint.Endpoint` contract (``query(X, output=,
+shots=, seed=)`` returning an :class:`~qmlsec.cloud.endpoint.EndpointResponse`), so every
 black-box attack runs against it exactly as against the cloud endpoint. Use it where no
 deployment is simulated: the attacker's own copy of a victim, tests, quick CLI runs.
 
@@ -27,23 +27,13 @@ Example:
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from qmlsec.cloud.endpoint import OUTPUTS, EndpointResponse
 from qmlsec.config import rng
 from qmlsec.exceptions import ConfigError
-
-
-@dataclass(frozen=True)
-class LocalResponse:
-    """What one query returns (the ``EndpointResponse`` shape)."""
-
-    values: np.ndarray
-    shots: int
-    circuits: int
-    stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
 class LocalEndpoint:
@@ -90,9 +80,9 @@ class LocalEndpoint:
         output: str = "probabilities",
         shots: int | None = None,
         seed: int | None = None,
-    ) -> LocalResponse:
+    ) -> EndpointResponse:
         """Answer ``X`` with ``output`` (labels, probabilities or expectations)."""
-        if output not in ("labels", "probabilities", "expectations"):
+        if output not in OUTPUTS:
             raise ConfigError(
                 f"unknown output {output!r}", hint="use labels, probabilities or expectations"
             )
@@ -119,7 +109,7 @@ class LocalEndpoint:
             if output == "labels":
                 values = self.classes[values.argmax(axis=1)]
         seconds = time.perf_counter() - start
-        return LocalResponse(
+        return EndpointResponse(
             values=values,
             shots=0 if shots is None else int(shots) * len(X),
             circuits=len(X),

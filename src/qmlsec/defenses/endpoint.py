@@ -1,8 +1,9 @@
 """An inference endpoint behind the defender's output hardening and query monitor.
 
-:class:`DefendedEndpoint` follows the ``Endpoint`` contract (``query(X, output=, shots=,
-seed=)`` returning ``values``/``shots``/``circuits``/``stage_seconds``). Each batch is
-first shown to the monitor (a detector's ``observe(key_id, model_id, X)``); the inner
+:class:`DefendedEndpoint` follows the :class:`~qmlsec.cloud.endpoint.Endpoint` contract
+(``query(X, output=, shots=, seed=)`` returning an
+:class:`~qmlsec.cloud.endpoint.EndpointResponse`). Each batch is first shown to the
+monitor (a :class:`~qmlsec.cloud.endpoint.QueryMonitor`, e.g. a detector); the inner
 endpoint is asked for probabilities, the post-processor hardens them, and the requested
 output is derived from the hardened probabilities (labels = their argmax).
 
@@ -27,32 +28,22 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 
+from qmlsec.cloud.endpoint import Alert, Endpoint, EndpointResponse, Output, QueryMonitor
 from qmlsec.config import rng
 from qmlsec.exceptions import ConfigError, DetectionError
-
-
-@dataclass(frozen=True)
-class DefendedResponse:
-    """What one query returns (the ``EndpointResponse`` shape)."""
-
-    values: np.ndarray
-    shots: int
-    circuits: int
-    stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
 class DefendedEndpoint:
     """Wrap ``inner`` with a post-processor and/or a query monitor.
 
     Args:
-        inner: the served model (``Endpoint`` contract).
+        inner: the served model.
         postprocess: ``probs (n, C) -> probs (n, C)`` applied to every answer.
-        monitor: an object with ``observe(key_id, model_id, X) -> alert | None``.
+        monitor: sees every batch before it is answered.
         key_id: the client key the queries are attributed to.
         on_alert: ``"block"`` or ``"deceive"`` once an alert was raised.
         seed: stream of the deceptive answers.
@@ -60,10 +51,10 @@ class DefendedEndpoint:
 
     def __init__(
         self,
-        inner: Any,
+        inner: Endpoint,
         *,
         postprocess: Callable[[np.ndarray], np.ndarray] | None = None,
-        monitor: Any = None,
+        monitor: QueryMonitor | None = None,
         key_id: str = "client",
         on_alert: Literal["block", "deceive"] = "deceive",
         seed: int = 0,
@@ -74,7 +65,7 @@ class DefendedEndpoint:
         self.key_id = key_id
         self.on_alert = on_alert
         self.seed = seed
-        self.alerts: list[Any] = []
+        self.alerts: list[Alert] = []
         self.samples_seen = 0
         self.samples_at_alert: int | None = None
         self._deceived = 0
@@ -116,7 +107,7 @@ class DefendedEndpoint:
         output: str = "probabilities",
         shots: int | None = None,
         seed: int | None = None,
-    ) -> DefendedResponse:
+    ) -> EndpointResponse:
         """Answer ``X`` through the monitor and the post-processor."""
         X = np.asarray(X, dtype=np.float64)
         self._observe(X)
@@ -128,7 +119,7 @@ class DefendedEndpoint:
                 f"queries of key {self.key_id!r} raised an extraction alarm",
                 hint="the key is blocked; contact the model owner",
             )
-        inner_output = "expectations" if output == "expectations" else "probabilities"
+        inner_output: Output = "expectations" if output == "expectations" else "probabilities"
         response = self.inner.query(X, output=inner_output, shots=shots, seed=seed)
         values = np.asarray(response.values, dtype=np.float64)
         if self.alerts:
@@ -139,6 +130,6 @@ class DefendedEndpoint:
             values = np.asarray(self.postprocess(values), dtype=np.float64)
         if output == "labels":
             values = self.classes[values.argmax(axis=1)]
-        return DefendedResponse(values=values, shots=int(response.shots),
+        return EndpointResponse(values=values, shots=int(response.shots),
                                 circuits=int(response.circuits),
                                 stage_seconds=dict(getattr(response, "stage_seconds", {})))  # fmt: skip

@@ -30,8 +30,8 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 import qmlsec
+from qmlsec.cloud.endpoint import QueryMonitor
 from qmlsec.service.middleware import ServiceMiddleware
-from qmlsec.service.monitor import QueryMonitor
 from qmlsec.service.problems import MEDIA_TYPE, install_handlers
 from qmlsec.service.routes import admin, health, jobs, models
 from qmlsec.service.runner import ModelLoader

@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import numpy as np
 
+from qmlsec.cloud.endpoint import EndpointResponse, Output
 from qmlsec.exceptions import (
     AuthenticationError,
     BackendError,
@@ -31,7 +32,6 @@ from qmlsec.exceptions import (
     QmlsecError,
     RateLimitError,
 )
-from qmlsec.service.runner import Output, Prediction
 
 _BY_STATUS: dict[int, type[QmlsecError]] = {
     401: AuthenticationError,
@@ -90,7 +90,7 @@ class ServiceEndpoint:
         output: Output = "probabilities",
         shots: int | None = None,
         seed: int | None = None,
-    ) -> Prediction:
+    ) -> EndpointResponse:
         """Answer a batch through the service (one request)."""
         body = {
             "inputs": np.asarray(X, dtype=np.float64).tolist(),
@@ -101,7 +101,7 @@ class ServiceEndpoint:
         answer = self._call("POST", f"/v1/models/{self.model_id}/predict", json=body)
         self.last_request_id = answer["request_id"]
         dtype = np.int64 if output == "labels" else np.float64
-        return Prediction(
+        return EndpointResponse(
             np.asarray(answer["values"], dtype=dtype), answer["shots"], answer["circuits"]
         )
 

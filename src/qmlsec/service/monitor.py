@@ -1,7 +1,7 @@
 """Query monitors: the plug-in point of extraction detectors in the service.
 
-A :class:`QueryMonitor` sees every accepted batch of every key before it is answered
-and may return an :class:`Alert`. The service counts alerts, writes them to the audit
+A :class:`~qmlsec.cloud.endpoint.QueryMonitor` sees every accepted batch of every key
+before it is answered and may return an :class:`~qmlsec.cloud.endpoint.Alert`. The service counts alerts, writes them to the audit
 log and, unless configured to only log, refuses the batch. Detectors from the defenses
 layer (a PRADA-style distance test, for example) plug in through this protocol.
 :class:`VolumeMonitor` is the built-in monitor: it alerts when one key has sent more
@@ -23,31 +23,10 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol, cast, runtime_checkable
 
 import numpy as np
 
-
-@dataclass(frozen=True)
-class Alert:
-    """A monitor's finding about one key's queries to one model."""
-
-    detector: str
-    key_id: str
-    model_id: str
-    score: float
-    threshold: float
-    detail: str
-
-
-@runtime_checkable
-class QueryMonitor(Protocol):
-    """Sees each accepted batch ``X`` (n, d) before it is answered."""
-
-    def observe(self, key_id: str, model_id: str, X: np.ndarray) -> Alert | None:
-        """Record the batch; return an alert if the key now looks like an attacker."""
-        ...
+from qmlsec.cloud.endpoint import Alert, QueryMonitor
 
 
 class NullMonitor:
@@ -127,8 +106,7 @@ def make_monitor(spec: str) -> QueryMonitor:
         if name == "prada":
             from qmlsec.defenses.detector.prada import PRADA
 
-            detector = PRADA({"delta": float(arg)} if arg else {})
-            return cast(QueryMonitor, detector)  # same shape; its Alert is the defenses' twin
+            return PRADA({"delta": float(arg)} if arg else {})
     except ValueError as err:
         raise ConfigError(f"bad monitor argument in {spec!r}: {err}") from None
     raise ConfigError(

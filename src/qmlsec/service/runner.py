@@ -1,16 +1,14 @@
 """The one adapter between the service and the inference layer.
 
-The service only ever talks to an :class:`Endpoint` (the contract of
-``qmlsec.cloud.inference``, see ``docs/architecture.md``) obtained from a
-:class:`ModelLoader`. :class:`ArtifactLoader` is the production loader: it verifies a
+The service only ever talks to an :class:`~qmlsec.cloud.endpoint.Endpoint` (see
+``docs/architecture.md``) obtained from a :class:`ModelLoader`. :class:`ArtifactLoader` is the production loader: it verifies a
 saved artifact and builds its endpoint. Anything else (a test double, a remote model)
 plugs in by passing another loader to :func:`qmlsec.service.app.create_app`.
 
 Example:
-    >>> import numpy as np
-    >>> from qmlsec.service.runner import Prediction
-    >>> Prediction(values=np.zeros(2, dtype=int), shots=0, circuits=2, stage_seconds={}).circuits
-    2
+    >>> from qmlsec.service.runner import PUBLIC_FIELDS
+    >>> "weights" in PUBLIC_FIELDS
+    False
 """
 
 from __future__ import annotations
@@ -18,16 +16,15 @@ from __future__ import annotations
 import importlib
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Protocol
 
 import numpy as np
 
+from qmlsec.cloud.endpoint import Endpoint, EndpointResponse, Output
 from qmlsec.exceptions import BackendError
 from qmlsec.models.artifact import verify_artifact
 
-Output = Literal["labels", "probabilities", "expectations"]
 # Manifest fields that describe a model without revealing it (never weights).
 PUBLIC_FIELDS = (
     "name",
@@ -51,27 +48,6 @@ PUBLIC_FIELDS = (
 )
 
 
-@runtime_checkable
-class Endpoint(Protocol):
-    """What the inference layer serves (``qmlsec.cloud.inference.Endpoint``)."""
-
-    model_id: str
-    n_features: int
-    n_classes: int
-    feature_range: tuple[float, float] | None
-
-    def query(
-        self,
-        X: np.ndarray,
-        *,
-        output: Output = "probabilities",
-        shots: int | None = None,
-        seed: int | None = None,
-    ) -> Any:
-        """Answer a batch; returns an object shaped like ``EndpointResponse``."""
-        ...
-
-
 class ModelLoader(Protocol):
     """Verifies model artifacts and builds their endpoints."""
 
@@ -82,16 +58,6 @@ class ModelLoader(Protocol):
     def load(self, model_dir: Path, *, backend: str) -> Endpoint:
         """Build a verified endpoint that runs on ``backend``."""
         ...
-
-
-@dataclass(frozen=True)
-class Prediction:
-    """One answered batch, normalised from an ``EndpointResponse``."""
-
-    values: np.ndarray
-    shots: int
-    circuits: int
-    stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def describe(endpoint: Endpoint, manifest: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -111,8 +77,8 @@ def describe(endpoint: Endpoint, manifest: Mapping[str, Any] | None = None) -> d
 
 def execute(
     endpoint: Endpoint, X: np.ndarray, *, output: Output, shots: int | None, seed: int | None
-) -> Prediction:
-    """Run one batch through an endpoint and check the answer's shape."""
+) -> EndpointResponse:
+    """Run one batch through an endpoint; check the answer's shape and normalise its types."""
     resp = endpoint.query(X, output=output, shots=shots, seed=seed)
     values = np.asarray(resp.values)
     if values.shape[0] != X.shape[0]:
@@ -121,7 +87,7 @@ def execute(
             hint="the inference backend is faulty; check the model artifact",
         )
     stages = {str(k): float(v) for k, v in dict(resp.stage_seconds).items()}
-    return Prediction(values, int(resp.shots), int(resp.circuits), stages)
+    return EndpointResponse(values, int(resp.shots), int(resp.circuits), stages)
 
 
 class ArtifactLoader:
@@ -165,7 +131,7 @@ class Serialized:
         output: Output = "probabilities",
         shots: int | None = None,
         seed: int | None = None,
-    ) -> Any:
+    ) -> EndpointResponse:
         """Answer a batch once no other query of this endpoint runs."""
         with self._lock:
             return self.inner.query(X, output=output, shots=shots, seed=seed)

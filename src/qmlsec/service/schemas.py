@@ -13,12 +13,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from qmlsec.cloud.endpoint import Output
 from qmlsec.service.problems import Problem
 
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 Scope = Literal["predict", "admin"]
-Output = Literal["labels", "probabilities", "expectations"]
 JobStatus = Literal["queued", "running", "succeeded", "failed"]
 
 
@@ -161,8 +161,11 @@ class Health(BaseModel):
 
 
 class Ready(BaseModel):
-    """Readiness: the database answers and every registered model loads."""
+    """Readiness: the database answers and every registered model loads.
+
+    ``database`` and ``models`` are shown to admin keys only.
+    """
 
     status: Literal["ready"]
-    database: bool
-    models: int
+    database: bool | None = None
+    models: int | None = None

@@ -1,9 +1,9 @@
 """Base of the detector defenses: one verb, ``observe(key_id, model_id, X) -> alert``.
 
-A detector watches the queries each client key sends to a model. It satisfies the
-service's ``QueryMonitor`` protocol by shape (``observe`` returning an object with
-``detector``, ``key_id``, ``model_id``, ``score``, ``threshold``, ``detail``, or
-``None``) without importing the service. Protecting an attack's setup puts the detector
+A detector watches the queries each client key sends to a model. It is a
+:class:`~qmlsec.cloud.endpoint.QueryMonitor` (``observe`` returns an
+:class:`~qmlsec.cloud.endpoint.Alert` or ``None``), so the service plugs it in like its
+own monitors. Protecting an attack's setup puts the detector
 in front of its endpoint; once it alerts, the endpoint answers with random
 probabilities (``on_alert="deceive"``) so the attack's metric shows what the alarm
 saved. The cost is the false-alarm rate on the context's natural (test) queries.
@@ -12,26 +12,14 @@ saved. The cost is the false-alarm rate on the context's natural (test) queries.
 from __future__ import annotations
 
 from abc import abstractmethod
-from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from qmlsec.defenses.base import AttackSetup, Defense, DefenseCost
+from qmlsec.attacks.setup import AttackSetup
+from qmlsec.cloud.endpoint import Alert
+from qmlsec.defenses.base import Defense, DefenseCost
 from qmlsec.defenses.endpoint import DefendedEndpoint
-from qmlsec.defenses.harness import with_endpoint
-
-
-@dataclass(frozen=True)
-class Alert:
-    """A detector's finding about one key's queries to one model (the service's shape)."""
-
-    detector: str
-    key_id: str
-    model_id: str
-    score: float
-    threshold: float
-    detail: str
 
 
 class DetectorDefense(Defense):
@@ -61,7 +49,7 @@ class DetectorDefense(Defense):
         x_nat = np.asarray(setup.ctx.x_test, dtype=np.float64)
         false_alarm = self.false_alarm(x_nat)
         self.reset()
-        protected = with_endpoint(setup, lambda inner: DefendedEndpoint(
+        protected = setup.with_endpoint(lambda inner: DefendedEndpoint(
             inner, monitor=self, key_id="attacker", on_alert="deceive", seed=self.seed))  # fmt: skip
         protected.notes.append(f"queries monitored by {self.name}")
         return protected, DefenseCost(extra={"false_alarm_on_test_queries": float(false_alarm)})

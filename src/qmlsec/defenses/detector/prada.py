@@ -11,8 +11,8 @@ rule). Once ``D`` holds ``min_queries`` distances, the Shapiro-Wilk statistic ``
 Natural queries give roughly normal distances; synthetic extraction queries
 (Jacobian-augmentation-style small steps from seeds) give a spike of tiny distances.
 
-It satisfies the service's ``QueryMonitor`` protocol by shape; plug it in with
-``QMLaaS service(monitor=PRADA({"delta": 0.9}))`` (duck typing, no import of the service).
+It is a :class:`~qmlsec.cloud.endpoint.QueryMonitor`; plug it into the service with
+``qmlsec serve --monitor prada:0.9`` or ``create_app(monitor=PRADA({"delta": 0.9}))``.
 
 Not covered: distances in a feature space other than the raw inputs, attackers that
 spread queries over many keys (sybils) or mimic natural data (QuantumLeak's pool
@@ -35,9 +35,11 @@ import numpy as np
 from pydantic import Field
 from scipy.stats import shapiro
 
+from qmlsec.attacks.setup import AttackSetup
+from qmlsec.cloud.endpoint import Alert
 from qmlsec.config import FrozenModel
-from qmlsec.defenses.base import AttackSetup, DefenseCost
-from qmlsec.defenses.detector.base import Alert, DetectorDefense
+from qmlsec.defenses.base import DefenseCost
+from qmlsec.defenses.detector.base import DetectorDefense
 
 
 class PRADAParams(FrozenModel):

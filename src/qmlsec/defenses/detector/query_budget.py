@@ -25,8 +25,9 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import Field
 
+from qmlsec.cloud.endpoint import Alert
 from qmlsec.config import FrozenModel
-from qmlsec.defenses.detector.base import Alert, DetectorDefense
+from qmlsec.defenses.detector.base import DetectorDefense
 
 
 class QueryBudgetParams(FrozenModel):
