@@ -9,7 +9,8 @@ Nodes (a :class:`networkx.DiGraph`):
 * ``any:<id>``   OR node - holds when one of the technique's ``requires_any`` holds.
 
 Which techniques take part: those with ``provides`` (umbrella records do not), that no
-enabled mitigation blocks, and - for a passive (honest-but-curious) attacker - only
+enabled mitigation blocks, and - for a passive (honest-but-curious) attacker, or from
+a provider position whose provider the deployment trusts as honest-but-curious - only
 those without integrity or availability impact. Each technique carries its step
 likelihood: the base likelihood (explicit, else from maturity) times the factor of
 every enabled mitigation that acts on it (blocks 0, reduces 0.5, detects 0.8).
@@ -69,7 +70,7 @@ class AttackGraph:
         self.blocked: dict[str, tuple[str, ...]] = {}
         self.techniques: dict[str, Technique] = {}
         for t in catalog.all_techniques():
-            if not t.in_graph or (profile.passive and ({"I", "A"} & set(t.cia))):
+            if not t.in_graph or not self._may_act(t):
                 continue
             p = t.base_likelihood
             blockers = []
@@ -85,6 +86,18 @@ class AttackGraph:
             self.likelihood[t.id] = p
         self.graph = self._build()
         self._facts, self._fired = self._forward_chain()
+
+    def _may_act(self, t: Technique) -> bool:
+        """Whether the attacker may use ``t``: one that changes the victim (integrity or
+        availability impact) needs an active attacker, and from a provider's position a
+        provider the deployment distrusts as malicious (honest-but-curious ones only
+        observe)."""
+        if not {"I", "A"} & set(t.cia):
+            return True
+        if self.profile.passive:
+            return False
+        positions = [p for p in self.profile.positions if p in t.positions]
+        return not positions or any(self.system.may_modify(p) for p in positions)
 
     def _build(self) -> nx.DiGraph:
         g = nx.DiGraph(attacker=self.profile.id, system=self.system.name)

@@ -30,6 +30,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from qmlsec.exceptions import ConfigError
+from qmlsec.cloud.ledger import LedgerEntry
+from qmlsec.cloud.parties import TrustLevel
 from qmlsec.killchain.conditions import evaluate
 from qmlsec.killchain.ledger import ledger_to_dict
 
@@ -38,8 +40,7 @@ if TYPE_CHECKING:
     from qmlsec.killchain.schema import Profile
 
 DEFAULT_SYSTEM = Path(__file__).resolve().with_name("data") / "default_system.yaml"
-Trust = Literal["trusted", "honest-but-curious", "malicious"]
-Party = Literal["user", "classical_cloud", "quantum_cloud", "transpiler", "api_client"]
+Trust = TrustLevel
 
 
 class _Element(BaseModel):
@@ -52,13 +53,13 @@ class _Element(BaseModel):
 class User(_Element):
     """A person or organisation that owns data or queries the model."""
 
-    trust: Trust = "trusted"
+    trust: Trust = TrustLevel.TRUSTED
 
 
 class ClassicalCloud(_Element):
     """Pre-processing, optimizer and API host."""
 
-    trust: Trust = "honest-but-curious"
+    trust: Trust = TrustLevel.HONEST_BUT_CURIOUS
     computes_gradients: bool = True
     hosts_api: bool = True
 
@@ -66,7 +67,7 @@ class ClassicalCloud(_Element):
 class QuantumCloud(_Element):
     """The quantum provider: devices, queue, scheduler, billing."""
 
-    trust: Trust = "honest-but-curious"
+    trust: Trust = TrustLevel.HONEST_BUT_CURIOUS
     multi_tenant: bool = True
     qubit_reuse: bool = True
     device_pool: int = Field(default=3, ge=1)
@@ -76,7 +77,7 @@ class QuantumCloud(_Element):
 class Transpiler(_Element):
     """The compiler that maps circuits to the device."""
 
-    host: Literal["user", "classical_cloud", "quantum_cloud"] = "classical_cloud"
+    host: Literal["user", "classical_cloud", "quantum_cloud"] = "quantum_cloud"
     third_party: bool = True
     approximate_synthesis: bool = False
 
@@ -191,21 +192,23 @@ class SystemModel(BaseModel):
 
     @classmethod
     def from_ledger_entries(
-        cls, entries: Iterable[Mapping[str, Any]], flags: Mapping[str, Any] | None = None
+        cls,
+        entries: Iterable[LedgerEntry | Mapping[str, Any]],
+        flags: Mapping[str, Any] | None = None,
     ) -> SystemModel:
         """Build a deployment from exposure-ledger entries plus explicit flags.
 
-        Each entry is ``{step, asset, form, sender, receiver, receiver_trust, time}``
-        with parties among ``user``, ``classical_cloud``, ``quantum_cloud``,
-        ``transpiler``, ``api_client``. See :func:`qmlsec.killchain.ledger.ledger_to_dict`.
+        Entries are :class:`~qmlsec.cloud.ledger.LedgerEntry` records (or mappings
+        validated into them: parties, assets and trust levels of
+        :mod:`qmlsec.cloud.parties`). See :func:`qmlsec.killchain.ledger.ledger_to_dict`.
 
         Example:
             >>> s = SystemModel.from_ledger_entries(
-            ...     [{"step": "execute", "asset": "circuit", "form": "transpiled",
-            ...       "sender": "classical_cloud", "receiver": "quantum_cloud",
-            ...       "receiver_trust": "malicious", "time": 0}],
+            ...     [{"step": "execute", "asset": "transpiled_circuit", "form": "native gates",
+            ...       "sender": "transpiler", "receiver": "quantum_cloud",
+            ...       "receiver_trust": "malicious"}],
             ...     flags={"quantum_cloud.multi_tenant": False})
-            >>> s.quantum_cloud.trust, s.quantum_cloud.multi_tenant
+            >>> s.quantum_cloud.trust.value, s.quantum_cloud.multi_tenant
             ('malicious', False)
         """
         data = ledger_to_dict(list(entries))
@@ -232,6 +235,17 @@ class SystemModel(BaseModel):
                 )
             node[leaf] = value
         return type(self).from_dict(data, source="system flags")
+
+    def may_modify(self, position: str) -> bool:
+        """Whether an attacker at ``position`` may change what it handles.
+
+        A provider position modifies only when the deployment's trust in that provider
+        is ``malicious``; honest-but-curious providers observe, trusted ones do nothing.
+        Other positions act on their own resources and may.
+        """
+        trust = {"untrusted_quantum_cloud": self.quantum_cloud.trust,
+                 "untrusted_classical_cloud": self.classical_cloud.trust}.get(position)  # fmt: skip
+        return trust is None or TrustLevel(trust).may_modify
 
     def context(self, profile: Profile | None = None) -> dict[str, Any]:
         """The mapping the fact rules test: the model plus ``attacker``."""
