@@ -82,8 +82,8 @@ def test_fingerprinting_neutralises_downgrade_at_a_shot_cost(iris_victim):
 
 
 def test_narrow_probe_fits_a_smaller_substitute_and_still_separates_it():
+    from qmlsec.attacks.access import installed
     from qmlsec.attacks.hardware.downgrade import SubstituteHook
-    from qmlsec.attacks.hardware.foothold import installed
     from qmlsec.cloud.providers import QuantumCloud
 
     fp = FingerprintCheck({"qubits": 8}, seed=0)

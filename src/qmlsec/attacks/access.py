@@ -1,7 +1,9 @@
-"""The attacker's foothold in the quantum cloud and the victim's traffic through it.
+"""Attacker access: the foothold in the quantum cloud and the victim's traffic through it.
 
-Provider-level attacks act only through :class:`~qmlsec.cloud.providers.QuantumCloud`
-hooks (:class:`~qmlsec.cloud.providers.hooks.ProviderHook`); the victim's inference runs
+Provider-level attacks of every family (tampering, circuit trojans, fault injection,
+leakage, side channels, reconnaissance, availability) and the provider defenses act
+only through :class:`~qmlsec.cloud.providers.QuantumCloud` hooks
+(:class:`~qmlsec.cloud.providers.hooks.ProviderHook`); the victim's inference runs
 through an :class:`~qmlsec.cloud.inference.InferenceEndpoint` on that cloud, so every
 query is a real provider job (transpiled, queued, priced, recorded). This module gives
 attacks the cloud (the target's when it has one, else a fresh one on ``device`` with the

@@ -22,10 +22,10 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import Field
 
+from qmlsec.attacks.access import provider_cloud, serve
 from qmlsec.attacks.availability.base import AvailabilityAttack
 from qmlsec.attacks.availability.service import serve_queries
 from qmlsec.attacks.base import AttackContext
-from qmlsec.attacks.hardware.foothold import provider_cloud, serve
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position
 from qmlsec.cloud.cost import CostAccount

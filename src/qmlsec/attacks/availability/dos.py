@@ -20,11 +20,11 @@ from typing import ClassVar
 import numpy as np
 from pydantic import Field
 
+from qmlsec.attacks.access import installed, provider_cloud
 from qmlsec.attacks.availability.base import AvailabilityAttack
 from qmlsec.attacks.availability.latency_injection import DelayHook
 from qmlsec.attacks.availability.service import latency_metrics, serve_queries
 from qmlsec.attacks.base import AttackContext
-from qmlsec.attacks.hardware.foothold import installed, provider_cloud
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position
 from qmlsec.config import FrozenModel

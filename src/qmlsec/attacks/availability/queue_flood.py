@@ -23,10 +23,10 @@ import numpy as np
 from pydantic import Field
 from qiskit import QuantumCircuit
 
+from qmlsec.attacks.access import provider_cloud
 from qmlsec.attacks.availability.base import AvailabilityAttack
 from qmlsec.attacks.availability.service import latency_metrics, serve_queries
 from qmlsec.attacks.base import AttackContext
-from qmlsec.attacks.hardware.foothold import provider_cloud
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position
 from qmlsec.cloud.providers.jobs import QuantumJob

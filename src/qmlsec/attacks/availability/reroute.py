@@ -25,12 +25,12 @@ from typing import ClassVar
 import numpy as np
 from pydantic import Field
 
+from qmlsec.attacks.access import DEFAULT_DEVICE, installed
 from qmlsec.attacks.availability.base import AvailabilityAttack
 from qmlsec.attacks.availability.latency_injection import training_seconds
 from qmlsec.attacks.availability.service import latency_metrics, serve_queries
 from qmlsec.attacks.base import AttackContext
 from qmlsec.attacks.hardware.downgrade import SubstituteHook
-from qmlsec.attacks.hardware.foothold import DEFAULT_DEVICE, installed
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position
 from qmlsec.cloud.devices import get_device, list_devices

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from qmlsec.attacks.hardware.foothold import serve
+from qmlsec.attacks.access import serve
 from qmlsec.config import derive_seed
 
 

@@ -36,10 +36,10 @@ import torch
 from pydantic import Field
 from qiskit import QuantumCircuit
 
+from qmlsec.attacks.access import installed, predict, provider_cloud, serve
 from qmlsec.attacks.base import AttackContext
 from qmlsec.attacks.circuit.base import CircuitAttack
 from qmlsec.attacks.circuit.synthesis import round_angles_ste, synthesise
-from qmlsec.attacks.hardware.foothold import installed, predict, provider_cloud, serve
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position
 from qmlsec.cloud.providers.hooks import ProviderHook

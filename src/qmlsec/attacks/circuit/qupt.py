@@ -29,16 +29,16 @@ import torch
 from pydantic import Field
 from qiskit import QuantumCircuit
 
-from qmlsec.attacks.base import AttackContext
-from qmlsec.attacks.circuit.base import CircuitAttack
-from qmlsec.attacks.circuit.insertion import TriggerCondition, TrojanInsertion, run_trojan
-from qmlsec.attacks.hardware.foothold import (
+from qmlsec.attacks.access import (
     ProviderRunParams,
     installed,
     predict,
     provider_cloud,
     serve,
 )
+from qmlsec.attacks.base import AttackContext
+from qmlsec.attacks.circuit.base import CircuitAttack
+from qmlsec.attacks.circuit.insertion import TriggerCondition, TrojanInsertion, run_trojan
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position
 from qmlsec.cloud.providers import QuantumCloud

@@ -27,10 +27,10 @@ import numpy as np
 from pydantic import Field
 from qiskit import QuantumCircuit
 
+from qmlsec.attacks.access import ProviderRunParams, accuracy, installed, provider_cloud
 from qmlsec.attacks.base import AttackContext
 from qmlsec.attacks.circuit.base import CircuitAttack
 from qmlsec.attacks.circuit.insertion import TrojanInsertion, run_trojan
-from qmlsec.attacks.hardware.foothold import ProviderRunParams, accuracy, installed, provider_cloud
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position
 from qmlsec.cloud.providers.hooks import ProviderHook

@@ -35,9 +35,9 @@ import numpy as np
 from pydantic import Field
 from qiskit import QuantumCircuit
 
+from qmlsec.attacks.access import installed, predict, provider_cloud, serve
 from qmlsec.attacks.base import AttackContext
 from qmlsec.attacks.hardware.base import FaultInjectionAttack
-from qmlsec.attacks.hardware.foothold import installed, predict, provider_cloud, serve
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position
 from qmlsec.cloud.crosstalk import (

@@ -38,9 +38,9 @@ from typing import ClassVar
 import numpy as np
 from pydantic import Field
 
+from qmlsec.attacks.access import installed, predict, provider_cloud, serve
 from qmlsec.attacks.base import AttackContext
 from qmlsec.attacks.hardware.base import FaultInjectionAttack
-from qmlsec.attacks.hardware.foothold import installed, predict, provider_cloud, serve
 from qmlsec.attacks.recon.executed import ExecutedJobs
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position

@@ -46,9 +46,9 @@ from pydantic import Field
 from qiskit import QuantumCircuit
 from qiskit.circuit import Parameter
 
+from qmlsec.attacks.access import device_of, provider_cloud
 from qmlsec.attacks.base import AttackContext
 from qmlsec.attacks.hardware.base import FaultInjectionAttack
-from qmlsec.attacks.hardware.foothold import device_of, provider_cloud
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position
 from qmlsec.cloud.backends.measurement import bit_marginals

@@ -52,9 +52,9 @@ import numpy as np
 from pydantic import Field
 from qiskit import QuantumCircuit
 
+from qmlsec.attacks.access import device_of, installed, provider_cloud, serve
 from qmlsec.attacks.base import AttackContext
 from qmlsec.attacks.hardware.base import FaultInjectionAttack
-from qmlsec.attacks.hardware.foothold import device_of, installed, provider_cloud, serve
 from qmlsec.attacks.hardware.regions import connected_regions, jaccard, locate
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position

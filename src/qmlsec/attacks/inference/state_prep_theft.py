@@ -27,8 +27,8 @@ import numpy as np
 import torch
 from pydantic import Field
 
+from qmlsec.attacks.access import installed, predict, provider_cloud, serve
 from qmlsec.attacks.base import AttackContext
-from qmlsec.attacks.hardware.foothold import installed, predict, provider_cloud, serve
 from qmlsec.attacks.inference.base import InferenceAttack
 from qmlsec.attacks.recon.job_observer import JobObserver, solve_inputs
 from qmlsec.attacks.result import AttackResult

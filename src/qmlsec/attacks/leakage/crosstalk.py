@@ -42,8 +42,8 @@ from pydantic import Field
 from qiskit import QuantumCircuit
 from qiskit.quantum_info import Statevector
 
+from qmlsec.attacks.access import installed, predict, provider_cloud, serve
 from qmlsec.attacks.base import AttackContext
-from qmlsec.attacks.hardware.foothold import installed, predict, provider_cloud, serve
 from qmlsec.attacks.leakage.base import LeakageAttack
 from qmlsec.attacks.leakage.reset import tvd
 from qmlsec.attacks.recon.executed import Executed, observe_queries

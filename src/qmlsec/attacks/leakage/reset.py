@@ -40,8 +40,8 @@ import numpy as np
 from pydantic import Field
 from qiskit.quantum_info import DensityMatrix, Kraus, Statevector
 
+from qmlsec.attacks.access import provider_cloud
 from qmlsec.attacks.base import AttackContext
-from qmlsec.attacks.hardware.foothold import provider_cloud
 from qmlsec.attacks.leakage.base import LeakageAttack
 from qmlsec.attacks.recon.executed import Executed, observe_queries
 from qmlsec.attacks.result import AttackResult

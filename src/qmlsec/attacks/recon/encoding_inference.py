@@ -47,8 +47,8 @@ import numpy as np
 from pydantic import Field
 from sklearn.ensemble import RandomForestClassifier
 
+from qmlsec.attacks.access import provider_cloud
 from qmlsec.attacks.base import AttackContext
-from qmlsec.attacks.hardware.foothold import provider_cloud
 from qmlsec.attacks.recon.architecture_match import gate_signature, match_architecture
 from qmlsec.attacks.recon.base import ReconAttack
 from qmlsec.attacks.recon.executed import ExecutedJobs, observe_queries

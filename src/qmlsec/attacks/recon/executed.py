@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 from qiskit import QuantumCircuit
 
+from qmlsec.attacks.access import installed, predict, serve
 from qmlsec.cloud.providers.hooks import ProviderHook
 from qmlsec.cloud.providers.jobs import JobResult, QuantumJob
 from qmlsec.cloud.transpile import TranspiledCircuit, TranspileReport
@@ -129,8 +130,6 @@ def observe_queries(
     One job for the whole batch, or one per row with ``per_row`` (as a low-latency
     endpoint sends them).
     """
-    from qmlsec.attacks.hardware.foothold import installed, predict, serve
-
     endpoint = serve(model, cloud, device=device, shots=shots, seed=seed)
     observer = ExecutedJobs(cloud)
     with installed(cloud, observer):

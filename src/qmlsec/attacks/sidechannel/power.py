@@ -40,8 +40,8 @@ import numpy as np
 from pydantic import Field
 from scipy.optimize import nnls
 
+from qmlsec.attacks.access import provider_cloud
 from qmlsec.attacks.base import AttackContext
-from qmlsec.attacks.hardware.foothold import provider_cloud
 from qmlsec.attacks.recon.executed import ExecutedJobs, observe_queries
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.sidechannel.base import SideChannelAttack

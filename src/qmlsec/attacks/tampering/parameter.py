@@ -32,8 +32,8 @@ import numpy as np
 from pydantic import Field
 from qiskit import QuantumCircuit
 
+from qmlsec.attacks.access import ProviderRunParams, accuracy, installed, provider_cloud
 from qmlsec.attacks.base import AttackContext
-from qmlsec.attacks.hardware.foothold import ProviderRunParams, accuracy, installed, provider_cloud
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.tampering.base import TamperingAttack
 from qmlsec.attacks.targets import Capability, Position

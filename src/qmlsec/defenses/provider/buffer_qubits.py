@@ -32,8 +32,8 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import Field
 
+from qmlsec.attacks.access import installed
 from qmlsec.attacks.hardware.crosstalk_injection import CoTenantHook
-from qmlsec.attacks.hardware.foothold import installed
 from qmlsec.cloud.crosstalk import qubit_distances
 from qmlsec.cloud.providers.jobs import Placement, QuantumJob
 from qmlsec.cloud.tenancy import CoJob

@@ -37,7 +37,7 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import Field
 
-from qmlsec.attacks.hardware.foothold import device_of, installed, provider_cloud, serve
+from qmlsec.attacks.access import device_of, installed, provider_cloud, serve
 from qmlsec.attacks.tampering.measurement import CountsTamperHook
 from qmlsec.cloud.providers import QuantumCloud
 from qmlsec.config import FrozenModel, derive_seed, rng

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from pydantic import Field
 
-from qmlsec.attacks.hardware.foothold import installed, provider_cloud, serve
+from qmlsec.attacks.access import installed, provider_cloud, serve
 from qmlsec.attacks.tampering.measurement import CountsTamperHook
 from qmlsec.config import FrozenModel, derive_seed
 from qmlsec.defenses.base import AttackSetup, DefenseCost
