@@ -1,12 +1,17 @@
 """The attack base class: declared prerequisites, validated params, explicit seed.
 
-Each family (``evasion``, ``poisoning``, ``extraction``, ``inference``, ``tampering``,
-``hardware``, ``circuit``, ``leakage``, ``sidechannel``, ``recon``, ``availability``) has a thin base class
-in its sub-package that adds one verb. Every attack also implements :meth:`Attack.run`,
-the uniform entry the CLI, campaigns and ``qmlsec assess`` use: it calls the verb on the
-data in an :class:`AttackContext` and returns an :class:`AttackResult`.
+:meth:`Attack.run` is the contract of every attack: the one entry the CLI, campaigns,
+defenses and ``qmlsec assess`` call. It runs the attack on the data in an
+:class:`AttackContext` and returns an :class:`AttackResult`; a subclass implements it in
+``_run``. Each family (``evasion``, ``poisoning``, ``extraction``, ``inference``,
+``tampering``, ``hardware``, ``circuit``, ``leakage``, ``sidechannel``, ``recon``,
+``availability``) has a thin base class in its sub-package. A family declares a verb
+only where the family's shared code calls it with one typed signature: evasion's
+``generate(x, y, *, eps, box)`` (the robustness-curve run, adversarial training),
+poisoning's ``poison(x, y, *, rate)`` and tampering's ``tamper(level, index)`` (the
+provider sweep). The other families have no verb; their attacks implement ``_run``.
 
-Constructors store and validate; the verb does the work (no I/O or random draws in
+Constructors store and validate; ``run`` does the work (no I/O or random draws in
 ``__init__``).
 """
 
