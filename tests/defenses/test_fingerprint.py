@@ -73,7 +73,8 @@ def test_fingerprinting_neutralises_downgrade_at_a_shot_cost(iris_victim):
     params = {"noise_scales": [1.0, 4.0], "max_samples": 8, "shots": 256}
     ev = evaluate_defense(FingerprintCheck(seed=0), "hardware.downgrade", v.model,
                           v.context(n_test=20), params=params)  # fmt: skip
-    assert ev.without > 0 and ev.with_defense <= 0.0 and ev.helped
+    # neutralised (drop 0.25 -> 0) but on 8 samples the reduction's interval holds zero
+    assert ev.without > 0 and ev.with_defense <= 0.0 and ev.verdict == "inconclusive"
     assert ev.cost.extra["alarms"] == 2.0  # fake_quito and x4; not the genuine x1
     assert ev.cost.extra_shots == 3 * 4096 and ev.cost.price > 0
     metrics = ev.results["with"]["metrics"]

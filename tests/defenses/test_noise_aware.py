@@ -14,7 +14,9 @@ def test_noise_aware_training_raises_pgd_robust_accuracy(iris_victim):
     ev = evaluate_defense(defense, "evasion.pgd", v.model, v.context(), params=PGD)
     assert ev.direction == -1 and ev.metric.startswith("adversarial_accuracy@")
     # measured (seed 0): worst-case robust accuracy 0.36 -> 0.49
-    assert ev.with_defense >= ev.without + 0.1 and ev.helped
+    # on 45 samples the interval of that gain, about [-0.05, 0.34], holds zero
+    assert ev.with_defense >= ev.without + 0.1 and ev.verdict == "inconclusive"
+    assert ev.reduction_estimate.n == 45 and ev.reduction_estimate.ci[1] > 0.1
 
 
 def test_noise_aware_training_costs_clean_accuracy(iris_victim):

@@ -1,5 +1,9 @@
 """Write a report folder: report.json (validated), report.md, index.html and exports.
 
+Before writing, :func:`qmlsec.report.posture.annotate` adds the verdicts (achieved /
+inconclusive / no effect per run, stage and path) and the posture summary the report
+opens with; every measured figure is shown with its 95 % interval and sample size.
+
 The input is an assessment (:func:`qmlsec.campaigns.assess.assess`) or a campaign's
 result store (:func:`campaign_document`). ``index.html`` is self-contained: inline CSS,
 plots as inline SVG, no scripts and no external resources.
@@ -15,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 from pathlib import Path
@@ -28,6 +33,7 @@ from qmlsec.campaigns.store import ResultStore
 from qmlsec.report.exports import write_exports
 from qmlsec.report.matrix import matrix_columns, path_rows
 from qmlsec.report.plots import all_plots
+from qmlsec.report.posture import annotate
 from qmlsec.report.schema import SCHEMA_VERSION, validate_report
 
 
@@ -38,7 +44,15 @@ def _env() -> Environment:
     env.filters["num"] = lambda v, d=3: (
         "-" if v is None else (f"{v:.{d}g}" if isinstance(v, float) else str(v))
     )
+    env.filters["ci"] = _ci
+    env.filters["slug"] = lambda v: str(v).replace(" ", "-").replace(",", "")
     return env
+
+
+def _ci(ci: list[float] | None, n: int | None = None) -> str:
+    """`` [lo, hi]`` (and ``, n=N``) of a 95 % interval; ``no CI`` without one."""
+    text = " no CI" if not ci else f" [{ci[0]:.3g}, {ci[1]:.3g}]"
+    return text + (f" n={n}" if n is not None else "")
 
 
 def campaign_document(store: ResultStore, campaign: str | None = None) -> dict[str, Any]:
@@ -53,6 +67,7 @@ def campaign_document(store: ResultStore, campaign: str | None = None) -> dict[s
             "error": row["error"], "seed": row["seed"], "params": config.get("params", {}),
             "metrics": {k: v for k, v in row["metrics"].items() if isinstance(v, int | float)},
             "curves": result.get("curves", {}), "per_sample": result.get("per_sample", {}),
+            "intervals": result.get("intervals", {}),
             "headline": result.get("headline"), "seconds": row["seconds"],
             "technique_id": result.get("technique_id") or getattr(registry.get(row["attack"]), "technique_id", None),
             "defense": row["defense"], "model": row["model"], "campaign": row["campaign"],
@@ -74,7 +89,7 @@ def write_report(doc: dict[str, Any], out: Path | str) -> dict[str, str]:
     """Write the report folder ``out``; return what was written (name -> path)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    doc = dict(doc)
+    doc = annotate(copy.deepcopy(doc))
     doc["schema_version"] = SCHEMA_VERSION
     doc["generated_at"] = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     files = {"json": "report.json", "markdown": "report.md", "html": "index.html"}
