@@ -1,9 +1,8 @@
-"""Base class of the availability family: one verb, `disrupt`."""
+"""Base class of the availability family (the contract is :meth:`~qmlsec.attacks.base.Attack.run`)."""
 
 from __future__ import annotations
 
-from abc import abstractmethod
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from qmlsec.attacks.base import Attack
 
@@ -12,7 +11,3 @@ class AvailabilityAttack(Attack):
     """Degrades availability or inflates cost of training and inference."""
 
     family: ClassVar[str] = "availability"
-
-    @abstractmethod
-    def disrupt(self, *args: Any, **kwargs: Any) -> Any:
-        """Disrupt the victim's service and return the measured impact."""

@@ -1,4 +1,4 @@
-"""Base class of the extraction family: one verb, ``extract``, plus the shared harness.
+"""Base class of the extraction family: the shared harness behind each attack's ``_run``.
 
 The harness splits the attacker's data into a query pool and an evaluation set, turns
 endpoint answers into target probability rows, and scores a stolen model against the
@@ -10,7 +10,6 @@ behind the counter).
 
 from __future__ import annotations
 
-from abc import abstractmethod
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -28,10 +27,6 @@ class ExtractionAttack(Attack):
     """Steals a functional copy of the victim through its outputs."""
 
     family: ClassVar[str] = "extraction"
-
-    @abstractmethod
-    def extract(self, *args: Any, **kwargs: Any) -> Any:
-        """Query the target and return a fitted substitute model."""
 
     # -- harness -----------------------------------------------------------------------
     @property

@@ -1,4 +1,4 @@
-"""Base class of the inference family: one verb, ``infer``, plus output access.
+"""Base class of the inference family: output access behind each attack's ``_run``.
 
 :meth:`InferenceAttack.probabilities` is how every inference attack reads the victim:
 through the counted endpoint when the target has one (so the real inference endpoint
@@ -7,8 +7,7 @@ works unchanged), else from the white-box model in hand.
 
 from __future__ import annotations
 
-from abc import abstractmethod
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
@@ -20,10 +19,6 @@ class InferenceAttack(Attack):
     """Infers private information (membership, inputs, labels) from what the target reveals."""
 
     family: ClassVar[str] = "inference"
-
-    @abstractmethod
-    def infer(self, *args: Any, **kwargs: Any) -> Any:
-        """Return the inferred quantities (scores, reconstructions) for the given data."""
 
     def probabilities(self, x: np.ndarray, *, seed: int | None = None) -> np.ndarray:
         """The victim's class probabilities ``(n, C)`` on raw inputs ``x``."""

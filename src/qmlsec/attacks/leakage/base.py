@@ -1,9 +1,8 @@
-"""Base class of the leakage family: one verb, `leak`."""
+"""Base class of the leakage family (the contract is :meth:`~qmlsec.attacks.base.Attack.run`)."""
 
 from __future__ import annotations
 
-from abc import abstractmethod
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from qmlsec.attacks.base import Attack
 
@@ -12,7 +11,3 @@ class LeakageAttack(Attack):
     """Reads the victim's quantum state through a shared-hardware channel."""
 
     family: ClassVar[str] = "leakage"
-
-    @abstractmethod
-    def leak(self, *args: Any, **kwargs: Any) -> Any:
-        """Return the attacker's observations and its guesses of the victim's secret."""

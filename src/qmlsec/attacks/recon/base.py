@@ -1,9 +1,8 @@
-"""Base class of the recon family: one verb, `infer`."""
+"""Base class of the recon family (the contract is :meth:`~qmlsec.attacks.base.Attack.run`)."""
 
 from __future__ import annotations
 
-from abc import abstractmethod
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from qmlsec.attacks.base import Attack
 
@@ -12,7 +11,3 @@ class ReconAttack(Attack):
     """Learns facts about the deployment (device, encoding, architecture) for later stages."""
 
     family: ClassVar[str] = "recon"
-
-    @abstractmethod
-    def infer(self, *args: Any, **kwargs: Any) -> Any:
-        """Return the identified facts."""

@@ -1,9 +1,8 @@
-"""Base class of the sidechannel family: one verb, `leak`."""
+"""Base class of the sidechannel family (the contract is :meth:`~qmlsec.attacks.base.Attack.run`)."""
 
 from __future__ import annotations
 
-from abc import abstractmethod
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from qmlsec.attacks.base import Attack
 
@@ -12,7 +11,3 @@ class SideChannelAttack(Attack):
     """Recovers circuit information from physical side channels."""
 
     family: ClassVar[str] = "sidechannel"
-
-    @abstractmethod
-    def leak(self, *args: Any, **kwargs: Any) -> Any:
-        """Return the recovered information from the observed traces."""

@@ -28,12 +28,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
 
-from qmlsec.attacks.access import ProviderRunParams, accuracy, installed, provider_cloud
+from qmlsec.attacks.access import ProviderRunParams
 from qmlsec.attacks.base import AttackContext
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.tampering.base import TamperingAttack
@@ -122,42 +122,9 @@ class MeasurementTampering(TamperingAttack):
 
         return swap
 
-    def tamper(self, host: Any, rate: float, index: int) -> CountsTamperHook:
-        """Install the tampering at ``rate`` on ``host`` and return the hook.
-
-        ``host`` is a ``QuantumCloud`` (the hook is added, trust-checked) or an object
-        with ``add_counts_hook`` (per-counts callables), as provider defenses use.
-        """
-        hook = CountsTamperHook(self.counts_map(rate, index))
-        if hasattr(host, "add_hook"):
-            host.add_hook(hook)
-        else:
-            host.add_counts_hook(hook.alter)
-        return hook
+    def tamper(self, level: float, index: int) -> CountsTamperHook:
+        """The provider hook altering every sample's counts at rate ``level``."""
+        return CountsTamperHook(self.counts_map(level, index))
 
     def _run(self, ctx: AttackContext) -> AttackResult:
-        p = self.params
-        cloud = provider_cloud(self.target, device=p.device, seed=self.seed,
-                               noise_scale=1.0 if p.noisy else 0.0)  # fmt: skip
-        X, y = ctx.x_test[: p.max_samples], ctx.y_test[: p.max_samples]
-        model, dev = self.target.model, p.device
-        clean_acc, clean_pred = accuracy(
-            model, cloud, X, y, device=dev, shots=p.shots, seed=self.seed
-        )
-        result = self.new_result()
-        result.per_sample = {"label": list(y), "clean_prediction": list(clean_pred)}
-        accs = []
-        for i, rate in enumerate(p.rates):
-            with installed(cloud, CountsTamperHook(self.counts_map(rate, i))):
-                acc, pred = accuracy(model, cloud, X, y, device=dev, shots=p.shots, seed=self.seed)
-            accs.append(acc)
-            result.per_sample[f"prediction_{i}"] = list(pred)
-            ctx.report("tampering", i + 1, len(p.rates))
-        result.curves["accuracy_vs_rate"] = {"x": list(p.rates), "y": accs}
-        result.metrics = {
-            "clean_accuracy": clean_acc,
-            "max_accuracy_drop": clean_acc - min(accs),
-            **{f"accuracy_drop_{r:g}": clean_acc - a for r, a in zip(p.rates, accs, strict=True)},
-        }
-        result.provides = ["goal.integrity_lost"] if clean_acc - min(accs) > 0 else []
-        return result
+        return self.sweep(ctx, self.params.rates, "rate")

@@ -32,7 +32,7 @@ import numpy as np
 from pydantic import Field
 from qiskit import QuantumCircuit
 
-from qmlsec.attacks.access import ProviderRunParams, accuracy, installed, provider_cloud
+from qmlsec.attacks.access import ProviderRunParams
 from qmlsec.attacks.base import AttackContext
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.tampering.base import TamperingAttack
@@ -106,35 +106,12 @@ class ParameterTampering(TamperingAttack):
     Params = ParameterTamperingParams
     check_params: ClassVar[dict] = {"sizes": (0.0, 0.5), "max_samples": 8, "shots": 256}
 
-    def tamper(self, size: float, index: int) -> AngleTamperHook:
-        """The provider hook tampering with angles at ``size`` (install with ``add_hook``)."""
+    def tamper(self, level: float, index: int) -> AngleTamperHook:
+        """The provider hook tampering with angles at size ``level``."""
         gen = rng(self.seed, "tamper", index)
-        return AngleTamperHook(mode=self.params.mode, size=size, gen=gen)
+        return AngleTamperHook(mode=self.params.mode, size=level, gen=gen)
 
     def _run(self, ctx: AttackContext) -> AttackResult:
-        p = self.params
-        cloud = provider_cloud(self.target, device=p.device, seed=self.seed,
-                               noise_scale=1.0 if p.noisy else 0.0)  # fmt: skip
-        X, y = ctx.x_test[: p.max_samples], ctx.y_test[: p.max_samples]
-        model, dev = self.target.model, p.device
-        clean_acc, clean_pred = accuracy(
-            model, cloud, X, y, device=dev, shots=p.shots, seed=self.seed
-        )
-        result = self.new_result()
-        result.per_sample = {"label": list(y), "clean_prediction": list(clean_pred)}
-        accs = []
-        for i, size in enumerate(p.sizes):
-            with installed(cloud, self.tamper(size, i)):
-                acc, pred = accuracy(model, cloud, X, y, device=dev, shots=p.shots, seed=self.seed)
-            accs.append(acc)
-            result.per_sample[f"prediction_{i}"] = list(pred)
-            ctx.report("tampering", i + 1, len(p.sizes))
-        result.curves["accuracy_vs_size"] = {"x": list(p.sizes), "y": accs}
-        result.metrics = {
-            "clean_accuracy": clean_acc,
-            "tampered_accuracy_max_size": accs[-1],
-            "max_accuracy_drop": clean_acc - min(accs),
-            **{f"accuracy_drop_{s:g}": clean_acc - a for s, a in zip(p.sizes, accs, strict=True)},
-        }
-        result.provides = ["goal.integrity_lost"] if clean_acc - min(accs) > 0 else []
+        result = self.sweep(ctx, self.params.sizes, "size")
+        result.metrics["tampered_accuracy_max_size"] = result.curves["accuracy_vs_size"]["y"][-1]
         return result
