@@ -33,6 +33,7 @@ from qmlsec.campaigns.defended import defend_all
 from qmlsec.campaigns.measures import accuracy_vs_noise, measured_impact
 from qmlsec.campaigns.planner import plan_paths, profiles_for, reachable
 from qmlsec.campaigns.victim import Victim, train_victim
+from qmlsec.defenses.registry import available_defenses
 from qmlsec.killchain.catalog import Catalog, load_catalog
 from qmlsec.killchain.system import SystemModel
 
@@ -40,14 +41,16 @@ Progress = Callable[[str, int, int, str], None]
 STEPS = ("victim", "threat model", "attacks", "defenses", "noise")
 
 
-def deployment(victim: Victim) -> SystemModel:
-    """The deployment model read from the victim's exposure ledger."""
+def deployment(victim: Victim, config: AssessConfig) -> SystemModel:
+    """The system model read from the victim deployment's exposure ledger and settings."""
+    d = victim.deployment
     flags = {
         "model.n_qubits": victim.spec.qubits,
         "model.encoding": "angle",
-        "api.shots_per_query": 1024,
+        "api.shots_per_query": config.endpoint_shots or 0,
+        "transpiler.host": d.spec.transpiler_host,
     }
-    return SystemModel.from_ledger_entries(victim.ledger_entries, flags)
+    return SystemModel.from_ledger_entries(d.ledger.typed(), flags)
 
 
 def technique_table(
@@ -91,7 +94,8 @@ def assess(config: AssessConfig, progress: Progress | None = None) -> dict[str, 
                                   f"loss {row.get('loss', float('nan')):.3f}"),
     )  # fmt: skip
     timing["victim_seconds"] = time.perf_counter() - t0
-    system = deployment(victim)
+    ledger_before = victim.deployment.ledger.entries()
+    system = deployment(victim, config)
     plans = plan_paths(config, system, catalog)
     reach = reachable(config, system, catalog)
     tell("threat model", 1, 1, f"{len(plans)} paths")
@@ -119,8 +123,6 @@ def assess(config: AssessConfig, progress: Progress | None = None) -> dict[str, 
     timing["noise_seconds"] = time.perf_counter() - t0
     timing["total_seconds"] = time.perf_counter() - started
 
-    from qmlsec.defenses.registry import available_defenses
-
     clean = victim.clean_accuracy
     return {
         "kind": "assessment",
@@ -130,9 +132,12 @@ def assess(config: AssessConfig, progress: Progress | None = None) -> dict[str, 
         "config": config.model_dump(mode="json"),
         "victim": victim.summary(),
         "deployment": {
+            "settings": victim.deployment.spec.model_dump(mode="json"),
             "system": system.model_dump(mode="json"),
-            "ledger": [dict(e) for e in victim.ledger_entries],
-            "cost": victim.cost,
+            "ledger": ledger_before,
+            "attack_footprints": {a: victim.deployment.ledger.footprint(a)
+                                  for a in victim.deployment.ledger.actors()},
+            "cost": victim.deployment.cost.summary(),
             "pipeline": victim.pipeline,
         },
         "profiles": [

@@ -26,16 +26,18 @@ from __future__ import annotations
 
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from qmlsec.attacks.registry import available_attacks
+from qmlsec.attacks.setup import AttackSetup
 from qmlsec.attacks.targets import Position
 from qmlsec.campaigns.assess_config import AssessConfig
-from qmlsec.campaigns.execute import headline, victim_context
+from qmlsec.campaigns.execute import headline
 from qmlsec.campaigns.planner import PlannedPath
 from qmlsec.campaigns.victim import Victim
 from qmlsec.cloud.providers.hooks import ProviderHook
@@ -98,7 +100,7 @@ def retrain_recipe(victim: Victim, config: AssessConfig) -> Callable[[np.ndarray
 class DeadlineHook(ProviderHook):
     """Observing hook: a job submitted after the run's deadline raises ``TimeLimitExceeded``."""
 
-    recorded = False
+    harness = True
 
     def __init__(self, ctx: Any) -> None:
         self.ctx = ctx
@@ -108,11 +110,20 @@ class DeadlineHook(ProviderHook):
         self.ctx.check_deadline(f"provider job {job.job_id}")
 
 
-def start_clock(setup: Any, limit_s: float | None) -> float:
-    """Arm the run's deadline on its attack context; return the start time."""
+@contextmanager
+def deadline(setup: AttackSetup, limit_s: float | None) -> Iterator[float]:
+    """Arm the run's deadline on its context and its provider cloud; yield the start time."""
     now = time.monotonic()
     setup.ctx.deadline = None if limit_s is None else now + limit_s
-    return now
+    cloud = setup.target.cloud
+    hook = DeadlineHook(setup.ctx)
+    if cloud is not None:
+        cloud.add_hook(hook)
+    try:
+        yield now
+    finally:
+        if cloud is not None and hook in cloud.hooks:
+            cloud.hooks.remove(hook)
 
 
 def overran(seconds: float, limit_s: float | None) -> str | None:
@@ -141,27 +152,15 @@ class PathExecutor:
         self._cache: dict[tuple[Any, ...], list[str]] = {}
 
     def setup(self, attack: str, position: Position | None, extras: dict[str, Any],
-              params: dict[str, Any]) -> Any:  # fmt: skip
-        """The attack setup for a stage (target at ``position``, extras in the context)."""
-        from qmlsec.defenses.harness import setup_for
-
-        ctx = victim_context(self.victim, self.config.samples_for(attack), **extras)
-        ctx.train_victim = retrain_recipe(self.victim, self.config)
-        setup = setup_for(attack, self.victim.model, ctx, params=params,
-                          shots=self.config.endpoint_shots, endpoint=self.victim.endpoint)  # fmt: skip
-        if position is not None:
-            setup.target.position = position
-        if setup.target.cloud is not None:
-            setup.target.cloud = self.provider(attack)
-            setup.target.cloud.add_hook(DeadlineHook(ctx))
+              params: dict[str, Any]) -> AttackSetup:  # fmt: skip
+        """The attack setup for a stage: the victim's deployment seen from ``position``."""
+        v, n = self.victim, self.config.samples_for(attack)
+        setup = AttackSetup.from_deployment(
+            attack, v.deployment, position, params=params, shots=self.config.endpoint_shots,
+            x_train=v.x_train, y_train=v.y_train, x_test=v.x_test[:n], y_test=v.y_test[:n],
+            train_victim=retrain_recipe(v, self.config), extras=extras,
+        )  # fmt: skip
         return setup
-
-    def provider(self, attack: str) -> Any:
-        """The quantum cloud a provider-level attack acts through: the victim's device."""
-        from qmlsec.cloud.providers import QuantumCloud
-
-        seed = derive_seed(self.config.seed, "provider", attack)
-        return QuantumCloud([self.victim.spec.device], trust="malicious", seed=seed)
 
     def _execute(self, attack: str, technique_id: str, position: Position | None,
                  extras: dict[str, Any], inputs: tuple[str, ...],
@@ -188,8 +187,8 @@ class PathExecutor:
         limit = self.config.run_time_limit_s
         try:
             run.setup = self.setup(attack, position, extras, params)
-            start_clock(run.setup, limit)
-            result = run.setup.run(seed)
+            with deadline(run.setup, limit):
+                result = run.setup.run(seed)
             run.result, run.outputs = result.to_dict(), dict(result.outputs)
         except TimeLimitExceeded as err:
             run.status, run.error = "timed_out", str(err)

@@ -18,8 +18,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from qmlsec.attacks.result import AttackResult
 from qmlsec.campaigns.assess_config import DefenseSettings
-from qmlsec.campaigns.chain import PathExecutor, StageRun, start_clock
+from qmlsec.campaigns.chain import PathExecutor, StageRun, deadline
+from qmlsec.defenses.evaluate import compare
+from qmlsec.defenses.registry import get_defense
 from qmlsec.exceptions import QmlsecError, TimeLimitExceeded
 from qmlsec.killchain.catalog import Catalog
 
@@ -55,10 +58,6 @@ def defend_run(
     executor: PathExecutor, run: StageRun, defense: str, mitigation: str, settings: DefenseSettings
 ) -> dict[str, Any]:
     """Re-run one stage run with ``defense``; a JSON-ready comparison record."""
-    from qmlsec.attacks.result import AttackResult
-    from qmlsec.defenses.evaluate import compare
-    from qmlsec.defenses.registry import get_defense
-
     start = time.perf_counter()
     record: dict[str, Any] = {
         "run_id": run.run_id, "attack": run.attack, "technique_id": run.technique_id,
@@ -70,8 +69,8 @@ def defend_run(
         instance = cls(params, seed=run.seed)
         extras = dict(run.setup.ctx.extras)
         fresh = executor.setup(run.attack, run.setup.target.position, extras, run.params)
-        start_clock(fresh, executor.config.run_time_limit_s)
-        with_defense, cost = instance.defended_run(fresh, run.seed)
+        with deadline(fresh, executor.config.run_time_limit_s):
+            with_defense, cost = instance.defended_run(fresh, run.seed)
         without = AttackResult(**{k: v for k, v in run.result.items()
                                   if k in AttackResult.__dataclass_fields__})  # fmt: skip
         evaluation = compare(instance, run.attack, without, with_defense, cost, seed=run.seed,

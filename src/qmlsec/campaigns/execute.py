@@ -22,25 +22,12 @@ import time
 import traceback
 from typing import Any
 
-import numpy as np
-
-from qmlsec.attacks.base import AttackContext
-from qmlsec.attacks.harness import refit_like
+from qmlsec.attacks.setup import AttackSetup
 from qmlsec.campaigns.spec import RunConfig
-from qmlsec.campaigns.victim import Victim, cached_victim
+from qmlsec.campaigns.victim import cached_victim
+from qmlsec.defenses.evaluate import headline_metric
+from qmlsec.defenses.registry import get_defense
 from qmlsec.exceptions import QmlsecError
-
-
-def victim_context(victim: Victim, samples: int, **extras: Any) -> AttackContext:
-    """A fresh attack context over the victim's split (first ``samples`` test samples)."""
-    return AttackContext(
-        x_test=np.array(victim.x_test[:samples]),
-        y_test=np.array(victim.y_test[:samples]),
-        x_train=np.array(victim.x_train),
-        y_train=np.array(victim.y_train),
-        train_victim=refit_like(victim.model),
-        extras=dict(extras),
-    )
 
 
 def headline(
@@ -51,8 +38,6 @@ def headline(
     ``n``, ``ci`` and ``method`` come from the result's ``intervals`` (``n`` and ``ci``
     are ``None`` when the metric has no interval); ``None`` when no headline is declared.
     """
-    from qmlsec.defenses.evaluate import headline_metric
-
     try:
         name, value, direction = headline_metric(attack, metrics)
     except QmlsecError:
@@ -63,13 +48,12 @@ def headline(
 
 
 def _run(run: RunConfig) -> tuple[dict[str, Any], dict[str, Any]]:
-    from qmlsec.defenses.harness import setup_for
-    from qmlsec.defenses.registry import get_defense
-
     victim = cached_victim(run.model, run.seed)
-    ctx = victim_context(victim, run.samples)
-    setup = setup_for(run.attack, victim.model, ctx, params=run.params,
-                      shots=run.noise.shots, budget=run.noise.budget)  # fmt: skip
+    setup = AttackSetup.from_deployment(
+        run.attack, victim.deployment, params=run.params, shots=run.noise.shots,
+        budget=run.noise.budget, x_train=victim.x_train, y_train=victim.y_train,
+        x_test=victim.x_test[: run.samples], y_test=victim.y_test[: run.samples],
+    )  # fmt: skip
     extra: dict[str, Any] = {"clean_accuracy": victim.clean_accuracy}
     if run.defense is None:
         result = setup.run(run.seed)

@@ -8,8 +8,11 @@ Example:
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, field_validator
 
+from qmlsec.cloud.parties import TrustLevel
 from qmlsec.config import FrozenModel
 
 GRADIENTS = ("backprop", "parameter-shift", "spsa", "finite-diff")
@@ -45,6 +48,10 @@ class VictimSpec(FrozenModel):
         finetune_batch_size, finetune_lr: the fine-tuning optimiser (Adam).
         finetune_shots: shots per device circuit while fine-tuning and scoring.
         finetune_eval_samples: test samples scored on the device before and after.
+        classical_trust, quantum_trust: trust levels of the deployment's classical and
+            quantum cloud (``trusted``, ``honest-but-curious``, ``malicious``).
+        serving: where inference circuits run (``device``: every query is a job on
+            ``device``; ``simulation``: the classical cloud's exact simulation).
     """
 
     dataset: str = "digits"
@@ -68,6 +75,9 @@ class VictimSpec(FrozenModel):
     finetune_lr: float = Field(default=0.01, gt=0)
     finetune_shots: int = Field(default=128, ge=1)
     finetune_eval_samples: int = Field(default=32, ge=1)
+    classical_trust: TrustLevel = TrustLevel.TRUSTED
+    quantum_trust: TrustLevel = TrustLevel.HONEST_BUT_CURIOUS
+    serving: Literal["device", "simulation"] = "device"
 
     @field_validator("gradient")
     @classmethod

@@ -1,10 +1,15 @@
-"""``qmlsec attack list`` and ``qmlsec attack run``: any registered attack on a saved model.
+"""``qmlsec attack list`` and ``qmlsec attack run``: any registered attack on a deployment.
 
-``run`` loads the model artifact (hash-verified), recreates its train/test split from
-the dataset recorded in the model's metadata, builds the target the attack's
-requirements ask for (white-box model, counted black-box endpoint, training-data
-access) and runs it. Parameters come from ``--params file.yaml`` and ``--param k=v``
-flags (flags win), ``--eps`` sets ``eps`` for evasion attacks.
+``run`` loads the deployment (``--deployment DIR``, verified; or a bare ``--model DIR``
+with an assumed deployment, stated in the result), recreates its train/test split, and
+builds the attack's setup from the attacker's position
+(:meth:`~qmlsec.attacks.setup.AttackSetup.from_deployment`): black-box queries go to
+the deployment's endpoint (its device and shots), provider-level attacks act through
+its quantum cloud and are refused when its trust level forbids them. A white-box
+attack is run with the model in the attacker's hands (e.g. stolen earlier), stated in
+the result. What the attack did is appended to the deployment's ledger. Parameters
+come from ``--params file.yaml`` and ``--param k=v`` flags (flags win), ``--eps`` sets
+``eps`` for evasion attacks.
 """
 
 from __future__ import annotations
@@ -17,15 +22,13 @@ import yaml
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from qmlsec.attacks.harness import context_for, needs_endpoint, target_for
-from qmlsec.attacks.local_endpoint import LocalEndpoint
 from qmlsec.attacks.registry import available_attacks, get_attack
 from qmlsec.attacks.result import AttackResult
+from qmlsec.attacks.setup import MODEL_IN_HAND, AttackSetup
+from qmlsec.attacks.targets import Capability
 from qmlsec.cli.output import console, emit_json, handle_errors
-from qmlsec.cli.train import load_split
-from qmlsec.exceptions import ConfigError, DataError
-from qmlsec.models.classifier import QNNClassifier
-from qmlsec.models.persist import load_classifier
+from qmlsec.cli.target import open_target
+from qmlsec.exceptions import ConfigError
 
 app = typer.Typer(help="List and run attacks.", no_args_is_help=True)
 
@@ -70,19 +73,20 @@ def _list(family: str) -> list[dict[str, Any]]:
 @app.command("run")
 def run_command(
     name: str = typer.Argument(..., help="Registered attack, e.g. evasion.pgd."),
-    model: Path = typer.Option(..., help="Model artifact directory (from `qmlsec train`)."),
+    deployment: Path = typer.Option(None, help="Deployment directory (from `qmlsec train`)."),
+    model: Path = typer.Option(None, help="A bare model artifact (an assumed deployment)."),
+    position: str = typer.Option("", help="Attacker position (default: the first that works)."),
     eps: str = typer.Option("", help="Comma-separated ε values, e.g. 0.05,0.1,0.2."),
     param: list[str] = typer.Option([], "--param", help="Attack parameter k=v (repeatable)."),
     params_file: Path = typer.Option(None, "--params", help="YAML file of attack parameters."),
     seed: int = typer.Option(0, help="The run seed; everything random derives from it."),
     samples: int = typer.Option(0, min=0, help="Attack only the first N test samples (0: all)."),
-    shots: int = typer.Option(0, min=0, help="Shots per endpoint query (black-box); 0: exact."),
+    shots: int = typer.Option(0, min=0, help="Shots per query; 0: the deployment's."),
     budget: int = typer.Option(0, min=0, help="Query budget in samples (black-box); 0: none."),
-    endpoint: str = typer.Option("auto", help="Black-box endpoint: auto | local | cloud."),
     out: Path = typer.Option(None, help="Directory to write <attack>.json to."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
-    """Run one attack against a saved model and report its metrics."""
+    """Run one attack against a deployment and report its metrics."""
     result = handle_errors(_run)(**locals())
     if json_out:
         emit_json(result)
@@ -93,6 +97,9 @@ def run_command(
     console.print(table)
     if result["queries"]:
         console.print("queries: " + ", ".join(f"{k} {v}" for k, v in result["queries"].items()))
+    where = result["deployment"]
+    console.print(f"on {where['device']} ({where['shots'] or 'exact'} shots), attacker at "
+                  f"{where['position']}; {result['footprint']} ledger entries recorded")  # fmt: skip
     console.print(
         f"{result['seconds']:.1f} s" + (f" -> {result['out']}" if result.get("out") else "")
     )
@@ -123,45 +130,26 @@ def parse_params(params_file: Path | None, pairs: list[str], eps: str) -> dict[s
     return params
 
 
-def _endpoint(kind: str, model_dir: Path, clf: QNNClassifier) -> tuple[Any, str]:
-    if kind not in ("auto", "local", "cloud"):
-        raise ConfigError(f"unknown endpoint {kind!r}", hint="auto, local or cloud")
-    if kind != "local":
-        try:
-            from qmlsec.cloud.inference import load_endpoint
-        except ImportError:
-            if kind == "cloud":
-                raise ConfigError("the cloud inference endpoint is not available") from None
-        else:
-            return load_endpoint(model_dir), "cloud inference endpoint (ideal backend)"
-    return LocalEndpoint(clf), "in-process endpoint over the loaded model"
-
-
 def _run(**opts: Any) -> dict[str, Any]:
     attack_cls = get_attack(opts["name"])
     params = parse_params(opts["params_file"], opts["param"], opts["eps"])
     if "eps" in params and "eps" not in attack_cls.Params.model_fields:
         raise ConfigError(f"attack {attack_cls.name!r} takes no eps")
     attack_cls.validate_params(params)
-    clf = load_classifier(opts["model"])
-    meta = getattr(clf, "manifest_", {}).get("metadata", {}).get("dataset")
-    if not meta:
-        raise DataError(
-            f"{opts['model']}: the model records no dataset to rebuild its split from",
-            hint="train it with `qmlsec train`, which stores the dataset in the metadata",
-        )
-    train, test = load_split(meta)
+    deployment, described = open_target(opts["deployment"], opts["model"])
+    train, test = deployment.split()
     n = opts["samples"] or test.n_samples
-    notes = []
-    served = None
-    if needs_endpoint(attack_cls):
-        served, described = _endpoint(opts["endpoint"], opts["model"], clf)
-        notes.append(f"endpoint: {described}")
-    target = target_for(
-        attack_cls, clf, endpoint=served, shots=opts["shots"] or None, budget=opts["budget"] or None
-    )
-    ctx = context_for(clf, train.X, train.y, test.X[:n], test.y[:n])
-    attack = attack_cls(target, params, seed=opts["seed"])
+    notes = [f"acting on {described}"]
+    knowledge: frozenset[Capability] = frozenset()
+    if attack_cls.requires & MODEL_IN_HAND:
+        knowledge = MODEL_IN_HAND
+        notes.append("white-box: the attacker holds the deployed model (e.g. stolen earlier)")
+    setup = AttackSetup.from_deployment(
+        attack_cls, deployment, opts["position"] or None, params=params, knowledge=knowledge,
+        shots=opts["shots"] or "deployment", budget=opts["budget"] or None,
+        x_train=train.X, y_train=train.y, x_test=test.X[:n], y_test=test.y[:n],
+    )  # fmt: skip
+    setup.notes.extend(notes)
     with Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(), console=console, transient=True,
@@ -171,14 +159,15 @@ def _run(**opts: Any) -> dict[str, Any]:
         def report(stage: str, done: int, total: int) -> None:
             progress.update(task, description=stage, completed=done, total=max(total, 1))
 
-        ctx.progress = report
-        result: AttackResult = attack.run(ctx)
-    result.notes.extend(notes)
+        setup.ctx.progress = report
+        result: AttackResult = setup.run(opts["seed"])
+    if deployment.path is not None:
+        deployment.save_records()
     payload = result.to_dict()
     if opts["out"] is not None:
         opts["out"].mkdir(parents=True, exist_ok=True)
         path = opts["out"] / f"{attack_cls.name}.json"
         path.write_text(result.to_json(indent=2) + "\n")
         payload["out"] = str(path)
-    payload["model"] = str(opts["model"])
+    payload["footprint"] = len(deployment.ledger.footprint(attack_cls.name))
     return payload

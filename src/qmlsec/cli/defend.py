@@ -1,7 +1,8 @@
 """``qmlsec defend list`` and ``qmlsec defend eval``: measure any defense against an attack.
 
-``eval`` loads the model artifact (hash-verified), recreates its train/test split from
-the dataset recorded in its metadata, runs the attack without and with the defense
+``eval`` loads the deployment (``--deployment DIR``, verified; or a bare ``--model DIR``
+with an assumed deployment), recreates its train/test split, runs the attack on the
+deployment without and with the defense
 (same seed) and prints the attack's headline metric both ways, whether the defense
 helped (the 95 % interval of the reduction above zero), made it worse (below zero) or
 is inconclusive, and its cost.
@@ -15,14 +16,11 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from qmlsec.attacks.harness import context_for
 from qmlsec.cli.attack import parse_params
 from qmlsec.cli.output import console, emit_json, handle_errors
-from qmlsec.cli.train import load_split
+from qmlsec.cli.target import open_target
 from qmlsec.defenses.evaluate import evaluate_defense
 from qmlsec.defenses.registry import available_defenses, get_defense
-from qmlsec.exceptions import DataError
-from qmlsec.models.persist import load_classifier
 
 app = typer.Typer(help="List and evaluate defenses.", no_args_is_help=True)
 
@@ -61,12 +59,13 @@ def _list(role: str) -> list[dict[str, Any]]:
 def eval_command(
     name: str = typer.Argument(..., help="Registered defense, e.g. detector.prada."),
     against: str = typer.Option(..., "--against", help="Registered attack it is measured against."),
-    model: Path = typer.Option(..., help="Model artifact directory (from `qmlsec train`)."),
+    deployment: Path = typer.Option(None, help="Deployment directory (from `qmlsec train`)."),
+    model: Path = typer.Option(None, help="A bare model artifact (an assumed deployment)."),
     param: list[str] = typer.Option([], "--param", help="Defense parameter k=v (repeatable)."),
     attack_param: list[str] = typer.Option([], "--attack-param", help="Attack parameter k=v."),
     seed: int = typer.Option(0, help="The run seed of both runs."),
     samples: int = typer.Option(0, min=0, help="Use only the first N test samples (0: all)."),
-    shots: int = typer.Option(0, min=0, help="Shots per endpoint query (black-box); 0: exact."),
+    shots: int = typer.Option(0, min=0, help="Shots per query; 0: the deployment's."),
     budget: int = typer.Option(0, min=0, help="Query budget in samples (black-box); 0: none."),
     output: str = typer.Option(
         "", help="Endpoint output for black-box attacks (labels | probabilities)."
@@ -95,17 +94,15 @@ def eval_command(
 def _eval(**opts: Any) -> dict[str, Any]:
     defense = get_defense(opts["name"])(parse_params(None, opts["param"], ""), seed=opts["seed"])
     params = parse_params(None, opts["attack_param"], "")
-    clf = load_classifier(opts["model"])
-    meta = getattr(clf, "manifest_", {}).get("metadata", {}).get("dataset")
-    if not meta:
-        raise DataError(f"{opts['model']}: the model records no dataset to rebuild its split from",
-                        hint="train it with `qmlsec train`")  # fmt: skip
-    train, test = load_split(meta)
+    deployment, described = open_target(opts["deployment"], opts["model"])
+    train, test = deployment.split()
     n = opts["samples"] or test.n_samples
-    ctx = context_for(clf, train.X, train.y, test.X[:n], test.y[:n])
-    ev = evaluate_defense(defense, opts["against"], clf, ctx, params=params, seed=opts["seed"],
-                          shots=opts["shots"] or None, budget=opts["budget"] or None,
-                          output=opts["output"] or None)  # fmt: skip
+    split = (train.X, train.y, test.X[:n], test.y[:n])
+    ev = evaluate_defense(defense, opts["against"], deployment, split, params=params,
+                          seed=opts["seed"], shots=opts["shots"] or "deployment",
+                          budget=opts["budget"] or None, output=opts["output"] or None)  # fmt: skip
+    if deployment.path is not None:
+        deployment.save_records()
     payload = ev.to_dict()
-    payload["model"] = str(opts["model"])
+    payload["deployment"] = described
     return payload

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from qmlsec.cli import assess, attack, campaign, defend, devices, ledger, serve, threats, train
+from qmlsec.cli import (
+    assess,
+    attack,
+    campaign,
+    defend,
+    deployment,
+    devices,
+    ledger,
+    serve,
+    threats,
+    train,
+)
 
 app = typer.Typer(
     name="qmlsec",
@@ -24,5 +35,6 @@ app.command("report")(campaign.report_command)
 app.add_typer(threats.app, name="threats")
 app.add_typer(attack.app, name="attack")
 app.add_typer(defend.app, name="defend")
+app.add_typer(deployment.app, name="deployment")
 app.add_typer(campaign.app, name="campaign")
 app.add_typer(serve.app, name="serve")

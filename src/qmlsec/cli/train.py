@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -12,29 +11,15 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from qmlsec.cli.output import console, emit_json, handle_errors
+from qmlsec.cli.target import open_model, validated_spec
+from qmlsec.cloud.deployment import Deployment, DeploymentSpec
 from qmlsec.cloud.workflow import QMLaaSPipeline
 from qmlsec.data import load_dataset, parse_classes, split
-from qmlsec.data.dataset import Dataset
 from qmlsec.exceptions import ConfigError, DataError
 from qmlsec.models.classifier import QNNClassifier
-from qmlsec.models.persist import load_classifier, save_classifier
 
 DEFAULT_DATASET = "digits"
 DEFAULT_CLASSES = "0-3"
-LEDGER_FILE = "ledger.json"
-COST_FILE = "cost.json"
-
-
-def load_split(meta: dict[str, Any]) -> tuple[Dataset, Dataset]:
-    """Recreate the train/test split recorded in a model's ``metadata["dataset"]``."""
-    try:
-        ds = load_dataset(meta["name"], classes=meta.get("classes"), seed=int(meta["seed"]))
-        return split(ds, test_size=float(meta["test_size"]), seed=int(meta["seed"]))
-    except KeyError as err:
-        raise DataError(
-            f"the model's metadata has no dataset field {err}",
-            hint="pass the data explicitly with --input/--data",
-        ) from None
 
 
 def _progress(total: int, description: str) -> Progress:
@@ -73,12 +58,31 @@ def train_command(
         "ideal", help="Device: 'ideal', a fake device (fake_manila, fake_brisbane...) or generic_*."
     ),
     shots: int = typer.Option(0, min=0, help="Shots per circuit; 0 for exact expectations."),
+    classical_trust: str = typer.Option(
+        "trusted", help="Trust in the classical cloud: trusted | honest-but-curious | malicious."
+    ),
+    quantum_trust: str = typer.Option(
+        "honest-but-curious",
+        help="Trust in the quantum cloud: trusted | honest-but-curious | malicious.",
+    ),
+    pool: str = typer.Option("", help="Further devices of the quantum provider, comma-separated."),
+    transpiler_host: str = typer.Option(
+        "quantum_cloud", help="Who transpiles: quantum_cloud | classical_cloud."
+    ),
+    serving: str = typer.Option(
+        "device", help="Inference runs on the 'device' (provider jobs) or in 'simulation'."
+    ),
+    tenant: str = typer.Option("victim", help="The user's tenant name at the providers."),
     test_size: float = typer.Option(0.25, min=0.05, max=0.9),
     seed: int = typer.Option(0, help="The run seed; everything random derives from it."),
-    out: Path = typer.Option(Path("model"), help="Directory to write the model artifact to."),
+    out: Path = typer.Option(Path("model"), help="Deployment directory to write."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
-    """Train a hybrid QNN classifier and save it as a verified artifact."""
+    """Train a hybrid QNN through the QMLaaS pipeline and save its deployment.
+
+    The directory holds deployment.json (clouds, trust, device, shots), the exposure
+    ledger, the cost account and the verified model artifact under model/.
+    """
     result = handle_errors(_train)(**locals())
     if json_out:
         emit_json(result)
@@ -89,31 +93,40 @@ def train_command(
         )
 
 
+def _settings(opts: dict[str, Any]) -> DeploymentSpec:
+    """The deployment's settings from the flags, validated before any work."""
+    pool = tuple(d.strip() for d in opts["pool"].split(",") if d.strip())
+    return validated_spec({
+        "seed": opts["seed"], "tenant": opts["tenant"], "serving": opts["serving"],
+        "transpiler_host": opts["transpiler_host"],
+        "classical": {"trust": opts["classical_trust"]},
+        "quantum": {"trust": opts["quantum_trust"], "device": opts["backend"], "pool": pool,
+                    "shots": opts["shots"] or None},
+    })  # fmt: skip
+
+
 def _train(**opts: Any) -> dict[str, Any]:
+    settings = _settings(opts)
     chosen = opts["classes"]
     if chosen is None:
         chosen = DEFAULT_CLASSES if opts["dataset"] == DEFAULT_DATASET else ""
     classes = parse_classes(chosen) if chosen else None
+    hardware = opts["gradient"] != "backprop"
+    clf = QNNClassifier(
+        n_qubits=opts["qubits"], layers=opts["layers"], encoding=opts["encoding"],
+        ansatz=opts["ansatz"], entanglement=opts["entanglement"], reduction=opts["reduction"],
+        epochs=opts["epochs"], lr=opts["lr"], batch_size=opts["batch_size"],
+        optimizer=opts["optimizer"], gradient=opts["gradient"],
+        shots=(opts["shots"] or None) if hardware else None, random_state=opts["seed"],
+    )  # fmt: skip
+    clf.spec()  # validate the circuit settings before loading data
     ds = load_dataset(opts["dataset"], classes=classes, seed=opts["seed"])
     train, test = split(ds, test_size=opts["test_size"], seed=opts["seed"])
-    clf = QNNClassifier(
-        n_qubits=opts["qubits"],
-        layers=opts["layers"],
-        encoding=opts["encoding"],
-        ansatz=opts["ansatz"],
-        entanglement=opts["entanglement"],
-        reduction=opts["reduction"],
-        epochs=opts["epochs"],
-        lr=opts["lr"],
-        batch_size=opts["batch_size"],
-        optimizer=opts["optimizer"],
-        gradient=opts["gradient"],
-        shots=opts["shots"] or None,
-        random_state=opts["seed"],
-    )
-    pipe = QMLaaSPipeline(
-        clf, device=opts["backend"], shots=opts["shots"] or None, seed=opts["seed"]
-    )
+    dataset = {"name": str(opts["dataset"]), "classes": list(classes) if classes else None,
+               "test_size": opts["test_size"], "seed": opts["seed"],
+               "n_train": train.n_samples, "n_test": test.n_samples}  # fmt: skip
+    deployment = Deployment(settings.model_copy(update={"dataset": dataset}), clf)
+    pipe = QMLaaSPipeline(deployment)
     start = time.perf_counter()
     with _progress(opts["epochs"], "training") as progress:
         task = progress.add_task("training", total=opts["epochs"], status="")
@@ -125,35 +138,22 @@ def _train(**opts: Any) -> dict[str, Any]:
 
         pipe.fit(train.X, train.y, on_epoch=on_epoch)
     seconds = time.perf_counter() - start
-    on_cloud = opts["backend"] != "ideal"
     metrics = {
         "train_accuracy": clf.score(train.X, train.y),
-        "test_accuracy": pipe.score(test.X, test.y, on_cloud=on_cloud),
+        "test_accuracy": pipe.score(test.X, test.y),
         "test_accuracy_exact": clf.score(test.X, test.y),
         "train_seconds": seconds,
         "epochs_run": len(clf.history_),
     }
     meta = {
-        "dataset": {
-            "name": str(opts["dataset"]),
-            "classes": list(classes) if classes else None,
-            "test_size": opts["test_size"],
-            "seed": opts["seed"],
-            "n_train": train.n_samples,
-            "n_test": test.n_samples,
-        },
+        "dataset": dataset,
         "metrics": metrics,
         "history": clf.history_,
         "feature_range": [float(train.X.min()), float(train.X.max())],
-        "deployment": {"backend": opts["backend"], "shots": opts["shots"] or None},
     }
-    extra = {
-        LEDGER_FILE: pipe.ledger.to_json().encode(),
-        COST_FILE: json.dumps(pipe.cost.summary(), sort_keys=True).encode(),
-    }
-    path = save_classifier(clf, opts["out"], metadata=meta, extra_files=extra)
+    path = deployment.save(opts["out"], metadata=meta)
     if not opts["json_out"]:
-        pipe.cost.print_table(console)
+        deployment.cost.print_table(console)
     return {
         **metrics,
         "seed": opts["seed"],
@@ -161,13 +161,15 @@ def _train(**opts: Any) -> dict[str, Any]:
         "backend": opts["backend"],
         "shots": opts["shots"] or None,
         "gradient": opts["gradient"],
-        "cost": pipe.cost.summary(),
+        "deployment": deployment.describe(),
+        "cost": deployment.cost.summary(),
         "spec": clf.spec().model_dump(mode="json"),
+        "steps": deployment.ledger.steps(),
     }
 
 
 def evaluate_command(
-    model: Path = typer.Argument(..., help="Model artifact directory."),
+    model: Path = typer.Argument(..., help="Deployment or model artifact directory."),
     data: Path = typer.Option(
         None, help="CSV/NPZ with features and labels; default: the model's test split."
     ),
@@ -184,9 +186,10 @@ def evaluate_command(
 
 
 def _evaluate(model: Path, data: Path | None) -> dict[str, Any]:
-    clf = load_classifier(model)
+    deployment, _ = open_model(model)
+    clf = deployment.model
     if data is None:
-        _, test = load_split(clf.manifest_.get("metadata", {}).get("dataset", {}))
+        _, test = deployment.split()
         X, y = test.X, test.y
     else:
         ds = load_dataset(data)
@@ -201,7 +204,7 @@ def _evaluate(model: Path, data: Path | None) -> dict[str, Any]:
 
 
 def predict_command(
-    model: Path = typer.Argument(..., help="Model artifact directory."),
+    model: Path = typer.Argument(..., help="Deployment or model artifact directory."),
     input: Path = typer.Option(
         ..., "--input", help="CSV (header row) or NPZ (array 'X') of raw features."
     ),
@@ -218,7 +221,7 @@ def predict_command(
 
 
 def _predict(model: Path, input: Path, proba: bool) -> dict[str, Any]:
-    clf = load_classifier(model)
+    clf = open_model(model)[0].model
     X = _read_features(input, clf.preprocessing_.n_features_in)
     out: dict[str, Any] = {"model": str(model), "labels": clf.predict(X).tolist()}
     if proba:

@@ -33,6 +33,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any, Literal
@@ -53,7 +54,7 @@ from qmlsec.data.dataset import Dataset
 from qmlsec.exceptions import ArtifactError, ConfigError, DataError, QmlsecError
 from qmlsec.models.artifact import artifact_digest
 from qmlsec.models.classifier import QNNClassifier
-from qmlsec.models.persist import load_classifier, save_classifier, save_classifier
+from qmlsec.models.persist import load_classifier, save_classifier
 
 FORMAT = "qmlsec-deployment"
 DEPLOYMENT_FILE = "deployment.json"
@@ -233,6 +234,12 @@ class Deployment:
             "deployment": str(self.path) if self.path is not None else None,
         }  # fmt: skip
 
+    def with_model(self, model: QNNClassifier) -> Deployment:
+        """The same deployment (clouds, hooks, ledger, cost) serving another model."""
+        clone = copy.copy(self)
+        clone.model, clone._endpoint = model, None
+        return clone
+
     def reconfigure(self, **changes: Any) -> Deployment:
         """The same model and records under changed settings (no retraining).
 
@@ -245,7 +252,7 @@ class Deployment:
                 data[key] = {**data[key], **value}
             else:
                 data[key] = value
-        spec = _validated(data, "deployment settings")
+        spec = parse_spec(data, "deployment settings")
         return Deployment(spec, self.model, ledger=self.ledger, cost=self.cost, path=self.path)
 
     # -- disk -----------------------------------------------------------------------------
@@ -299,7 +306,7 @@ class Deployment:
             data = json.loads(raw)
         except json.JSONDecodeError as err:
             raise ConfigError(f"{spec_file} is not JSON: {err}", hint="restore it") from None
-        spec = _validated(data, str(spec_file))
+        spec = parse_spec(data, str(spec_file))
         model_dir = root / MODEL_DIR
         digest = artifact_digest(model_dir)
         if digest != spec.model_digest:
@@ -324,7 +331,8 @@ def _read(path: Path, default: str) -> str:
         raise ArtifactError(f"cannot read {path}: {err}") from None
 
 
-def _validated(data: Any, where: str) -> DeploymentSpec:
+def parse_spec(data: Any, where: str) -> DeploymentSpec:
+    """Validate ``data`` as :class:`DeploymentSpec`; a ConfigError names the field at fault."""
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: expected a JSON object")
     try:
@@ -344,4 +352,3 @@ def _validated(data: Any, where: str) -> DeploymentSpec:
 def is_deployment(path: str | Path) -> bool:
     """Whether ``path`` is a deployment directory (holds ``deployment.json``)."""
     return (Path(path) / DEPLOYMENT_FILE).is_file()
-

@@ -38,7 +38,6 @@ from qmlsec.cloud.parties import Asset, Party, TrustLevel
 from qmlsec.config import FrozenModel
 from qmlsec.exceptions import ConfigError
 
-
 ASSETS: tuple[str, ...] = tuple(a.value for a in Asset)
 PARTIES: tuple[str, ...] = tuple(p.value for p in Party)
 

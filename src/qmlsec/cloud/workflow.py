@@ -165,7 +165,9 @@ class QMLaaSPipeline:
         start = time.perf_counter()
         features = torch.as_tensor(clf.preprocessing_.transform(X), dtype=torch.float64)
         target = torch.as_tensor(clf.class_index(y), dtype=torch.long)
-        config = TrainingConfig.model_validate({"lr": lr, "epochs": epochs, "batch_size": batch_size})
+        config = TrainingConfig.model_validate(
+            {"lr": lr, "epochs": epochs, "batch_size": batch_size}
+        )
         executor = self.executor(stream="finetune")
         self.transpile()
         history = clf.train(features, target, executor=executor, gradient=method, config=config,

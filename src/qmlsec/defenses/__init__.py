@@ -6,6 +6,7 @@ mitigation ID and to the attacks it counters, plays a declared role and is measu
 with it, and its cost).
 """
 
-from qmlsec.defenses.base import AttackSetup, Defense, DefenseCost
+from qmlsec.attacks.setup import AttackSetup
+from qmlsec.defenses.base import Defense, DefenseCost
 
 __all__ = ["AttackSetup", "Defense", "DefenseCost"]

@@ -16,7 +16,8 @@ role                      verb
 
 and one uniform entry, :meth:`Defense.protect`, that the evaluation
 (:func:`qmlsec.defenses.evaluate.evaluate_defense`) uses: it takes an
-:class:`AttackSetup` (the attack class, its target, context and params) and returns the
+:class:`~qmlsec.attacks.setup.AttackSetup` (the attack class, its target, context,
+params and deployment) and returns the
 setup the attack faces with the defense in place plus the defense's
 :class:`DefenseCost`. A defense that cannot be expressed as a change of the attack's
 setup (e.g. a check that runs beside the attacked executions) overrides
@@ -28,14 +29,12 @@ Constructors store and validate; the verb does the work (no I/O or random draws 
 
 from __future__ import annotations
 
-import dataclasses
 from abc import ABC
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-from qmlsec.attacks.base import Attack, AttackContext
 from qmlsec.attacks.result import AttackResult
-from qmlsec.attacks.targets import Target
+from qmlsec.attacks.setup import AttackSetup
 from qmlsec.config import FrozenModel, validate_params
 from qmlsec.exceptions import ConfigError
 from qmlsec.killchain.catalog import require_mitigation_id
@@ -80,39 +79,6 @@ class DefenseCost:
         }
         out.update({k: float(v) for k, v in self.extra.items()})
         return out
-
-
-@dataclass
-class AttackSetup:
-    """An attack ready to run: its class, target, context and params.
-
-    Attributes:
-        attack_cls: the registered attack class.
-        target: what the attacker holds.
-        ctx: the data it runs on (``train_victim`` is how the victim is retrained).
-        params: the attack's params.
-        model: the victim model the defender deploys (clean accuracy is measured on it).
-        output: what the black-box endpoint returns, when not the attack's default.
-        notes: what the defense changed, in words.
-    """
-
-    attack_cls: type[Attack]
-    target: Target
-    ctx: AttackContext
-    params: dict[str, Any]
-    model: Any
-    output: str | None = None
-    notes: list[str] = field(default_factory=list)
-
-    def replace(self, **changes: Any) -> AttackSetup:
-        """A copy with ``changes`` applied (``notes`` copied, never shared)."""
-        changes.setdefault("notes", list(self.notes))
-        return dataclasses.replace(self, **changes)
-
-    def run(self, seed: int) -> AttackResult:
-        """Construct the attack on this setup and run it."""
-        attack = self.attack_cls(self.target, dict(self.params), seed=seed)
-        return attack.run(dataclasses.replace(self.ctx, extras=dict(self.ctx.extras)))
 
 
 class Defense(ABC):

@@ -33,10 +33,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from qmlsec.attacks.base import AttackContext
+import numpy as np
+
 from qmlsec.attacks.result import AttackResult, _jsonable
+from qmlsec.attacks.setup import AttackSetup
+from qmlsec.cloud.deployment import Deployment
 from qmlsec.defenses.base import Defense, DefenseCost
-from qmlsec.defenses.harness import setup_for
 from qmlsec.exceptions import ConfigError
 from qmlsec.stats import Estimate, difference
 
@@ -240,26 +242,26 @@ def compare(
 def evaluate_defense(
     defense: Defense,
     attack: str,
-    model: Any,
-    ctx: AttackContext,
+    deployment: Deployment,
+    split: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     *,
     params: dict[str, Any] | None = None,
     seed: int = 0,
-    shots: int | None = None,
+    shots: int | None | str = "deployment",
     budget: int | None = None,
     output: str | None = None,
     min_effect: float = 0.01,
 ) -> DefenseEvaluation:
-    """Run ``attack`` against ``model`` without and with ``defense``.
+    """Run ``attack`` against ``deployment`` without and with ``defense``.
 
     Args:
         defense: a constructed defense.
         attack: registry name of the attack.
-        model: the fitted victim.
-        ctx: the data (training split included for trainer defenses and poisoning).
+        deployment: the victim's deployment (both runs act on it and its ledger).
+        split: ``(x_train, y_train, x_test, y_test)`` the runs work on.
         params: the attack's params (default: its defaults).
         seed: the run seed for both runs.
-        shots, budget: shots per query and query budget of a black-box endpoint.
+        shots, budget: shots per query (default the deployment's) and query budget.
         output: what a black-box endpoint returns (default: what the attack needs).
         min_effect: the least reduction of the attack's success that counts as helping
             (besides its interval lying above zero).
@@ -269,11 +271,17 @@ def evaluate_defense(
             f"defense {defense.name!r} is not declared against attack {attack!r}",
             hint=f"it counters: {', '.join(defense.counters)}",
         )
+    x_train, y_train, x_test, y_test = split
+
+    def setup() -> AttackSetup:
+        return AttackSetup.from_deployment(
+            attack, deployment, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test,
+            params=params, shots=shots, budget=budget, output=output,
+        )  # fmt: skip
+
     start = time.perf_counter()
-    setup = setup_for(attack, model, ctx, params=params, shots=shots, budget=budget, output=output)
-    without = setup.run(seed)
-    fresh = setup_for(attack, model, ctx, params=params, shots=shots, budget=budget, output=output)
-    with_defense, cost = defense.defended_run(fresh, seed)
+    without = setup().run(seed)
+    with_defense, cost = defense.defended_run(setup(), seed)
     return compare(defense, attack, without, with_defense, cost, seed=seed,
                    seconds=time.perf_counter() - start, min_effect=min_effect,
                    notes=[n for n in with_defense.notes if n not in without.notes])  # fmt: skip

@@ -66,8 +66,10 @@ def typed_entries(entries: Iterable[LedgerEntry | Mapping[str, Any]]) -> list[Le
             where = ".".join(str(p) for p in detail.get("loc", ()))
             raise ConfigError(
                 f"ledger entry #{i}: {where} {detail['msg']}".replace("  ", " "),
-                hint="parties: " + ", ".join(p.value for p in Party)
-                + "; assets: " + ", ".join(a.value for a in Asset),
+                hint="parties: "
+                + ", ".join(p.value for p in Party)
+                + "; assets: "
+                + ", ".join(a.value for a in Asset),
             ) from None
     return out
 

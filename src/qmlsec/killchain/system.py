@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from qmlsec.exceptions import ConfigError
 from qmlsec.cloud.ledger import LedgerEntry
 from qmlsec.cloud.parties import TrustLevel
+from qmlsec.exceptions import ConfigError
 from qmlsec.killchain.conditions import evaluate
 from qmlsec.killchain.ledger import ledger_to_dict
 

@@ -1,6 +1,6 @@
 """The conformance check every registered attack must pass.
 
-``check_attack(attack_cls, target, ctx)`` asserts the contract of
+``check_attack(setup)`` asserts the contract of
 :class:`~qmlsec.attacks.base.Attack` (cf. scikit-learn's ``check_estimator``):
 
 1. its technique ID exists in the kill-chain knowledge base, whose record lists the
@@ -17,22 +17,26 @@
    error names every missing capability.
 
 Example:
-    >>> from qmlsec.testing import check_attack  # doctest: +SKIP
-    >>> check_attack(PGD, Target.white_box(clf), ctx)  # doctest: +SKIP
+    >>> from qmlsec.testing import check_attack
+    >>> from qmlsec.testing.victims import small_victim
+    >>> result = check_attack(small_victim().setup("evasion.fgsm", n_test=8))
+    >>> result.deployment["position"]
+    'untrusted_classical_cloud'
+
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import json
 import math
 import re
 from typing import Any
 
-from qmlsec.attacks.base import Attack, AttackContext
+from qmlsec.attacks.base import Attack
 from qmlsec.attacks.queries import QueryCounter
 from qmlsec.attacks.result import AttackResult
+from qmlsec.attacks.setup import AttackSetup
 from qmlsec.attacks.targets import Target
 from qmlsec.config import FrozenModel
 from qmlsec.exceptions import RequirementError
@@ -128,9 +132,7 @@ def check_requirements_error(attack_cls: type[Attack], target: Target) -> None:
 
 
 def check_attack(
-    attack_cls: type[Attack],
-    target: Target,
-    ctx: AttackContext,
+    setup: AttackSetup,
     *,
     params: dict[str, Any] | None = None,
     seed: int = 0,
@@ -139,9 +141,9 @@ def check_attack(
     """Run the whole conformance check; return the first run's result.
 
     Args:
-        attack_cls: the attack class.
-        target: a target meeting its requirements (see :func:`qmlsec.attacks.harness.target_for`).
-        ctx: the data to run on (keep it small: the attack runs twice).
+        setup: the attack on a deployment
+            (:meth:`~qmlsec.attacks.setup.AttackSetup.from_deployment`); keep its data
+            small, the attack runs twice.
         params: parameters; default ``attack_cls.check_params``.
         seed: the run seed.
         registry_name: the key it is registered under, if any.
@@ -149,23 +151,24 @@ def check_attack(
     Raises:
         ConformanceError: on the first broken rule.
     """
+    attack_cls = setup.attack_cls
     check_identity(attack_cls, registry_name)
     params = dict(attack_cls.check_params if params is None else params)
-    first_target = _fresh(target)
+    first_target = _fresh(setup.target)
     attack = attack_cls(first_target, params, seed=seed)
     learned = [k for k in vars(attack) if k.endswith("_") and not k.startswith("_")]
     if learned:
         raise _fail(attack_cls, f"construction set learned state {learned}")
     if any(_queries(first_target).values()):
         raise _fail(attack_cls, "construction sent queries to the target")
-    first = attack.run(copy.copy(ctx))
+    first = setup.replace(target=first_target, params=params).run(seed)
     check_result(attack_cls, attack, first)
-    second_target = _fresh(target)
-    second = attack_cls(second_target, params, seed=seed).run(copy.copy(ctx))
+    second_target = _fresh(setup.target)
+    second = setup.replace(target=second_target, params=params).run(seed)
     if second.metrics != first.metrics:
         changed = sorted(k for k in first.metrics if first.metrics[k] != second.metrics.get(k))
         raise _fail(attack_cls, f"same seed, different metrics: {changed}")
     if _queries(second_target) != _queries(first_target):
         raise _fail(attack_cls, "same seed, different query accounting")
-    check_requirements_error(attack_cls, target)
+    check_requirements_error(attack_cls, setup.target)
     return first

@@ -1,12 +1,18 @@
 """Small trained victims for conformance checks and tests, trained once per process.
 
+A victim is deployed like any other model (:class:`~qmlsec.cloud.deployment.Deployment`)
+and attacks get their setup through the one builder,
+:meth:`~qmlsec.attacks.setup.AttackSetup.from_deployment`. By default the deployment
+distrusts both clouds (malicious) on ``fake_manila`` and serves from exact simulation,
+so every registered attack finds a position it can run from.
+
 Example:
     >>> victim = small_victim()  # iris, 4 qubits, 2 layers
     >>> victim.model.score(victim.x_test, victim.y_test) > 0.6
     True
-    >>> ctx = victim.context(n_test=10)
-    >>> ctx.x_test.shape
-    (10, 4)
+    >>> setup = victim.setup("evasion.fgsm", n_test=10)
+    >>> setup.ctx.x_test.shape, setup.target.position.value
+    ((10, 4), 'untrusted_classical_cloud')
 """
 
 from __future__ import annotations
@@ -17,8 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from qmlsec.attacks.base import AttackContext
-from qmlsec.attacks.harness import context_for
+from qmlsec.attacks.base import Attack
+from qmlsec.attacks.setup import AttackSetup
+from qmlsec.cloud.deployment import Deployment, DeploymentSpec
 from qmlsec.data import load_dataset, split
 from qmlsec.models.classifier import QNNClassifier
 
@@ -33,12 +40,36 @@ class Victim:
     x_test: np.ndarray
     y_test: np.ndarray
 
-    def context(self, *, n_test: int | None = None, **extras: Any) -> AttackContext:
-        """A fresh attack context (first ``n_test`` test samples; training split included)."""
+    def deployment(self, **settings: Any) -> Deployment:
+        """A fresh deployment of the model (``settings``: :class:`DeploymentSpec` fields).
+
+        Defaults: ``fake_manila``, both clouds malicious, exact-simulation serving.
+        """
+        data: dict[str, Any] = {
+            "quantum": {"device": "fake_manila", "trust": "malicious"},
+            "classical": {"trust": "malicious"}, "serving": "simulation",
+        }  # fmt: skip
+        for key, value in settings.items():
+            if isinstance(value, dict) and isinstance(data.get(key), dict):
+                data[key] = {**data[key], **value}
+            else:
+                data[key] = value
+        return Deployment(DeploymentSpec.model_validate(data), self.model)
+
+    def setup(
+        self,
+        attack: str | type[Attack],
+        *,
+        n_test: int | None = None,
+        deployment: Deployment | None = None,
+        **kwargs: Any,
+    ) -> AttackSetup:
+        """The attack's setup on ``deployment`` (default :meth:`deployment`), first ``n_test`` test samples."""
         n = len(self.y_test) if n_test is None else n_test
-        return context_for(
-            self.model, self.x_train, self.y_train, self.x_test[:n], self.y_test[:n], **extras
-        )
+        return AttackSetup.from_deployment(
+            attack, deployment or self.deployment(), x_train=self.x_train, y_train=self.y_train,
+            x_test=self.x_test[:n], y_test=self.y_test[:n], **kwargs,
+        )  # fmt: skip
 
 
 @functools.cache

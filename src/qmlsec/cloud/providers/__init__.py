@@ -1,5 +1,6 @@
 """Cloud providers: trust levels, hooks, the classical and the quantum cloud."""
 
+from qmlsec.cloud.parties import TrustLevel
 from qmlsec.cloud.providers.allocation import POLICIES, Policy, allocate, estimated_fidelity
 from qmlsec.cloud.providers.classical import ClassicalCloud
 from qmlsec.cloud.providers.hooks import (
@@ -13,7 +14,6 @@ from qmlsec.cloud.providers.hooks import (
 from qmlsec.cloud.providers.jobs import JobResult, Placement, QuantumJob
 from qmlsec.cloud.providers.quantum import QuantumCloud
 from qmlsec.cloud.providers.queueing import DeviceQueue, LoadModel
-from qmlsec.cloud.parties import TrustLevel
 
 __all__ = [
     "MODIFYING",

@@ -41,11 +41,12 @@ class ProviderHook:
     ``delay`` -> (execution) -> ``transform_result`` -> ``on_result``.
 
     What an attacker's hook observes or modifies is recorded in the cloud's exposure
-    ledger (steps ``observe`` and ``tamper``, party ``attacker``); hooks of the defender
-    or of the harness itself set ``recorded = False``.
+    ledger (steps ``observe`` and ``tamper``, party ``attacker``). The testbed's own
+    instrumentation (a run's deadline) sets ``harness = True``: it is neither recorded
+    nor subject to the provider's trust level.
     """
 
-    recorded: ClassVar[bool] = True
+    harness: ClassVar[bool] = False
 
     def on_submit(self, job: QuantumJob) -> None:
         """See the submitted job (circuit, parameter values, observables)."""
@@ -87,6 +88,8 @@ def hook_capabilities(hook: Any) -> frozenset[str]:
 def check_hook(hook: Any, trust: TrustLevel) -> None:
     """Raise ConfigError if a provider of ``trust`` may not carry ``hook``."""
     caps = hook_capabilities(hook)
+    if getattr(hook, "harness", False) and not caps & set(MODIFYING):
+        return
     if not caps:
         raise ConfigError(
             f"{type(hook).__name__} implements no hook method",

@@ -34,13 +34,13 @@ from qmlsec.cloud.cost import CostAccount
 from qmlsec.cloud.devices import DeviceProfile, get_device
 from qmlsec.cloud.ledger import ExposureLedger
 from qmlsec.cloud.noise import NoiseContributor
+from qmlsec.cloud.parties import Asset, Party, TrustLevel
 from qmlsec.cloud.pricing import PricingModel
 from qmlsec.cloud.providers.allocation import Policy, allocate
 from qmlsec.cloud.providers.hooks import ProviderHook, check_hook, hook_capabilities
 from qmlsec.cloud.providers.jobs import JobResult, Placement, QuantumJob
 from qmlsec.cloud.providers.queueing import DeviceQueue, LoadModel
 from qmlsec.cloud.providers.timing import DEFAULT_REP_DELAY_S, circuit_duration
-from qmlsec.cloud.parties import Asset, Party, TrustLevel
 from qmlsec.cloud.tenancy import CoJob
 from qmlsec.cloud.transpile import TranspileCache
 from qmlsec.config import derive_seed, rng
@@ -319,7 +319,7 @@ class QuantumCloud:
     def _record_hooks(self, job: QuantumJob, result: JobResult) -> None:
         """What the attacker's hooks saw of and did to ``job`` (its footprint)."""
         assert self.ledger is not None
-        hooks = [h for h in self.hooks if getattr(h, "recorded", True)]
+        hooks = [h for h in self.hooks if not getattr(h, "harness", False)]
         caps = set().union(*(hook_capabilities(h) for h in hooks)) if hooks else set()
         t, n, rec = result.submitted_at, job.num_samples, self.ledger.record
         if caps & {"on_submit", "on_result"}:

@@ -56,9 +56,9 @@ from qiskit import qasm3
 from safetensors.torch import load_file, save_file
 
 from qmlsec.attacks.circuit.insertion import TrojanInsertion, run_trojan
+from qmlsec.attacks.setup import AttackSetup
 from qmlsec.config import FrozenModel, derive_seed, rng
-from qmlsec.defenses.base import AttackSetup, Defense, DefenseCost
-from qmlsec.defenses.harness import with_model
+from qmlsec.defenses.base import Defense, DefenseCost
 from qmlsec.exceptions import ArtifactError
 from qmlsec.models.artifact import CIRCUIT_FILE, MANIFEST_FILE, WEIGHTS_FILE
 from qmlsec.models.persist import load_classifier, save_classifier
@@ -130,7 +130,7 @@ class ArtifactSigning(Defense):
                 outcomes[f"tampered_{what}_rejected_unsigned"] = float(unsigned.rejects(copy, None))
             deployed = self.load(published, key.public_key())
         seconds = time.perf_counter() - start
-        result = with_model(setup, deployed).run(seed)
+        result = setup.with_model(deployed).run(seed)
         result.metrics.update(outcomes)
         result.metrics["signed_artifact_loaded"] = 1.0
         result.notes.append(

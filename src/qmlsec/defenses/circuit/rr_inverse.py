@@ -51,9 +51,10 @@ from typing import Any, ClassVar
 from pydantic import Field
 from qiskit import QuantumCircuit
 
+from qmlsec.attacks.setup import AttackSetup
 from qmlsec.cloud.providers.hooks import ProviderHook
 from qmlsec.config import FrozenModel, rng
-from qmlsec.defenses.base import AttackSetup, DefenseCost
+from qmlsec.defenses.base import DefenseCost
 from qmlsec.defenses.circuit.base import CircuitDefense
 
 

@@ -38,9 +38,10 @@ from sklearn.ensemble import RandomForestClassifier
 
 from qmlsec.attacks.recon.encoding_inference import LABELS
 from qmlsec.attacks.recon.observed import bind, circuit_features
+from qmlsec.attacks.setup import AttackSetup
 from qmlsec.cloud.devices import get_device
 from qmlsec.config import FrozenModel, derive_seed, rng
-from qmlsec.defenses.base import AttackSetup, DefenseCost
+from qmlsec.defenses.base import DefenseCost
 from qmlsec.defenses.circuit.base import CircuitDefense
 
 

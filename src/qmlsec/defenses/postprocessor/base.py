@@ -15,9 +15,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from qmlsec.defenses.base import AttackSetup, Defense, DefenseCost
+from qmlsec.attacks.setup import AttackSetup
+from qmlsec.defenses.base import Defense, DefenseCost
 from qmlsec.defenses.endpoint import DefendedEndpoint
-from qmlsec.defenses.harness import with_endpoint
 
 
 class PostprocessorDefense(Defense):
@@ -30,7 +30,7 @@ class PostprocessorDefense(Defense):
         """Hardened rows for probability rows ``probs`` (n, C)."""
 
     def protect(self, setup: AttackSetup) -> tuple[AttackSetup, DefenseCost]:
-        protected = with_endpoint(setup, lambda inner: DefendedEndpoint(inner, postprocess=self))
+        protected = setup.with_endpoint(lambda inner: DefendedEndpoint(inner, postprocess=self))
         protected.notes.append(f"endpoint outputs hardened by {self.name}")
         start = time.perf_counter()
         probs = np.asarray(setup.model.predict_proba(setup.ctx.x_test), dtype=np.float64)

@@ -34,11 +34,12 @@ from pydantic import Field
 
 from qmlsec.attacks.access import installed
 from qmlsec.attacks.hardware.crosstalk_injection import CoTenantHook
+from qmlsec.attacks.setup import AttackSetup
 from qmlsec.cloud.crosstalk import qubit_distances
 from qmlsec.cloud.providers.jobs import Placement, QuantumJob
 from qmlsec.cloud.tenancy import CoJob
 from qmlsec.config import FrozenModel
-from qmlsec.defenses.base import AttackSetup, DefenseCost
+from qmlsec.defenses.base import DefenseCost
 from qmlsec.defenses.provider.base import ProviderDefense
 
 

@@ -38,10 +38,11 @@ import numpy as np
 from pydantic import Field
 
 from qmlsec.attacks.access import device_of, installed, provider_cloud, serve
+from qmlsec.attacks.setup import AttackSetup
 from qmlsec.attacks.tampering.measurement import CountsTamperHook
 from qmlsec.cloud.providers import QuantumCloud
 from qmlsec.config import FrozenModel, derive_seed, rng
-from qmlsec.defenses.base import AttackSetup, DefenseCost
+from qmlsec.defenses.base import DefenseCost
 from qmlsec.defenses.provider.base import ProviderDefense
 
 

@@ -53,13 +53,14 @@ import numpy as np
 from pydantic import Field
 from qiskit import QuantumCircuit
 
+from qmlsec.attacks.setup import AttackSetup
 from qmlsec.cloud.backends.device import DeviceBackend
 from qmlsec.cloud.backends.measurement import bit_marginals
 from qmlsec.cloud.devices import get_device
 from qmlsec.cloud.providers import QuantumCloud
 from qmlsec.cloud.providers.jobs import QuantumJob
 from qmlsec.config import FrozenModel, derive_seed
-from qmlsec.defenses.base import AttackSetup, DefenseCost
+from qmlsec.defenses.base import DefenseCost
 from qmlsec.defenses.provider.base import ProviderDefense
 
 PURPOSE = "fingerprint_probe"

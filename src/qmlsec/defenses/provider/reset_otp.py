@@ -31,8 +31,9 @@ import numpy as np
 from qiskit.quantum_info import DensityMatrix, Pauli
 
 from qmlsec.attacks.leakage.reset import tvd
+from qmlsec.attacks.setup import AttackSetup
 from qmlsec.config import FrozenModel
-from qmlsec.defenses.base import AttackSetup, DefenseCost
+from qmlsec.defenses.base import DefenseCost
 from qmlsec.defenses.provider.base import ProviderDefense
 
 

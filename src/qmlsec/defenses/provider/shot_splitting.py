@@ -35,9 +35,10 @@ import torch
 from pydantic import Field
 
 from qmlsec.attacks.access import installed, provider_cloud, serve
+from qmlsec.attacks.setup import AttackSetup
 from qmlsec.attacks.tampering.measurement import CountsTamperHook
 from qmlsec.config import FrozenModel, derive_seed
-from qmlsec.defenses.base import AttackSetup, DefenseCost
+from qmlsec.defenses.base import DefenseCost
 from qmlsec.defenses.provider.base import ProviderDefense
 from qmlsec.exceptions import ConfigError
 

@@ -39,9 +39,9 @@ import numpy as np
 import torch
 from pydantic import Field
 
+from qmlsec.attacks.setup import AttackSetup
 from qmlsec.config import FrozenModel, derive_seed
-from qmlsec.defenses.base import AttackSetup, DefenseCost
-from qmlsec.defenses.harness import with_model
+from qmlsec.defenses.base import DefenseCost
 from qmlsec.defenses.provider.base import ProviderDefense
 from qmlsec.defenses.trainer.base import DEFAULT_RECIPE
 from qmlsec.exceptions import ConfigError
@@ -142,7 +142,7 @@ class STIQ(ProviderDefense):
         start = time.perf_counter()
         ensemble = self.fit(ctx.x_train, ctx.y_train, setup.model.get_params())
         seconds = time.perf_counter() - start
-        runs = [with_model(setup, member).run(seed) for member in ensemble.members]
+        runs = [setup.with_model(member).run(seed) for member in ensemble.members]
         key = "victim_identified"
         worst = max(range(2), key=lambda i: (runs[i].metrics.get(key, 0.0), -i))
         result = runs[worst]

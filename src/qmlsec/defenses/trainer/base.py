@@ -14,8 +14,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from qmlsec.defenses.base import AttackSetup, Defense, DefenseCost
-from qmlsec.defenses.harness import with_model
+from qmlsec.attacks.setup import AttackSetup
+from qmlsec.defenses.base import Defense, DefenseCost
 from qmlsec.exceptions import ConfigError
 from qmlsec.models.classifier import QNNClassifier
 
@@ -58,12 +58,12 @@ class TrainerDefense(Defense):
         ctx = setup.ctx
         if ctx.x_train is None or ctx.y_train is None:
             raise ConfigError(f"defense {self.name!r} needs the training split in the context",
-                              hint="build the context with qmlsec.attacks.harness.context_for")  # fmt: skip
+                              hint="build the setup with AttackSetup.from_deployment")  # fmt: skip
         self.for_model(setup.model)
         start = time.perf_counter()
         model = self.fit(ctx.x_train, ctx.y_train)
         seconds = time.perf_counter() - start
-        protected = with_model(setup, model)
+        protected = setup.with_model(model)
         protected = protected.replace(ctx=type(ctx)(
             x_test=ctx.x_test, y_test=ctx.y_test, x_train=ctx.x_train, y_train=ctx.y_train,
             train_victim=self.fit, extras=dict(ctx.extras), progress=ctx.progress))  # fmt: skip

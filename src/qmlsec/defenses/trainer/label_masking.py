@@ -53,8 +53,9 @@ from pydantic import Field
 
 from qmlsec.attacks.inference.label_clustering import match_clusters
 from qmlsec.attacks.result import AttackResult
+from qmlsec.attacks.setup import AttackSetup
 from qmlsec.config import FrozenModel, derive_seed
-from qmlsec.defenses.base import AttackSetup, DefenseCost
+from qmlsec.defenses.base import DefenseCost
 from qmlsec.defenses.trainer.base import TrainerDefense
 
 

@@ -68,8 +68,9 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from pydantic import Field
 
+from qmlsec.attacks.setup import AttackSetup
 from qmlsec.config import FrozenModel, derive_seed
-from qmlsec.defenses.base import AttackSetup, DefenseCost
+from qmlsec.defenses.base import DefenseCost
 from qmlsec.defenses.trainer.base import TrainerDefense
 from qmlsec.defenses.trainer.watermark_keys import (
     KeySet,
