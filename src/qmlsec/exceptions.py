@@ -131,3 +131,27 @@ class TimeLimitExceeded(QmlsecError):
     exit_code = 14
     http_status = 504
     title = "Time limit exceeded"
+
+
+class ConflictError(QmlsecError):
+    """The request conflicts with the current state (e.g. revoking the last admin key)."""
+
+    exit_code = 15
+    http_status = 409
+    title = "Conflict"
+
+
+class PayloadTooLargeError(QmlsecError):
+    """A request body or input file exceeds the configured size limit."""
+
+    exit_code = 16
+    http_status = 413
+    title = "Payload too large"
+
+
+class RunsFailedError(QmlsecError):
+    """Work finished, but some of its runs failed (their errors are stored with them)."""
+
+    exit_code = 17
+    http_status = 500
+    title = "Runs failed"

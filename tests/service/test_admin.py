@@ -85,7 +85,10 @@ def test_readiness_fails_when_an_artifact_is_tampered_after_registration(
         (artifact / "weights.safetensors").write_bytes(b"tampered")
     app2 = build_app(tmp_path / "svc")  # fresh process: no cached endpoint
     with live(app2) as client:
-        r = client.get("/readyz")
+        public = client.get("/readyz")
+        assert public.status_code == 503 and "m1" not in public.text
+        assert str(artifact) not in public.text
+        r = client.get("/readyz", headers=ADMIN)
         assert r.status_code == 503 and "m1" in r.json()["detail"]
         key = app2.state.service.keys.create("acme", ["predict"])[1]
         r = client.post(
@@ -114,17 +117,16 @@ def test_audit_export_filters_by_time_and_limit(harness: Harness) -> None:
     assert len(one.splitlines()) == 1
 
 
-def test_metrics_expose_service_counters_and_can_require_admin(
-    harness: Harness, tmp_path: Path
-) -> None:
+def test_metrics_need_an_admin_key_unless_made_public(harness: Harness, tmp_path: Path) -> None:
     harness.predict([[0.1, 0.2, 0.3, 0.4]] * 2)
-    text = harness.client.get("/metrics").text
+    assert harness.client.get("/metrics").status_code == 401
+    assert harness.client.get("/metrics", headers=harness.user).status_code == 403
+    text = harness.client.get("/metrics", headers=ADMIN).text
     assert 'qmlsec_samples_total{backend="ideal",model="m1"} 2.0' in text
     assert 'qmlsec_inference_stage_seconds_count{stage="execute"} 1.0' in text
-    app = build_app(tmp_path / "private", metrics_public=False)
+    app = build_app(tmp_path / "public", metrics_public=True)
     with live(app) as client:
-        assert client.get("/metrics").status_code == 401
-        assert client.get("/metrics", headers=ADMIN).status_code == 200
+        assert client.get("/metrics").status_code == 200
 
 
 def test_removed_models_are_no_longer_served(harness: Harness) -> None:

@@ -65,7 +65,7 @@ def _matrix(h: Harness) -> dict[str, tuple[dict[str, str], int, str]]:
         "malformed key": ({"X-API-Key": "letmein"}, 401, "auth"),
         "revoked key": ({"X-API-Key": revoked}, 401, "auth"),
         "wrong scope": ({"X-API-Key": admin_only}, 403, "forbidden"),
-        "another tenant": ({"X-API-Key": other_tenant}, 403, "forbidden"),
+        "another tenant": ({"X-API-Key": other_tenant}, 404, "not_found"),
         "owner": (h.user, 200, ""),
     }
 
@@ -92,7 +92,8 @@ def test_authorisation_matrix_on_model_routes(
             assert "Traceback" not in r.text
     metrics = harness.state.metrics
     assert metrics.value("qmlsec_rejected_requests_total", reason="auth") == 4
-    assert metrics.value("qmlsec_rejected_requests_total", reason="forbidden") == 2
+    assert metrics.value("qmlsec_rejected_requests_total", reason="forbidden") == 1
+    assert metrics.value("qmlsec_rejected_requests_total", reason="not_found") == 1
 
 
 def test_admin_routes_need_the_admin_scope(harness: Harness) -> None:

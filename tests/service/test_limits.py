@@ -46,9 +46,7 @@ def test_sliding_window_admits_per_minute_requests_then_refuses() -> None:
 
 
 def test_budget_reserves_settles_refunds_and_refuses_exactly() -> None:
-    budget = QueryBudget(
-        Database("sqlite://"), daily_samples=10, daily_shots=1000, flush_s=0, clock=Clock()
-    )
+    budget = QueryBudget(Database("sqlite://"), daily_samples=10, daily_shots=1000, clock=Clock())
     res = budget.reserve("k", 4, 400)
     budget.settle(res, samples=4, shots=300)
     assert counts(budget.usage("k")) == (1, 4, 300, 0)
@@ -63,9 +61,7 @@ def test_budget_reserves_settles_refunds_and_refuses_exactly() -> None:
 
 def test_budget_resets_on_the_next_utc_day() -> None:
     clock = Clock(1_700_000_000.0)
-    budget = QueryBudget(
-        Database("sqlite://"), daily_samples=2, daily_shots=10, flush_s=0, clock=clock
-    )
+    budget = QueryBudget(Database("sqlite://"), daily_samples=2, daily_shots=10, clock=clock)
     budget.reserve("k", 2, 0)
     with pytest.raises(BudgetExceededError) as err:
         budget.reserve("k", 1, 0)
@@ -127,7 +123,8 @@ def test_monitor_alert_blocks_and_is_counted(tmp_path: Path, artifact: Path) -> 
             h.state.metrics.value("qmlsec_extraction_alerts_total", detector="volume", model="m1")
             == 1
         )
-        assert counts(h.state.budget.usage(h.key_id)) == (2, 8, 0, 1)  # refused batch refunded
+        # the refused batch's charge was rolled back: counted as rejected, nothing spent
+        assert counts(h.state.budget.usage(h.key_id)) == (1, 8, 0, 1)
 
 
 def test_monitor_in_log_mode_answers_but_records(tmp_path: Path, artifact: Path) -> None:
@@ -141,24 +138,32 @@ def test_monitor_in_log_mode_answers_but_records(tmp_path: Path, artifact: Path)
         )
 
 
-def test_usage_is_written_behind_and_survives_close(tmp_path: Path) -> None:
+def test_charges_are_committed_when_made_and_survive_without_close(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'u.db'}")
-    budget = QueryBudget(db, daily_samples=100, daily_shots=100, flush_s=60)
+    budget = QueryBudget(db, daily_samples=100, daily_shots=100)
     budget.reserve("k", 5, 10)
-    assert budget.store.read([("k", budget.today())])[("k", budget.today())] == [0, 0, 0, 0]
-    budget.close()
-    again = QueryBudget(db, daily_samples=100, daily_shots=100, flush_s=60)
+    assert budget.store.read([("k", budget.today())])[("k", budget.today())] == [1, 5, 10, 0]
+    again = QueryBudget(
+        Database(f"sqlite:///{tmp_path / 'u.db'}"), daily_samples=100, daily_shots=100
+    )
     assert counts(again.usage("k")) == (1, 5, 10, 0)
 
 
-def test_replicas_sharing_a_database_converge_on_flush(tmp_path: Path) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'u.db'}")
-    a, b = (QueryBudget(db, daily_samples=10, daily_shots=0, flush_s=60) for _ in range(2))
+def test_replicas_sharing_a_database_never_overspend(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'u.db'}"
+    a, b = (QueryBudget(Database(url), daily_samples=10, daily_shots=0) for _ in range(2))
     a.reserve("k", 4, 0)
     b.reserve("k", 4, 0)
-    a.flush()
-    b.flush()
-    a.flush()
     assert counts(a.usage("k")) == counts(b.usage("k")) == (2, 8, 0, 0)
-    with pytest.raises(BudgetExceededError):
+    with pytest.raises(BudgetExceededError, match="8 of 10 used"):
         b.reserve("k", 3, 0)
+    assert counts(a.usage("k")) == (2, 8, 0, 0)
+
+
+def test_a_refused_charge_inside_a_transaction_changes_nothing() -> None:
+    db = Database("sqlite://")
+    budget = QueryBudget(db, daily_samples=10, daily_shots=10)
+    with pytest.raises(RuntimeError), db.write() as conn:
+        budget.reserve("k", 4, 0, conn=conn)
+        raise RuntimeError("the work was not accepted")
+    assert counts(budget.usage("k")) == (0, 0, 0, 0)

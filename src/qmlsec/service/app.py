@@ -32,8 +32,9 @@ from fastapi.openapi.utils import get_openapi
 import qmlsec
 from qmlsec.cloud.endpoint import QueryMonitor
 from qmlsec.service.middleware import ServiceMiddleware
-from qmlsec.service.problems import MEDIA_TYPE, install_handlers
+from qmlsec.service.problems import install_handlers
 from qmlsec.service.routes import admin, health, jobs, models
+from qmlsec.service.routes.common import document_problems
 from qmlsec.service.runner import ModelLoader
 from qmlsec.service.settings import ServiceSettings
 from qmlsec.service.state import ServiceState
@@ -78,16 +79,24 @@ def create_app(
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """The OpenAPI document, with every 4xx/5xx body as ``application/problem+json``."""
+    """The OpenAPI document of every answer this instance can give.
+
+    Problems are ``application/problem+json`` and the admission answers of the
+    middleware are listed (:func:`~qmlsec.service.routes.common.document_problems`);
+    ``backend`` lists the backends this instance offers; the key of ``/readyz`` and
+    ``/metrics`` is optional.
+    """
     if app.openapi_schema is None:
         schema = get_openapi(
             title=app.title, version=app.version, description=app.description, routes=app.routes
         )
-        for path in schema.get("paths", {}).values():
-            for operation in path.values():
-                for status, response in operation.get("responses", {}).items():
-                    content = response.get("content", {})
-                    if status[0] in "45" and "application/json" in content:
-                        content[MEDIA_TYPE] = content.pop("application/json")
+        document_problems(schema)
+        offered = list(app.state.service.settings.backends)
+        for name in ("PredictRequest", "JobRequest"):
+            props = schema["components"]["schemas"][name]["properties"]
+            props["backend"]["anyOf"] = [{"type": "string", "enum": offered}, {"type": "null"}]
+        for path in ("/readyz", "/metrics"):
+            for operation in schema["paths"][path].values():
+                operation["security"] = [{}, *operation.get("security", [])]
         app.openapi_schema = schema
     return app.openapi_schema

@@ -6,7 +6,8 @@ row up by ``key_id`` (rows are cached for ``cache_s`` seconds; a revocation thro
 store takes effect at once, one made by another process within ``cache_s``) and compares hashes with :func:`hmac.compare_digest`; an unknown id
 is compared against a dummy hash so that both paths cost the same. Keys belong to a
 tenant and carry scopes: ``predict`` (query the tenant's models) and ``admin`` (manage
-keys and models, read the audit log, see every tenant).
+keys and models, read the audit log, see every tenant). A key may expire; the last
+usable admin key cannot be revoked, so admins can never lock themselves out.
 
 Example:
     >>> from qmlsec.service.auth import KeyStore
@@ -30,15 +31,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from qmlsec.exceptions import AuthenticationError, ConfigError, NotFoundError
+from qmlsec.exceptions import AuthenticationError, ConfigError, ConflictError, NotFoundError
 from qmlsec.service.db import Database
 
 SCOPES = ("predict", "admin")
 KEY_PATTERN = re.compile(r"^qk_([0-9a-f]{12})\.([A-Za-z0-9_-]{32,128})$")
 _DUMMY_HASH = hashlib.sha256(b"qmlsec-no-such-key").hexdigest()
+MAX_EXPIRY_S = 10 * 365 * 86400.0
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class KeyInfo:
     scopes: tuple[str, ...]
     created_at: float
     revoked: bool
+    expires_at: float | None = None
 
 
 def hash_key(key: str) -> str:
@@ -99,7 +102,13 @@ class KeyStore:
         self._cache: dict[str, tuple[float, Row[Any] | None]] = {}
 
     def create(
-        self, tenant: str, scopes: Iterable[str], *, name: str = "", key: str | None = None
+        self,
+        tenant: str,
+        scopes: Iterable[str],
+        *,
+        name: str = "",
+        key: str | None = None,
+        expires_in: float | None = None,
     ) -> tuple[KeyInfo, str]:
         """Issue a key; the plaintext is returned once and never stored.
 
@@ -108,8 +117,14 @@ class KeyStore:
             scopes: Subset of ``("predict", "admin")``.
             name: Free label for people.
             key: Use this key (``qk_<id>.<secret>``) instead of a fresh one.
+            expires_in: Seconds until the key stops working; ``None`` never expires.
         """
         scope_t = _check_scopes(scopes)
+        if expires_in is not None and not 0 < expires_in <= MAX_EXPIRY_S:
+            raise ConfigError(
+                f"expires_in must lie in (0, {MAX_EXPIRY_S}] seconds, got {expires_in}",
+                hint="e.g. --expires-in 30d",
+            )
         if key is None:
             key_id, key = new_key()
         else:
@@ -121,17 +136,22 @@ class KeyStore:
                 )
             key_id = match.group(1)
         now = time.time()
+        expires_at = None if expires_in is None else now + expires_in
         row = {"key_id": key_id, "tenant": tenant, "name": name, "scopes": ",".join(scope_t)}
         try:
-            with self.db.engine.begin() as conn:
+            with self.db.write() as conn:
                 conn.execute(
                     self.db.api_keys.insert().values(
-                        **row, key_hash=hash_key(key), created_at=now, revoked_at=None
+                        **row,
+                        key_hash=hash_key(key),
+                        created_at=now,
+                        revoked_at=None,
+                        expires_at=expires_at,
                     )
                 )
         except IntegrityError as err:
             raise ConfigError(f"key id {key_id} already exists", hint="issue a new key") from err
-        return KeyInfo(key_id, tenant, name, scope_t, now, False), key
+        return KeyInfo(key_id, tenant, name, scope_t, now, False, expires_at), key
 
     def ensure(self, key: str, tenant: str, scopes: Iterable[str]) -> KeyInfo:
         """Create ``key`` unless a key with its id exists (bootstrap keys)."""
@@ -157,21 +177,57 @@ class KeyStore:
             raise AuthenticationError(
                 f"API key {row.key_id} was revoked", hint="ask an admin for a new key"
             )
+        if row.expires_at is not None and row.expires_at <= time.time():
+            raise AuthenticationError(
+                f"API key {row.key_id} has expired", hint="ask an admin for a new key"
+            )
         return Principal(row.key_id, row.tenant, frozenset(row.scopes.split(",")))
 
+    def is_cached(self, key: str | None) -> bool:
+        """Whether :meth:`authenticate` can answer ``key`` without asking the database."""
+        match = KEY_PATTERN.match(key or "")
+        if match is None:
+            return True
+        hit = self._cache.get(match.group(1))
+        return hit is not None and hit[0] > time.monotonic()
+
     def revoke(self, key_id: str) -> KeyInfo:
-        """Revoke a key (idempotent); its usage history is kept."""
-        with self.db.engine.begin() as conn:
-            conn.execute(
-                update(self.db.api_keys)
-                .where(self.db.api_keys.c.key_id == key_id)
-                .where(self.db.api_keys.c.revoked_at.is_(None))
-                .values(revoked_at=time.time())
+        """Revoke a key (idempotent); its usage history is kept.
+
+        Raises :class:`ConflictError` for the last usable admin key: the check and the
+        revocation are one statement, so two admins revoking each other at once cannot
+        both succeed.
+        """
+        k = self.db.api_keys
+        now = time.time()
+        other_admins = (
+            select(func.count())
+            .select_from(k)
+            .where(
+                k.c.key_id != key_id,
+                k.c.scopes.contains("admin"),
+                k.c.revoked_at.is_(None),
+                or_(k.c.expires_at.is_(None), k.c.expires_at > now),
             )
+            .scalar_subquery()
+        )
+        with self.db.write() as conn:
+            done = conn.execute(
+                update(k)
+                .where(k.c.key_id == key_id, k.c.revoked_at.is_(None))
+                .where(or_(~k.c.scopes.contains("admin"), other_admins > 0))
+                .values(revoked_at=now)
+            )
+            row = conn.execute(select(k).where(k.c.key_id == key_id)).first()
         self._cache.pop(key_id, None)
-        row = self._row(key_id)
         if row is None:
             raise NotFoundError(f"no API key {key_id!r}", hint="list keys with GET /admin/keys")
+        if done.rowcount == 0 and row.revoked_at is None:
+            raise ConflictError(
+                f"API key {key_id} is the last usable admin key; revoking it would lock "
+                "every admin out",
+                hint="issue another admin key first, then revoke this one",
+            )
         return _info(row)
 
     def list(self, tenant: str | None = None) -> list[KeyInfo]:
@@ -208,4 +264,5 @@ def _info(row: Row[Any]) -> KeyInfo:
         tuple(row.scopes.split(",")),
         row.created_at,
         row.revoked_at is not None,
+        row.expires_at,
     )

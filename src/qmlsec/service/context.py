@@ -19,7 +19,10 @@ import re
 import uuid
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from qmlsec.service.auth import Principal
 
 SCOPE_KEY = "qmlsec.context"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -39,6 +42,7 @@ class RequestContext:
     request_id: str = field(default_factory=new_request_id)
     key_id: str | None = None
     tenant: str | None = None
+    principal: Principal | None = None
     refused: str | None = None
     fields: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)

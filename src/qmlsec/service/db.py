@@ -3,6 +3,9 @@
 All persistent state of the service lives in these four tables, so a restart (or a
 second replica on a shared PostgreSQL database) sees the same keys, models, budgets and
 jobs. Tables are SQLAlchemy Core objects; any SQLAlchemy URL works, SQLite by default.
+Writes go through :meth:`Database.write`: one transaction, and on SQLite one writer of
+this process at a time, so concurrent requests queue on a lock in arrival order instead
+of spinning in SQLite's busy handler.
 
 Example:
     >>> from qmlsec.service.db import Database
@@ -15,11 +18,15 @@ Example:
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
     Column,
+    Connection,
     Engine,
     Float,
     Integer,
@@ -29,6 +36,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    inspect,
     text,
 )
 from sqlalchemy.engine import make_url
@@ -49,6 +57,7 @@ api_keys = Table(
     Column("key_hash", String(64), nullable=False),
     Column("created_at", Float, nullable=False),
     Column("revoked_at", Float, nullable=True),
+    Column("expires_at", Float, nullable=True),
 )
 
 models = Table(
@@ -113,25 +122,47 @@ class Database:
                 hint="use e.g. sqlite:////abs/path/service.db or postgresql+psycopg://...",
             ) from err
         kwargs: dict[str, Any] = {}
-        if parsed.get_backend_name() == "sqlite":
+        sqlite = parsed.get_backend_name() == "sqlite"
+        if sqlite:
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 10}
             if parsed.database in (None, "", ":memory:"):
                 kwargs["poolclass"] = StaticPool
             else:
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                _folder_for(Path(parsed.database))
         self.url = parsed
-        self.engine: Engine = create_engine(parsed, **kwargs)
-        if parsed.get_backend_name() == "sqlite":
+        try:
+            self.engine: Engine = create_engine(parsed, **kwargs)
+        except (ArgumentError, ImportError) as err:  # unknown dialect or missing driver
+            raise ConfigError(
+                f"unsupported database URL {parsed.render_as_string()}: {err}",
+                hint="use sqlite:////abs/path/service.db or install the dialect's driver",
+            ) from err
+        if sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._write_lock: threading.Lock | None = threading.Lock() if sqlite else None
         self.api_keys, self.models, self.usage, self.jobs = api_keys, models, usage, jobs
         try:
             metadata.create_all(self.engine)
+            self._migrate()
         except SQLAlchemyError as err:
             raise ConfigError(
                 f"cannot open the service database {parsed.render_as_string()}: "
                 f"{type(err).__name__}",
                 hint="check the database URL, that the server is up and the folder writable",
             ) from err
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction (committed on exit, rolled back on an exception)."""
+        with self._write_lock or nullcontext(), self.engine.begin() as conn:
+            yield conn
+
+    def _migrate(self) -> None:
+        """Add columns that databases created by earlier versions lack."""
+        present = {c["name"] for c in inspect(self.engine).get_columns("api_keys")}
+        if "expires_at" not in present:
+            with self.write() as conn:
+                conn.execute(text("ALTER TABLE api_keys ADD COLUMN expires_at FLOAT"))
 
     def ping(self) -> bool:
         """Whether the database answers a trivial query."""
@@ -145,3 +176,23 @@ class Database:
     def close(self) -> None:
         """Release every pooled connection."""
         self.engine.dispose()
+
+
+def _folder_for(database: Path) -> None:
+    """Create the folder of a SQLite file, or raise :class:`ConfigError` saying why not."""
+    folder = database.absolute().parent
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(
+            f"the data folder {folder} is a file", hint="point --data-dir at a folder"
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ConfigError(
+            f"cannot create the database folder {folder}: {err.strerror or err}",
+            hint="point --data-dir at a writable folder (not a file)",
+        ) from err
+    if database.is_dir():
+        raise ConfigError(
+            f"the database path {database} is a folder", hint="pass a file path in the URL"
+        )

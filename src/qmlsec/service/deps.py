@@ -32,9 +32,11 @@ async def get_state(request: Request) -> ServiceState:
 
 
 def authenticate(request: Request, key: str | None = Security(api_key_header)) -> Principal:
-    """Authenticate the caller and count the request against its rate limit."""
+    """The caller, authenticated and rate-counted (by the middleware on API routes)."""
     state: ServiceState = request.app.state.service
     ctx = RequestContext.of(request.scope)
+    if ctx.principal is not None:
+        return ctx.principal
     who = state.keys.authenticate(key)
     ctx.key_id, ctx.tenant = who.key_id, who.tenant
     rate = state.limiter.hit(who.key_id)

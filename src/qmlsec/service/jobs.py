@@ -1,10 +1,13 @@
 """Asynchronous jobs: long (noisy, many-shot) batches run by a bounded thread pool.
 
-Submitting a job validates it and reserves its budget at once (so refusals come back
-synchronously), persists it as ``queued`` and hands it to the pool; the job row then
-moves to ``running`` and ``succeeded`` or ``failed`` with its result or problem. At most
-``job_queue`` jobs may be pending. Inputs are kept in memory only, so jobs still pending
-when the service stops are marked failed and refunded on shutdown or on the next start.
+Submitting a job validates it, then charges its budget and inserts its ``queued`` row
+in one transaction (so refusals come back synchronously, and a job exists exactly when
+its charge does); the pool then moves the row to ``running`` and, in one transaction
+with the settlement of its charge, to ``succeeded`` or ``failed`` with its result or
+problem. At most ``job_queue`` jobs may be pending. Inputs are kept in memory only, so
+jobs still pending when the service stops are failed and refunded on shutdown or on the
+next start; each such refund commits with the row's move from pending to ``failed``, so
+a crash at any point neither loses a charge nor refunds one twice.
 
 Example:
     >>> from qmlsec.service.jobs import JobQueueFullError
@@ -23,9 +26,9 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 
-from qmlsec.exceptions import NotFoundError, PermissionDeniedError, QmlsecError
+from qmlsec.exceptions import NotFoundError, QmlsecError
 from qmlsec.service.audit import AuditLog
 from qmlsec.service.auth import Principal
 from qmlsec.service.budget import QueryBudget, Reservation
@@ -38,6 +41,7 @@ from qmlsec.service.problems import Problem, problem_type
 from qmlsec.service.schemas import Job, JobRequest, PredictResponse
 
 log = logging.getLogger(__name__)
+PENDING = ("queued", "running")
 
 
 class JobQueueFullError(RateExceededError):
@@ -78,24 +82,22 @@ class JobManager:
                 )
             self._slots += 1
         try:
-            prepared = self.predictor.prepare(who, req.model_id, req, ctx)
-        except BaseException:
-            with self._lock:
-                self._slots -= 1
-            raise
-        job_id, now, res = secrets.token_hex(8), time.time(), prepared.reservation
-        meta = {
-            "request_id": ctx.request_id,
-            "output": req.output,
-            "shots": req.shots,
-            "backend": prepared.backend,
-            "seed": prepared.seed,
-            "day": res.day,
-            "samples": res.samples,
-            "reserved_shots": res.shots,
-        }
-        try:
-            with self.db.engine.begin() as conn:
+            prepared = self.predictor.prepare(
+                who, req.model_id, req, ctx, max_batch=self.predictor.settings.max_job_batch
+            )
+            job_id, now = secrets.token_hex(8), time.time()
+            with self.db.write() as conn:
+                res = self.predictor.admit(prepared, who, ctx, conn=conn)
+                meta = {
+                    "request_id": ctx.request_id,
+                    "output": req.output,
+                    "shots": req.shots,
+                    "backend": prepared.backend,
+                    "seed": prepared.seed,
+                    "day": res.day,
+                    "samples": res.samples,
+                    "reserved_shots": res.shots,
+                }
                 conn.execute(
                     self.db.jobs.insert().values(
                         job_id=job_id,
@@ -108,13 +110,12 @@ class JobManager:
                     )
                 )
         except BaseException:
-            self.budget.settle(res, samples=0, shots=0)
             with self._lock:
                 self._slots -= 1
             raise
         ctx.note(job_id=job_id)
         with self._lock:  # _run's clean-up takes this lock, so it cannot overtake us
-            future = self._pool.submit(self._run, job_id, prepared, ctx.request_id)
+            future = self._pool.submit(self._run, job_id, prepared, res, ctx.request_id)
             self._pending[job_id] = (future, res, ctx.request_id)
             self.metrics.jobs.set(self._slots)
         return Job(
@@ -128,10 +129,8 @@ class JobManager:
         """A job of the caller's tenant."""
         with self.db.engine.connect() as conn:
             row = conn.execute(select(self.db.jobs).where(self.db.jobs.c.job_id == job_id)).first()
-        if row is None:
+        if row is None or not who.can_see(row.tenant):  # foreign jobs are as unknown
             raise NotFoundError(f"no job {job_id!r}", hint="use the job_id POST /v1/jobs returned")
-        if not who.can_see(row.tenant):
-            raise PermissionDeniedError(f"job {job_id!r} belongs to another tenant")
         return Job(
             job_id=row.job_id,
             model_id=row.model_id,
@@ -152,13 +151,14 @@ class JobManager:
         """
         with self.db.engine.connect() as conn:
             rows = conn.execute(
-                select(self.db.jobs).where(self.db.jobs.c.status.in_(("queued", "running")))
+                select(self.db.jobs).where(self.db.jobs.c.status.in_(PENDING))
             ).all()
+        failed = 0
         for row in rows:
             meta = json.loads(row.request)
             res = Reservation(row.key_id, meta["day"], meta["samples"], meta["reserved_shots"])
-            self._abandon(row.job_id, res, meta["request_id"])
-        return len(rows)
+            failed += self._abandon(row.job_id, res, meta["request_id"])
+        return failed
 
     def shutdown(self) -> None:
         """Let running jobs finish; fail and refund the queued ones."""
@@ -178,19 +178,23 @@ class JobManager:
             time.sleep(0.005)
         return not self._slots
 
-    def _abandon(self, job_id: str, res: Reservation, request_id: str) -> None:
-        self.budget.settle(res, samples=0, shots=0)
-        self._finish(job_id, "failed", error=_interrupted(job_id, request_id))
+    def _abandon(self, job_id: str, res: Reservation, request_id: str) -> bool:
+        return self._finish(job_id, res, "failed", error=_interrupted(job_id, request_id))
 
-    def _run(self, job_id: str, q: PreparedQuery, request_id: str) -> None:
-        with self.db.engine.begin() as conn:
+    def _run(self, job_id: str, q: PreparedQuery, res: Reservation, request_id: str) -> None:
+        with self.db.write() as conn:
             conn.execute(
-                update(self.db.jobs).where(self.db.jobs.c.job_id == job_id).values(status="running")
+                update(self.db.jobs)
+                .where(self.db.jobs.c.job_id == job_id, self.db.jobs.c.status == "queued")
+                .values(status="running")
             )
         outcome: dict[str, Any] = {}
         try:
-            result = self.predictor.run(q, request_id)
-            self._finish(job_id, "succeeded", result=result.model_dump_json())
+            pred = self.predictor.execute(q)
+            result = self.predictor.respond(q, pred, request_id)
+            self._finish(
+                job_id, res, "succeeded", result=result.model_dump_json(), spent=pred.shots
+            )
             outcome = {"status": "succeeded", "shots": result.shots, "circuits": result.circuits}
         except QmlsecError as err:
             problem = Problem(
@@ -202,11 +206,11 @@ class JobManager:
                 instance=f"/v1/jobs/{job_id}",
                 request_id=request_id,
             )
-            self._finish(job_id, "failed", error=problem.model_dump_json(exclude_none=True))
+            self._finish(job_id, res, "failed", error=problem.model_dump_json(exclude_none=True))
             outcome = {"status": "failed", "error": type(err).__name__}
         except Exception:
             log.exception("job %s failed", job_id)
-            self._finish(job_id, "failed", error=_internal(job_id, request_id))
+            self._finish(job_id, res, "failed", error=_internal(job_id, request_id))
             outcome = {"status": "failed", "error": "internal"}
         finally:
             with self._lock:
@@ -223,14 +227,37 @@ class JobManager:
             )
 
     def _finish(
-        self, job_id: str, status: str, *, result: str | None = None, error: str | None = None
-    ) -> None:
-        with self.db.engine.begin() as conn:
-            conn.execute(
-                update(self.db.jobs)
-                .where(self.db.jobs.c.job_id == job_id)
+        self,
+        job_id: str,
+        res: Reservation,
+        status: str,
+        *,
+        result: str | None = None,
+        error: str | None = None,
+        spent: int = 0,
+    ) -> bool:
+        """Move a pending job to ``status`` and settle its charge, in one transaction.
+
+        A job that failed is refunded; one that succeeded pays the shots it spent. Only
+        the first move of a job away from pending settles, so a refund is never repeated.
+        """
+        jobs = self.db.jobs
+        with self.db.write() as conn:
+            moved = conn.execute(
+                update(jobs)
+                .where(jobs.c.job_id == job_id, jobs.c.status.in_(PENDING))
                 .values(status=status, result=result, error=error, finished_at=time.time())
             )
+            if moved.rowcount != 1:
+                return False
+            self._settle(conn, res, succeeded=status == "succeeded", spent=spent)
+        return True
+
+    def _settle(self, conn: Connection, res: Reservation, *, succeeded: bool, spent: int) -> None:
+        if succeeded:
+            self.budget.settle(res, samples=res.samples, shots=spent, conn=conn)
+        else:
+            self.budget.settle(res, samples=0, shots=0, conn=conn)
 
 
 def _interrupted(job_id: str, request_id: str) -> str:

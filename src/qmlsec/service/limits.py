@@ -1,7 +1,8 @@
-"""Per-key request rate limits (sliding window, in memory) and the refusal errors.
+"""Per-key request rate and concurrency limits (in memory) and the refusal errors.
 
-At most ``per_minute`` requests of one key are admitted in any 60-second window. The
-daily sample and shot budgets live in :mod:`qmlsec.service.budget`.
+At most ``per_minute`` requests of one key are admitted in any 60-second window, and at
+most ``per_key`` of its requests are served at the same time. The daily sample and shot
+budgets live in :mod:`qmlsec.service.budget`.
 
 Example:
     >>> from qmlsec.service.limits import RateLimiter
@@ -40,6 +41,12 @@ class BudgetExceededError(RateExceededError):
     reason = "budget"
 
 
+class ConcurrencyExceededError(RateExceededError):
+    """One key already has as many requests in flight as it may."""
+
+    reason = "concurrency"
+
+
 @dataclass(frozen=True)
 class RateState:
     """The limiter's answer to one request."""
@@ -75,3 +82,48 @@ class RateLimiter:
             hits.append(now)
             reset = math.ceil(hits[0] + WINDOW_S - now)
             return RateState(self.per_minute, self.per_minute - len(hits), reset)
+
+
+class ConcurrencyLimiter:
+    """At most ``per_key`` requests in flight per key id (thread-safe).
+
+    Example:
+        >>> limiter = ConcurrencyLimiter(per_key=1)
+        >>> limiter.acquire("k")
+        >>> limiter.in_flight("k")
+        1
+        >>> limiter.release("k")
+        >>> limiter.in_flight("k")
+        0
+    """
+
+    def __init__(self, per_key: int) -> None:
+        self.per_key = per_key
+        self._active: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def acquire(self, key_id: str) -> None:
+        """Take a slot of ``key_id`` or raise :class:`ConcurrencyExceededError`."""
+        with self._lock:
+            active = self._active.get(key_id, 0)
+            if active >= self.per_key:
+                raise ConcurrencyExceededError(
+                    f"{active} requests of this key are already in flight (limit {self.per_key})",
+                    retry_after=1,
+                    hint="wait for answers before sending more, or submit a job (POST /v1/jobs)",
+                )
+            self._active[key_id] = active + 1
+
+    def release(self, key_id: str) -> None:
+        """Give back a slot taken by :meth:`acquire`."""
+        with self._lock:
+            left = self._active.get(key_id, 0) - 1
+            if left > 0:
+                self._active[key_id] = left
+            else:
+                self._active.pop(key_id, None)
+
+    def in_flight(self, key_id: str) -> int:
+        """Requests of ``key_id`` being served now."""
+        with self._lock:
+            return self._active.get(key_id, 0)

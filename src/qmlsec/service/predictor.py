@@ -1,10 +1,14 @@
 """The query path shared by synchronous predictions and asynchronous jobs.
 
-:meth:`Predictor.prepare` does everything that may refuse a query, in this order:
-ownership, backend, shots bounds, input validation (shape, finite values, batch size,
-feature range), the daily budget reservation and the query monitor. :meth:`Predictor.run`
-executes a prepared query through the endpoint, settles the budget to what was spent,
-and records metrics. Inputs never leave this module except as a hash.
+:meth:`Predictor.prepare` checks everything about a query itself, in this order:
+ownership (another tenant's model is as unknown as a missing one), backend, shots
+bounds, input validation (shape, finite values, batch size, feature range).
+:meth:`Predictor.admit` then charges the daily budget and consults the query monitor in
+one transaction, the one that accepts the work (a job passes its own, so the job row
+and its charge commit together); a refusal rolls the charge back. :meth:`Predictor.run`
+executes an admitted query through the endpoint, at most ``inference_workers`` at a
+time in arrival order, settles the budget to what was spent, and records metrics.
+Inputs never leave this module except as a hash.
 
 Example:
     >>> from qmlsec.service.predictor import shots_needed
@@ -15,17 +19,19 @@ Example:
 from __future__ import annotations
 
 import secrets
+import threading
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
+from sqlalchemy import Connection
 
-from qmlsec.cloud.endpoint import Endpoint, QueryMonitor
+from qmlsec.cloud.endpoint import Endpoint, EndpointResponse, QueryMonitor
 from qmlsec.exceptions import (
     BackendError,
     ConfigError,
     DataError,
     DetectionError,
-    PermissionDeniedError,
     QmlsecError,
 )
 from qmlsec.service.audit import input_hash
@@ -46,7 +52,7 @@ def shots_needed(*, shots: int | None, n_samples: int) -> int:
 
 @dataclass(frozen=True)
 class PreparedQuery:
-    """A validated query whose budget is reserved."""
+    """A validated query (not charged yet)."""
 
     model_id: str
     endpoint: Endpoint
@@ -54,7 +60,6 @@ class PreparedQuery:
     request: PredictRequest
     backend: str
     seed: int | None
-    reservation: Reservation
 
 
 class Predictor:
@@ -73,18 +78,28 @@ class Predictor:
         self.budget = budget
         self.monitor = monitor
         self.metrics = metrics
+        self._slots = threading.BoundedSemaphore(settings.inference_workers)
 
     def prepare(
-        self, who: Principal, model_id: str, req: PredictRequest, ctx: RequestContext
+        self,
+        who: Principal,
+        model_id: str,
+        req: PredictRequest,
+        ctx: RequestContext,
+        *,
+        max_batch: int | None = None,
     ) -> PreparedQuery:
-        """Check and reserve a query; raises a :class:`QmlsecError` to refuse it."""
+        """Check a query; raises a :class:`QmlsecError` to refuse it.
+
+        Args:
+            who: The caller.
+            model_id: The model asked for.
+            req: The request body.
+            ctx: The request context (audit fields are added to it).
+            max_batch: Most samples; default the synchronous limit ``max_batch``.
+        """
         s = self.settings
-        record = self.registry.get(model_id)
-        if not who.can_see(record.tenant):
-            raise PermissionDeniedError(
-                f"model {model_id!r} belongs to another tenant",
-                hint="query a model of your own tenant",
-            )
+        record = self.registry.get_visible(model_id, who)
         backend = req.backend or s.backends[0]
         ctx.note(model_id=model_id, backend=backend, output=req.output, shots=req.shots)
         if backend not in s.backends:
@@ -98,10 +113,12 @@ class Predictor:
                 f"shots must lie in [{s.min_shots}, {s.max_shots}], got {req.shots}",
                 hint="ask for fewer or more shots",
             )
-        if len(req.inputs) > s.max_batch:
+        limit = s.max_batch if max_batch is None else max_batch
+        if len(req.inputs) > limit:
             raise ConfigError(
-                f"batch of {len(req.inputs)} samples exceeds the limit of {s.max_batch}",
-                hint="split the batch",
+                f"batch of {len(req.inputs)} samples exceeds the limit of {limit}",
+                hint="split the batch"
+                + ("" if max_batch is not None else ", or submit it as a job (POST /v1/jobs)"),
             )
         try:
             endpoint = self.registry.endpoint(record, backend)
@@ -112,45 +129,70 @@ class Predictor:
             ) from err
         X = self._validate(req, endpoint)
         ctx.note(n_samples=int(X.shape[0]), input_hash=input_hash(X))
-        reservation = self.budget.reserve(
-            who.key_id, int(X.shape[0]), shots_needed(shots=req.shots, n_samples=X.shape[0])
-        )
-        alert = self.monitor.observe(who.key_id, model_id, X)
-        if alert is not None:
-            self.metrics.alerts.labels(detector=alert.detector, model=model_id).inc()
-            ctx.note(
-                alerts=[
-                    {
-                        "detector": alert.detector,
-                        "score": alert.score,
-                        "threshold": alert.threshold,
-                        "detail": alert.detail,
-                    }
-                ]
-            )
-            if s.on_alert == "block":
-                self.budget.settle(reservation, samples=0, shots=0)
-                raise DetectionError(
-                    f"query pattern flagged by the {alert.detector} monitor: {alert.detail}",
-                    hint="this key's queries look like model extraction; contact an admin",
-                )
         seed = req.seed
         if req.shots is not None and seed is None:
             seed = secrets.randbits(63)
         ctx.note(seed=seed)
-        return PreparedQuery(model_id, endpoint, X, req, backend, seed, reservation)
+        return PreparedQuery(model_id, endpoint, X, req, backend, seed)
 
-    def run(self, q: PreparedQuery, request_id: str) -> PredictResponse:
-        """Execute a prepared query; refunds its reservation if execution fails."""
-        try:
-            pred = execute(
+    def admit(
+        self,
+        q: PreparedQuery,
+        who: Principal,
+        ctx: RequestContext,
+        *,
+        conn: Connection | None = None,
+    ) -> Reservation:
+        """Charge the budget and consult the monitor in the transaction ``conn``.
+
+        With ``conn=None`` the charge commits on its own. A refusal raises and nothing
+        stays charged (the transaction is rolled back).
+        """
+        n = int(q.X.shape[0])
+        with nullcontext(conn) if conn is not None else self.budget.db.write() as tx:
+            reservation = self.budget.reserve(
+                who.key_id, n, shots_needed(shots=q.request.shots, n_samples=n), conn=tx
+            )
+            alert = self.monitor.observe(who.key_id, q.model_id, q.X)
+            if alert is not None:
+                self.metrics.alerts.labels(detector=alert.detector, model=q.model_id).inc()
+                ctx.note(
+                    alerts=[
+                        {
+                            "detector": alert.detector,
+                            "score": alert.score,
+                            "threshold": alert.threshold,
+                            "detail": alert.detail,
+                        }
+                    ]
+                )
+                if self.settings.on_alert == "block":
+                    raise DetectionError(
+                        f"query pattern flagged by the {alert.detector} monitor: {alert.detail}",
+                        hint="this key's queries look like model extraction; contact an admin",
+                    )
+        return reservation
+
+    def execute(self, q: PreparedQuery) -> EndpointResponse:
+        """Run a query through its endpoint, waiting for a free inference slot."""
+        with self._slots:
+            return execute(
                 q.endpoint, q.X, output=q.request.output, shots=q.request.shots, seed=q.seed
             )
+
+    def run(self, q: PreparedQuery, res: Reservation, request_id: str) -> PredictResponse:
+        """Execute an admitted query; refunds its charge if execution fails."""
+        try:
+            pred = self.execute(q)
         except BaseException:
-            self.budget.settle(q.reservation, samples=0, shots=0)
+            self.budget.settle(res, samples=0, shots=0)
             raise
+        self.budget.settle(res, samples=int(q.X.shape[0]), shots=pred.shots)
+        return self.respond(q, pred, request_id)
+
+    def respond(self, q: PreparedQuery, pred: EndpointResponse, request_id: str) -> PredictResponse:
+        """Record the metrics of an answered query and build its response."""
         n = int(q.X.shape[0])
-        self.budget.settle(q.reservation, samples=n, shots=pred.shots)
         labels = {"model": q.model_id, "backend": q.backend}
         self.metrics.samples.labels(**labels).inc(n)
         self.metrics.circuits.labels(**labels).inc(pred.circuits)

@@ -24,6 +24,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from qmlsec.exceptions import (
     ArtifactError,
@@ -31,6 +32,7 @@ from qmlsec.exceptions import (
     BackendError,
     DetectionError,
     NotFoundError,
+    PayloadTooLargeError,
     PermissionDeniedError,
     QmlsecError,
 )
@@ -44,6 +46,7 @@ _REASONS: tuple[tuple[type[QmlsecError], str], ...] = (
     (ArtifactError, "integrity"),
     (NotFoundError, "not_found"),
     (BackendError, "backend"),
+    (PayloadTooLargeError, "size"),
 )
 
 
@@ -120,11 +123,13 @@ def problem_response(
     )
 
 
-async def _qmlsec_error(request: Request, err: Exception) -> JSONResponse:
-    assert isinstance(err, QmlsecError)
+def error_response(request: Request, err: QmlsecError) -> JSONResponse:
+    """The problem+json answer to ``err``; records the refusal in the request context."""
     headers: dict[str, str] = {}
     if isinstance(err, AuthenticationError):
         headers["WWW-Authenticate"] = 'ApiKey header="X-API-Key"'
+    if isinstance(err, PayloadTooLargeError):
+        headers["Connection"] = "close"  # the unread rest of the body is not wanted
     retry = getattr(err, "retry_after", None)
     if retry is not None:
         headers["Retry-After"] = str(int(retry))
@@ -140,6 +145,11 @@ async def _qmlsec_error(request: Request, err: Exception) -> JSONResponse:
         reason=reason,
         headers=headers,
     )
+
+
+async def _qmlsec_error(request: Request, err: Exception) -> JSONResponse:
+    assert isinstance(err, QmlsecError)
+    return error_response(request, err)
 
 
 async def _validation_error(request: Request, err: Exception) -> JSONResponse:
@@ -169,10 +179,26 @@ async def _http_error(request: Request, err: Exception) -> JSONResponse:
     assert isinstance(err, StarletteHTTPException)
     phrase = HTTPStatus(err.status_code).phrase
     detail = err.detail if isinstance(err.detail, str) else phrase
+    headers = dict(err.headers or {})
+    if err.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
+        detail = f"{request.method} is not allowed here; allowed: {headers['Allow']}"
     RequestContext.of(request.scope).refuse("not_found" if err.status_code == 404 else "http")
-    return problem_response(
-        request, err.status_code, phrase, detail, headers=dict(err.headers or {})
-    )
+    return problem_response(request, err.status_code, phrase, detail, headers=headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app serves at the request's path.
+
+    Starlette's own 405 names only the methods of the first route matching the path;
+    a path served by several routes (``GET`` and ``POST /admin/keys``) needs them all.
+    """
+    methods: set[str] = set()
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"):
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.routes):
+            methods.add(method)
+    return sorted(methods)
 
 
 def install_handlers(app: FastAPI) -> None:

@@ -31,6 +31,7 @@ from qmlsec.cloud.endpoint import Endpoint
 from qmlsec.exceptions import ArtifactError, ConfigError, NotFoundError, QmlsecError
 from qmlsec.models.artifact import SIGNATURE_FILE
 from qmlsec.models.signing import load_public_key, verify_signature
+from qmlsec.service.auth import Principal
 from qmlsec.service.db import Database
 from qmlsec.service.runner import ModelLoader
 
@@ -93,14 +94,20 @@ class ModelRegistry:
                 hint="use 1-64 letters, digits, '.', '_' or '-', starting alphanumeric",
             )
         folder = self._resolve(path)
-        card = self.loader.inspect(folder)
+        try:
+            card = self.loader.inspect(folder)
+        except OSError as err:  # unreadable files, names too long, permissions
+            raise ArtifactError(
+                f"cannot read the artifact at {folder}: {err.strerror or err}",
+                hint="pass a readable artifact folder",
+            ) from err
         signed = (folder / SIGNATURE_FILE).exists()
         if self.public_key is not None and (signed or self.require_signature):
             verify_signature(folder, self.public_key)
             card["signed"] = True
         now = time.time()
         try:
-            with self.db.engine.begin() as conn:
+            with self.db.write() as conn:
                 conn.execute(
                     self.db.models.insert().values(
                         model_id=model_id,
@@ -133,6 +140,17 @@ class ModelRegistry:
         self._records[model_id] = (time.monotonic() + self.cache_s, record)
         return record
 
+    def get_visible(self, model_id: str, who: Principal) -> ModelRecord:
+        """A model ``who`` may use; another tenant's model is reported as not found.
+
+        Unknown and foreign models give the same answer, so a caller cannot learn which
+        model ids other tenants use.
+        """
+        record = self.get(model_id)
+        if not who.can_see(record.tenant):
+            raise NotFoundError(f"no model {model_id!r}", hint="list models with GET /v1/models")
+        return record
+
     def list(self, tenant: str | None = None) -> list[ModelRecord]:
         """Every model, or those of one tenant, by id."""
         query = select(self.db.models).order_by(self.db.models.c.model_id)
@@ -144,7 +162,7 @@ class ModelRegistry:
     def remove(self, model_id: str) -> ModelRecord:
         """Stop serving a model (the artifact folder is left alone)."""
         record = self.get(model_id)
-        with self.db.engine.begin() as conn:
+        with self.db.write() as conn:
             conn.execute(delete(self.db.models).where(self.db.models.c.model_id == model_id))
         self._records.pop(model_id, None)
         with self._lock:
@@ -175,22 +193,35 @@ class ModelRegistry:
         return problems
 
     def _resolve(self, path: str | Path) -> Path:
+        shown = _shorten(str(path))
         try:
             folder = Path(path).expanduser().resolve()
         except (OSError, ValueError, RuntimeError) as err:  # NUL bytes, loops, bad ~user
             raise ArtifactError(
-                f"invalid artifact path {str(path)!r}", hint="pass an existing folder"
+                f"invalid artifact path {shown!r}", hint="pass an existing folder"
             ) from err
         if self.model_root is not None and not folder.is_relative_to(self.model_root):
             raise ConfigError(
-                f"artifact {folder} lies outside the model root {self.model_root}",
+                f"artifact {shown} lies outside the model root {self.model_root}",
                 hint="copy the artifact under the model root or change --model-root",
             )
-        if not folder.is_dir():
+        try:
+            is_dir = folder.is_dir()
+        except (OSError, ValueError) as err:  # e.g. a name longer than the file system allows
             raise ArtifactError(
-                f"no artifact folder at {folder}", hint="pass the folder a model was saved to"
+                f"invalid artifact path {shown!r}: {getattr(err, 'strerror', None) or err}",
+                hint="pass an existing folder",
+            ) from err
+        if not is_dir:
+            raise ArtifactError(
+                f"no artifact folder at {shown}", hint="pass the folder a model was saved to"
             )
         return folder
+
+
+def _shorten(text: str, limit: int = 200) -> str:
+    """``text``, cut in the middle when longer than ``limit`` characters."""
+    return text if len(text) <= limit else f"{text[: limit // 2]}...{text[-limit // 2 :]}"
 
 
 def _record(row: Row[Any]) -> ModelRecord:

@@ -102,6 +102,9 @@ class KeyCreate(_Body):
     tenant: Name
     scopes: list[Scope] = Field(min_length=1, max_length=2)
     name: str = Field("", max_length=128)
+    expires_in_s: int | None = Field(
+        None, ge=1, le=10 * 365 * 86400, description="Seconds until the key expires."
+    )
 
 
 class KeyOut(BaseModel):
@@ -113,6 +116,7 @@ class KeyOut(BaseModel):
     scopes: list[Scope]
     created_at: dt.datetime
     revoked: bool
+    expires_at: dt.datetime | None = None
 
 
 class KeyCreated(KeyOut):

@@ -55,11 +55,17 @@ class ServiceSettings(FrozenModel):
             (widened by ``range_margin`` of its span): reject, clip, or ignore.
         range_margin: Tolerated fraction of the feature span beyond the training range.
         on_alert: What a query-monitor alert does: refuse the request or only record it.
-        usage_flush_s: Seconds between writes of usage counters to the database
-            (0 writes through on every change, for replicas sharing a database).
+        max_body_bytes: Largest request body accepted (413 beyond, checked before the
+            body is read or parsed); large batches belong in the job API.
+        max_job_body_bytes: Largest body of ``POST /v1/jobs``.
+        max_job_batch: Most samples in one asynchronous job.
+        concurrent_per_key: Requests of one key served at the same time (429 beyond).
+        inference_workers: Model queries executed at the same time; the rest wait in
+            arrival order (more than the CPU cores only adds contention).
         job_workers: Threads running asynchronous jobs.
         job_queue: Most queued-or-running jobs before new ones are refused.
-        metrics_public: Serve ``/metrics`` without a key (bind to loopback then).
+        metrics_public: Serve ``/metrics`` without a key (bind to loopback then); by
+            default an admin key is needed, since metrics name every tenant's models.
     """
 
     data_dir: Path = DEFAULT_DATA_DIR
@@ -80,10 +86,14 @@ class ServiceSettings(FrozenModel):
     range_policy: Literal["reject", "clip", "off"] = "reject"
     range_margin: float = Field(0.1, ge=0.0)
     on_alert: Literal["block", "log"] = "block"
-    usage_flush_s: float = Field(0.5, ge=0.0, le=60.0)
+    max_body_bytes: int = Field(1 << 20, ge=1024, le=1 << 30)
+    max_job_body_bytes: int = Field(32 << 20, ge=1024, le=1 << 30)
+    max_job_batch: int = Field(10_000, ge=1, le=100_000)
+    concurrent_per_key: int = Field(8, ge=1, le=10_000)
+    inference_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256)
     job_workers: int = Field(2, ge=1, le=64)
     job_queue: int = Field(64, ge=1)
-    metrics_public: bool = True
+    metrics_public: bool = False
 
     @model_validator(mode="after")
     def _check(self) -> ServiceSettings:

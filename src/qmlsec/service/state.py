@@ -20,7 +20,7 @@ from qmlsec.service.auth import KeyStore
 from qmlsec.service.budget import QueryBudget
 from qmlsec.service.db import Database
 from qmlsec.service.jobs import JobManager
-from qmlsec.service.limits import RateLimiter
+from qmlsec.service.limits import ConcurrencyLimiter, RateLimiter
 from qmlsec.service.metrics import ServiceMetrics
 from qmlsec.service.monitor import NullMonitor
 from qmlsec.service.predictor import Predictor
@@ -38,6 +38,7 @@ class ServiceState:
     keys: KeyStore
     registry: ModelRegistry
     limiter: RateLimiter
+    concurrency: ConcurrencyLimiter
     budget: QueryBudget
     monitor: QueryMonitor
     metrics: ServiceMetrics
@@ -69,7 +70,6 @@ class ServiceState:
             db,
             daily_samples=settings.daily_samples,
             daily_shots=settings.daily_shots,
-            flush_s=settings.usage_flush_s,
         )
         metrics = ServiceMetrics()
         audit = AuditLog(settings.resolved_audit_log())
@@ -91,6 +91,7 @@ class ServiceState:
             keys,
             registry,
             RateLimiter(settings.requests_per_minute),
+            ConcurrencyLimiter(settings.concurrent_per_key),
             budget,
             monitor,
             metrics,

@@ -8,7 +8,6 @@ Example:
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -16,7 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from qmlsec.service.auth import KeyInfo, Principal
 from qmlsec.service.context import RequestContext
 from qmlsec.service.deps import get_state, require
-from qmlsec.service.routes.common import errors, utc
+from qmlsec.service.routes.common import KEY_ID, MODEL_ID, errors, parse_datetime, utc
 from qmlsec.service.routes.models import model_info
 from qmlsec.service.schemas import (
     KeyCreate,
@@ -41,6 +40,7 @@ def key_out(info: KeyInfo) -> KeyOut:
         scopes=list(info.scopes),  # type: ignore[arg-type]
         created_at=utc(info.created_at),
         revoked=info.revoked,
+        expires_at=None if info.expires_at is None else utc(info.expires_at),
     )
 
 
@@ -58,7 +58,9 @@ def create_key(
     state: ServiceState = Depends(get_state),
 ) -> KeyCreated:
     """Issue an API key; the response is the only place the key ever appears."""
-    info, key = state.keys.create(body.tenant, body.scopes, name=body.name)
+    info, key = state.keys.create(
+        body.tenant, body.scopes, name=body.name, expires_in=body.expires_in_s
+    )
     RequestContext.of(request.scope).note(
         action="key.create", target_key=info.key_id, target_tenant=info.tenant
     )
@@ -76,16 +78,19 @@ def list_keys(
 @router.delete(
     "/keys/{key_id}",
     response_model=KeyOut,
-    responses=errors(401, 403, 404, 422, 429),
+    responses=errors(401, 403, 404, 409, 422, 429),
     summary="Revoke a key",
 )
 def revoke_key(
-    key_id: str,
     request: Request,
+    key_id: str = KEY_ID,
     who: Principal = Depends(require("admin")),
     state: ServiceState = Depends(get_state),
 ) -> KeyOut:
-    """Revoke a key at once; its usage history is kept."""
+    """Revoke a key at once; its usage history is kept.
+
+    The last usable admin key cannot be revoked (409): issue another admin key first.
+    """
     RequestContext.of(request.scope).note(action="key.revoke", target_key=key_id)
     return key_out(state.keys.revoke(key_id))
 
@@ -116,8 +121,8 @@ def register_model(
     summary="Remove a model",
 )
 def remove_model(
-    model_id: str,
     request: Request,
+    model_id: str = MODEL_ID,
     who: Principal = Depends(require("admin")),
     state: ServiceState = Depends(get_state),
 ) -> ModelInfo:
@@ -136,11 +141,16 @@ def remove_model(
     summary="Export the audit log",
 )
 def export_audit(
-    since: dt.datetime | None = Query(None, description="Only lines at or after (ISO 8601)."),
+    since: str | None = Query(
+        None,
+        description="Only lines at or after this RFC 3339 date-time.",
+        json_schema_extra={"format": "date-time"},
+    ),
     limit: int = Query(1000, ge=1, le=100_000),
     who: Principal = Depends(require("admin")),
     state: ServiceState = Depends(get_state),
 ) -> Response:
     """Audit lines as JSON lines, oldest first."""
-    lines = (json.dumps(r, sort_keys=True) + "\n" for r in state.audit.read(since, limit))
+    start = None if since is None else parse_datetime(since)
+    lines = (json.dumps(r, sort_keys=True) + "\n" for r in state.audit.read(start, limit))
     return Response("".join(lines), media_type=NDJSON)

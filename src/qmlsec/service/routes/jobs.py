@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from qmlsec.service.auth import Principal
 from qmlsec.service.context import RequestContext
 from qmlsec.service.deps import authenticate, get_state, require
-from qmlsec.service.routes.common import errors
+from qmlsec.service.routes.common import JOB_ID, errors
 from qmlsec.service.schemas import Job, JobRequest, Limits, UsageOut
 from qmlsec.service.state import ServiceState
 
@@ -38,10 +38,13 @@ def submit_job(
 
 
 @router.get(
-    "/jobs/{job_id}", response_model=Job, responses=errors(401, 403, 404, 429), summary="Get a job"
+    "/jobs/{job_id}",
+    response_model=Job,
+    responses=errors(401, 403, 404, 422, 429),
+    summary="Get a job",
 )
 def get_job(
-    job_id: str,
+    job_id: str = JOB_ID,
     who: Principal = Depends(require("predict")),
     state: ServiceState = Depends(get_state),
 ) -> Job:

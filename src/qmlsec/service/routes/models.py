@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
-from qmlsec.exceptions import PermissionDeniedError
 from qmlsec.service.auth import Principal
 from qmlsec.service.context import RequestContext
 from qmlsec.service.deps import get_state, require
 from qmlsec.service.registry import ModelRecord
-from qmlsec.service.routes.common import errors, utc
+from qmlsec.service.routes.common import MODEL_ID, errors, utc
 from qmlsec.service.schemas import ModelInfo, ModelList, PredictRequest, PredictResponse
 from qmlsec.service.state import ServiceState
 
@@ -52,17 +51,12 @@ def list_models(
     summary="Model metadata",
 )
 def get_model(
-    model_id: str,
+    model_id: str = MODEL_ID,
     who: Principal = Depends(require("predict")),
     state: ServiceState = Depends(get_state),
 ) -> ModelInfo:
     """Public metadata of one model: shape, classes, circuit family; never weights."""
-    record = state.registry.get(model_id)
-    if not who.can_see(record.tenant):
-        raise PermissionDeniedError(
-            f"model {model_id!r} belongs to another tenant", hint="use a model of your tenant"
-        )
-    return model_info(record)
+    return model_info(state.registry.get_visible(model_id, who))
 
 
 @router.post(
@@ -72,9 +66,9 @@ def get_model(
     summary="Predict",
 )
 def predict(
-    model_id: str,
     body: PredictRequest,
     request: Request,
+    model_id: str = MODEL_ID,
     who: Principal = Depends(require("predict")),
     state: ServiceState = Depends(get_state),
 ) -> PredictResponse:
@@ -85,4 +79,5 @@ def predict(
     """
     ctx = RequestContext.of(request.scope)
     prepared = state.predictor.prepare(who, model_id, body, ctx)
-    return state.predictor.run(prepared, ctx.request_id)
+    charge = state.predictor.admit(prepared, who, ctx)
+    return state.predictor.run(prepared, charge, ctx.request_id)
