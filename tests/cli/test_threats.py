@@ -99,7 +99,10 @@ def test_export_formats_produce_parseable_output():
             app, ["export", "--format", "attack-flow", "--attacker", "physical-insider"]
         ).stdout
     )
-    assert len(flows) == 1 and flows[0]["type"] == "bundle"
+    assert flows["type"] == "bundle"
+    assert sum(o["type"] == "attack-flow" for o in flows["objects"]) == 1
+    assert max(t["score"] for t in layer["techniques"]) > 0  # worst case over profiles
+    assert max(t["score"] for t in layer["techniques"]) <= layer["gradient"]["maxValue"]
     assert runner.invoke(app, ["export", "--format", "mermaid"]).stdout.startswith("flowchart LR")
     assert runner.invoke(app, ["export", "--format", "dot"]).stdout.startswith("digraph")
 

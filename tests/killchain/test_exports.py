@@ -13,9 +13,9 @@ from referencing import Registry, Resource
 
 from qmlsec.killchain.catalog import load_catalog
 from qmlsec.killchain.export.atlas import atlas_document, to_atlas_yaml
-from qmlsec.killchain.export.attack_flow import attack_flow_bundle
+from qmlsec.killchain.export.attack_flow import attack_flow_bundle, attack_flow_document
 from qmlsec.killchain.export.diagram import to_dot, to_mermaid
-from qmlsec.killchain.export.navigator import atlas_layer, qml_layer
+from qmlsec.killchain.export.navigator import atlas_layer, qml_layer, score_scale
 from qmlsec.killchain.export.stix import stix_bundle, to_stix_json
 from qmlsec.killchain.graph import AttackGraph
 from qmlsec.killchain.paths import find_paths
@@ -82,6 +82,17 @@ def test_qml_navigator_layer_structure(kb, all_paths):
     assert all(t["tactic"] in shortnames for t in layer["techniques"])
     on_path = [t for t in layer["techniques"] if t.get("comment")]
     assert on_path and all(t["score"] > 0 for t in on_path)
+
+
+def test_qml_layer_scores_on_the_gradient_scale_without_explicit_colours(kb, all_paths):
+    layer = qml_layer(kb, all_paths, data_url="https://example.org/qml-killchain.json")
+    scores = [t["score"] for t in layer["techniques"]]
+    assert layer["gradient"]["minValue"] == 0 and layer["gradient"]["maxValue"] == score_scale(kb)
+    assert 0 < max(scores) <= layer["gradient"]["maxValue"]
+    assert max(scores) == max(p.score for p in all_paths)
+    assert not any("color" in t for t in layer["techniques"])
+    assert layer["customDataURL"] == "https://example.org/qml-killchain.json"
+    assert "custom data URL" in layer["description"]
 
 
 def test_atlas_navigator_layer_uses_only_atlas_ids(kb, all_paths, atlas_yaml_ids):
@@ -190,6 +201,25 @@ def test_attack_flow_bundle_per_path_validates(kb, all_paths, flow_validator):
         actions = [o for o in bundle["objects"] if o["type"] == "attack-action"]
         assert len(flows) == 1 and len(actions) == len(path.steps)
         assert [a["technique_id"] for a in actions] == list(path.technique_ids)
+
+
+def test_attack_flow_document_is_one_bundle_of_every_flow(kb, all_paths, flow_validator):
+    doc = attack_flow_document(kb, all_paths)
+    assert doc["type"] == "bundle" and flow_validator(doc) == []
+    flows = [o for o in doc["objects"] if o["type"] == "attack-flow"]
+    keys = {p.attacker + "/" + p.key for p in all_paths}
+    assert len(flows) == len(keys) > 1
+    ids = [o["id"] for o in doc["objects"]]
+    assert len(ids) == len(set(ids))  # shared identities and the extension appear once
+    referenced = {r for o in doc["objects"] for k in ("start_refs", "effect_refs")
+                  for r in o.get(k, [])}  # fmt: skip
+    assert referenced <= set(ids)
+    assert attack_flow_document(kb, all_paths) == doc
+
+
+def test_attack_flow_document_passes_stix2_validator(kb, all_paths, stix_validator):
+    result = stix_validator(json.dumps(attack_flow_document(kb, all_paths)))
+    assert result.is_valid, [str(e) for r in result.object_results for e in r.errors][:5]
 
 
 def test_attack_flow_uses_and_operator_for_joined_prerequisites(kb):

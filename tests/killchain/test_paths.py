@@ -144,3 +144,17 @@ def test_qdoor_needs_third_party_model_and_approximate_synthesis(kb, system):
         {"model.source": "third_party", "transpiler.approximate_synthesis": True}
     )
     assert "QML.T0015" in AttackGraph(kb, risky, profile).reachable_techniques()
+
+
+def test_a_cut_at_max_paths_keeps_tied_paths_that_bring_new_techniques(kb, system):
+    from qmlsec.killchain.schema import Profile
+
+    provider = Profile.model_validate({
+        "id": "provider-with-api-access", "name": "p", "description": "d",
+        "positions": ["untrusted_quantum_cloud", "api_user"], "goals": ["integrity_lost"],
+    })  # fmt: skip
+    paths = find_paths(AttackGraph(kb, system, provider), max_paths=1)
+    scores = {p.score for p in paths}
+    assert len(scores) == 1 and len(paths) == 3  # three paths tie at 2.56
+    assert any("QML.T0011.000" in p.technique_ids for p in paths)  # white-box evasion kept
+    assert any("QML.T0011.002" in p.technique_ids for p in paths)

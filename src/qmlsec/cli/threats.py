@@ -6,6 +6,12 @@ PROFILE`` (what each mitigation removes) and ``export --format
 atlas|navigator|navigator-atlas|stix|attack-flow|mermaid|dot``. ``--json`` prints
 one JSON document on stdout.
 
+``export --format attack-flow`` prints one STIX 2.1 bundle holding an Attack Flow per
+path (``--out DIR``: one bundle file per path instead). The Navigator layers score each
+technique by its best path score; without ``--attacker`` the paths of every profile
+are scored (the worst case over profiles). ``--data-url`` sets the QML layer's
+``customDataURL`` (where the ``--format stix`` bundle is served).
+
 Example:
     >>> from typer.testing import CliRunner
     >>> from qmlsec.cli.threats import app
@@ -211,13 +217,22 @@ def mitigations_command(
 def export_command(
     fmt: Annotated[str, typer.Option("--format", help="|".join(FORMATS))],
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File (or folder for attack-flow).")
+        Path | None,
+        typer.Option(
+            "--output", "--out", "-o", help="File (a folder for attack-flow: one file per path)."
+        ),
     ] = None,
     system: SystemOpt = None,
     attacker: AttackerOpt = None,
     mitigate: MitigateOpt = None,
     goal: GoalOpt = None,
     max_paths: MaxOpt = 3,
+    data_url: Annotated[
+        str | None,
+        typer.Option(
+            "--data-url", help="URL of the served STIX bundle (navigator's customDataURL)."
+        ),
+    ] = None,
 ) -> None:
     """Export the knowledge base and/or attack paths."""
     from qmlsec.killchain.export import atlas, attack_flow, diagram, navigator, stix
@@ -227,7 +242,9 @@ def export_command(
             f"unknown export format {fmt!r}", hint="use one of: " + ", ".join(FORMATS)
         )
     kb = load_catalog()
-    with_paths = attacker is not None or fmt in {"attack-flow", "mermaid", "dot"}
+    # the ATLAS YAML lists paths only for named attackers; every other export scores or
+    # draws the paths of every profile when none is named (the worst case over profiles)
+    with_paths = fmt != "stix" and not (fmt == "atlas" and attacker is None)
     paths = _paths(kb, _system(system), attacker, mitigate, goal, max_paths) if with_paths else []
     if fmt == "attack-flow" and output is not None:
         output.mkdir(parents=True, exist_ok=True)
@@ -240,11 +257,13 @@ def export_command(
         return
     text = {
         "atlas": lambda: atlas.to_atlas_yaml(kb, paths),
-        "navigator": lambda: json.dumps(navigator.qml_layer(kb, paths), indent=2) + "\n",
+        "navigator": lambda: (
+            json.dumps(navigator.qml_layer(kb, paths, data_url=data_url), indent=2) + "\n"
+        ),
         "navigator-atlas": lambda: json.dumps(navigator.atlas_layer(kb, paths), indent=2) + "\n",
         "stix": lambda: stix.to_stix_json(kb) + "\n",
         "attack-flow": lambda: (
-            json.dumps([attack_flow.attack_flow_bundle(kb, p) for p in paths], indent=2) + "\n"
+            json.dumps(attack_flow.attack_flow_document(kb, paths), indent=2) + "\n"
         ),
         "mermaid": lambda: diagram.to_mermaid(paths),
         "dot": lambda: diagram.to_dot(paths),

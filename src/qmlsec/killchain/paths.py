@@ -16,7 +16,10 @@ Scoring (documented, deterministic):
 * path likelihood = product of its step likelihoods (attack-tree AND product);
 * score = path likelihood x goal impact (1-5, from ``facts.yaml``).
 
-Paths are ranked by score (descending), then fewer steps, then technique IDs.
+Paths are ranked by score (descending), then fewer steps, then technique IDs. A cut at
+``max_paths`` never drops a technique on a tie: a path scoring the same as the last one
+kept is kept too when it uses a technique the kept paths do not (so a white-box evasion
+path tied with two transfer-evasion paths is planned beside them).
 
 Example:
     >>> from qmlsec.killchain.catalog import load_catalog
@@ -153,12 +156,27 @@ def _order(graph: AttackGraph, plan: Plan) -> tuple[PathStep, ...]:
     return tuple(steps)
 
 
+def _cut(graph: AttackGraph, plans: list[Plan], max_paths: int) -> list[Plan]:
+    """The first ``max_paths`` plans plus tied ones that bring a technique not yet kept."""
+    kept = list(plans[:max_paths])
+    if not kept:
+        return kept
+    last = _prob(graph, kept[-1])
+    covered = set().union(*kept)
+    for plan in plans[max_paths:]:
+        if math.isclose(_prob(graph, plan), last, rel_tol=1e-9) and not plan <= covered:
+            kept.append(plan)
+            covered |= plan
+    return kept
+
+
 def find_paths(
     graph: AttackGraph, goals: Sequence[str] | None = None, max_paths: int = 5, beam: int = 8
 ) -> list[AttackPath]:
     """The best minimal paths to each goal (the profile's goals by default).
 
-    Returns at most ``max_paths`` paths per goal, all goals together ranked by score.
+    Returns ``max_paths`` paths per goal (more only where paths tie at the cut and bring
+    techniques the others lack), all goals together ranked by score.
     """
     wanted = list(goals) if goals else list(graph.profile.goals)
     support = _supports(graph, beam=max(beam, max_paths))
@@ -166,7 +184,7 @@ def find_paths(
     for goal_id in wanted:
         fact = graph.goal_fact(goal_id)
         impact = graph.catalog.goal(goal_id).impact
-        for plan in support.get(fact, [])[:max_paths]:
+        for plan in _cut(graph, support.get(fact, []), max_paths):
             likelihood = _prob(graph, plan)
             paths.append(
                 AttackPath(

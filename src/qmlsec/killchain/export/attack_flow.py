@@ -1,4 +1,9 @@
-"""An Attack Flow 2.0 bundle (STIX 2.1 extension) for each attack path.
+"""Attack Flow 2.0 (a STIX 2.1 extension): one bundle of every path, or one per path.
+
+:func:`attack_flow_document` is one STIX 2.1 bundle holding an ``attack-flow`` per path
+(the extension definition and identities once), what ``qmlsec threats export --format
+attack-flow`` prints; :func:`attack_flow_bundle` is the bundle of a single path (one
+file per path with ``--out DIR``).
 
 Each step is an ``attack-action`` (``technique_id`` / ``tactic_id`` are our QML IDs,
 the ATLAS analogues go in ``description``). A step whose requirements come from one
@@ -17,10 +22,14 @@ Example:
     >>> flow = attack_flow_bundle(kb, path)
     >>> [o["type"] for o in flow["objects"]][:3]
     ['extension-definition', 'identity', 'identity']
+    >>> doc = attack_flow_document(kb, [path, path])
+    >>> doc["type"], sum(o["type"] == "attack-flow" for o in doc["objects"])
+    ('bundle', 1)
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from qmlsec.killchain.catalog import Catalog
@@ -62,10 +71,8 @@ def _sdo(kind: str, key: str, identity: str, **fields: Any) -> dict[str, Any]:
     }
 
 
-def attack_flow_bundle(kb: Catalog, path: AttackPath) -> dict[str, Any]:
-    """The Attack Flow bundle of one path, as a JSON-ready mapping."""
-    key = path.attacker + "/" + path.key
-    identity = {
+def _identities() -> list[dict[str, Any]]:
+    qmlsec = {
         "type": "identity",
         "spec_version": "2.1",
         "id": stix_id("identity", "qmlsec"),
@@ -83,6 +90,13 @@ def attack_flow_bundle(kb: Catalog, path: AttackPath) -> dict[str, Any]:
         "name": "MITRE Center for Threat-Informed Defense",
         "identity_class": "organization",
     }
+    return [ctid, qmlsec]
+
+
+def flow_objects(kb: Catalog, path: AttackPath) -> list[dict[str, Any]]:
+    """The ``attack-flow``, actions, operators and goal condition of one path."""
+    key = path.attacker + "/" + path.key
+    identity = stix_id("identity", "qmlsec")
     actions: list[dict[str, Any]] = []
     provider: dict[str, int] = {}
     preds: list[list[int]] = []
@@ -93,7 +107,7 @@ def attack_flow_bundle(kb: Catalog, path: AttackPath) -> dict[str, Any]:
             _sdo(
                 "attack-action",
                 f"{key}#{i}",
-                identity["id"],
+                identity,
                 name=step.name,
                 technique_id=step.technique_id,
                 tactic_id=step.tactic_id,
@@ -115,7 +129,7 @@ def attack_flow_bundle(kb: Catalog, path: AttackPath) -> dict[str, Any]:
             op = _sdo(
                 "attack-operator",
                 f"{key}#and{i}",
-                identity["id"],
+                identity,
                 operator="AND",
                 effect_refs=[actions[i]["id"]],
             )
@@ -126,7 +140,7 @@ def attack_flow_bundle(kb: Catalog, path: AttackPath) -> dict[str, Any]:
     condition = _sdo(
         "attack-condition",
         f"{key}#goal",
-        identity["id"],
+        identity,
         description=f"Goal reached: {goal.name} (fact {goal.fact}); path score {path.score:.3f}.",
     )
     last = provider.get(goal.fact, len(actions) - 1)
@@ -137,11 +151,34 @@ def attack_flow_bundle(kb: Catalog, path: AttackPath) -> dict[str, Any]:
     flow = _sdo(
         "attack-flow",
         key,
-        identity["id"],
+        identity,
         name=f"{path.attacker}: {goal.name}",
         description=f"qmlsec attack path {path.key} (likelihood {path.likelihood:.3f}, impact {path.impact}).",
         scope="threat-actor",
         start_refs=starts,
     )
-    objects = [_extension_definition(), ctid, identity, flow, *actions, *operators, condition]
+    return [flow, *actions, *operators, condition]
+
+
+def attack_flow_bundle(kb: Catalog, path: AttackPath) -> dict[str, Any]:
+    """The Attack Flow bundle of one path, as a JSON-ready mapping."""
+    key = path.attacker + "/" + path.key
+    objects = [_extension_definition(), *_identities(), *flow_objects(kb, path)]
     return {"type": "bundle", "id": stix_id("bundle", "flow:" + key), "objects": objects}
+
+
+def attack_flow_document(kb: Catalog, paths: Sequence[AttackPath]) -> dict[str, Any]:
+    """One STIX 2.1 bundle with an ``attack-flow`` for every distinct path.
+
+    Paths with the same attacker and key appear once; the bundle ID is derived from
+    their keys, so the same paths give the same document.
+    """
+    objects: list[dict[str, Any]] = [_extension_definition(), *_identities()]
+    seen: set[str] = set()
+    for path in paths:
+        key = path.attacker + "/" + path.key
+        if key not in seen:
+            seen.add(key)
+            objects.extend(flow_objects(kb, path))
+    return {"type": "bundle", "id": stix_id("bundle", "flows:" + "|".join(sorted(seen))),
+            "objects": objects}  # fmt: skip

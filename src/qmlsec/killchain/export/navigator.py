@@ -1,12 +1,22 @@
 """Navigator layers (format 4.5) for our QML domain and for the ATLAS domain.
 
 Layers are plain JSON written by us (mitreattack-python rejects non-ATT&CK domains).
-Scores are the best score of the attack paths a technique appears on (0 when it is on
-none); comments give the step numbers. Without paths every technique is listed with
-score 0 (a coverage layer). The ATLAS layer maps our techniques through
-``atlas_refs``; a sub-technique also gets its parent entry with
-``showSubtechniques: true``. Navigator shows no sequences, so use the Attack Flow or
-diagram exports to draw paths.
+Scores are the best score of the attack paths a technique appears on (path likelihood x
+goal impact, 0 when it is on none); the gradient runs on the same scale, from 0 to the
+largest goal impact of the knowledge base (:func:`score_scale`), and no explicit colour
+overrides it. Comments give the step numbers. Without paths every technique is listed
+with score 0 (a coverage layer); ``qmlsec threats export`` passes the paths of every
+attacker profile when ``--attacker`` is not given (the worst case over profiles). The
+ATLAS layer maps our techniques through ``atlas_refs``; a sub-technique also gets its
+parent entry with ``showSubtechniques: true``. Navigator shows no sequences, so use the
+Attack Flow or diagram exports to draw paths.
+
+Loading the QML layer (its domain is ours, not ATT&CK's): serve the STIX bundle
+(``qmlsec threats export --format stix -o qml-killchain.json``) at a URL the browser can
+fetch, then either export the layer with ``--data-url URL`` (written as the layer's
+``customDataURL``) and open it in Navigator (*Open Existing Layer*), or in Navigator
+choose *Create New Layer* > *More Options* > *custom data URL*, enter the URL, and
+upload the layer onto that matrix. The same steps are in the layer's ``description``.
 
 Example:
     >>> from qmlsec.killchain.catalog import load_catalog
@@ -29,7 +39,18 @@ LAYER_VERSION = "4.5"
 NAVIGATOR_VERSION = "5.1.0"
 QML_DOMAIN = "qml-killchain"
 ATLAS_DOMAIN = "atlas-atlas"
-ON_PATH_COLOR = "#e60d0d"
+
+
+LOADING = (
+    "To load: serve the STIX bundle (qmlsec threats export --format stix) at a URL, then "
+    "in ATT&CK Navigator choose Create New Layer > More Options > custom data URL, enter "
+    "that URL and open this layer on the matrix (or set customDataURL with --data-url)."
+)
+
+
+def score_scale(kb: Catalog) -> float:
+    """The largest possible path score: likelihood 1 times the largest goal impact."""
+    return float(max((g.impact for g in kb.goals), default=5))
 
 
 def _base(name: str, domain: str, description: str, max_score: float) -> dict[str, Any]:
@@ -43,11 +64,17 @@ def _base(name: str, domain: str, description: str, max_score: float) -> dict[st
         "hideDisabled": False,
         "techniques": [],
         "gradient": {
-            "colors": ["#ffffff", "#ff6666"],
+            "colors": ["#ffffff", "#ff6666", "#a50f15"],
             "minValue": 0,
             "maxValue": max(max_score, 1.0),
         },
-        "legendItems": [{"label": "on an attack path", "color": ON_PATH_COLOR}],
+        "legendItems": [
+            {"label": "score 0: on no attack path", "color": "#ffffff"},
+            {
+                "label": f"score {max(max_score, 1.0):g}: certain path to the worst goal",
+                "color": "#a50f15",
+            },
+        ],  # fmt: skip
         "metadata": [{"name": "generator", "value": "qmlsec killchain"}],
     }
 
@@ -63,14 +90,24 @@ def _path_index(paths: Sequence[AttackPath]) -> tuple[dict[str, float], dict[str
 
 
 def qml_layer(
-    kb: Catalog, paths: Sequence[AttackPath] = (), name: str = "QML kill chain"
+    kb: Catalog,
+    paths: Sequence[AttackPath] = (),
+    name: str = "QML kill chain",
+    data_url: str | None = None,
 ) -> dict[str, Any]:
-    """A layer for our own domain (load our STIX bundle as the domain's data)."""
+    """A layer for our own domain (load our STIX bundle as the domain's data).
+
+    ``data_url``: where the STIX bundle of the knowledge base is served; written as the
+    layer's ``customDataURL`` so Navigator builds the matrix from it.
+    """
     score, notes = _path_index(paths)
-    layer = _base(
-        name, QML_DOMAIN, "qmlsec QML kill-chain techniques", max(score.values(), default=0.0)
-    )
+    scope = f"best path score over {len({p.attacker for p in paths})} attacker profile(s)"
+    layer = _base(name, QML_DOMAIN,
+                  f"qmlsec QML kill-chain techniques; score: {scope if paths else 'no paths'}. "
+                  + LOADING, score_scale(kb))  # fmt: skip
     layer["versions"]["attack"] = KB_VERSION
+    if data_url:
+        layer["customDataURL"] = data_url
     for t in kb.all_techniques():
         for tactic_id in kb.effective_tactics(t):
             entry: dict[str, Any] = {
@@ -84,7 +121,6 @@ def qml_layer(
                 ],
             }
             if t.id in notes:
-                entry["color"] = ON_PATH_COLOR
                 entry["comment"] = "; ".join(notes[t.id])
             if kb.subtechniques(t.id):
                 entry["showSubtechniques"] = True
@@ -108,8 +144,9 @@ def atlas_layer(
     layer = _base(
         name,
         ATLAS_DOMAIN,
-        "ATLAS techniques used by qmlsec QML techniques",
-        max(best.values(), default=0.0),
+        "ATLAS techniques used by qmlsec QML techniques; score: best path score (with "
+        "paths) or the number of QML techniques mapped (without)",
+        score_scale(kb) if paths else 1.0,
     )
     layer["metadata"].append({"name": "atlas_data_version", "value": "5.6.0"})
     entries: dict[str, dict[str, Any]] = {}
@@ -126,8 +163,6 @@ def atlas_layer(
             "enabled": True,
             "metadata": [{"name": "qml_techniques", "value": ", ".join(qml)}],
         }
-        if on_path:
-            entry["color"] = ON_PATH_COLOR
         entries[ref] = entry
         parent = ref.rsplit(".", 1)[0] if ref.count(".") == 2 else None
         if parent and parent not in mapped:
