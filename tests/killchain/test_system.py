@@ -11,14 +11,18 @@ from qmlsec.killchain.schema import Condition
 from qmlsec.killchain.system import SystemModel, derive_facts
 
 LEDGER = [
-    {"step": "pre-process", "asset": "training_data", "form": "raw", "sender": "user",
-     "receiver": "classical_cloud", "receiver_trust": "honest-but-curious", "time": 0},
-    {"step": "execute", "asset": "circuit", "form": "transpiled", "sender": "classical_cloud",
-     "receiver": "quantum_cloud", "receiver_trust": "malicious", "time": 1},
-    {"step": "gradient", "asset": "gradients", "form": "parameter-shift", "sender": "quantum_cloud",
-     "receiver": "classical_cloud", "receiver_trust": "honest-but-curious", "time": 2},
-    {"step": "inference", "asset": "prediction", "form": "labels", "sender": "classical_cloud",
-     "receiver": "api_client", "receiver_trust": "honest-but-curious", "time": 3},
+    {"step": "preprocess", "asset": "raw_data", "form": "plaintext", "sender": "user",
+     "receiver": "classical_cloud", "receiver_trust": "honest-but-curious"},
+    {"step": "execute", "asset": "bound_parameters", "form": "angles in bound circuit",
+     "sender": "classical_cloud", "receiver": "quantum_cloud", "receiver_trust": "malicious"},
+    {"step": "gradient", "asset": "gradients", "form": "parameter-shift estimates",
+     "sender": "classical_cloud", "receiver": "classical_cloud",
+     "receiver_trust": "honest-but-curious"},
+    {"step": "inference", "asset": "predictions", "form": "labels", "sender": "classical_cloud",
+     "receiver": "api_client", "receiver_trust": "trusted"},
+    {"step": "observe", "asset": "bound_parameters", "form": "observed by provider hook",
+     "sender": "quantum_cloud", "receiver": "attacker", "receiver_trust": "malicious",
+     "actor": "recon.encoding_inference"},
 ]  # fmt: skip
 
 
@@ -74,7 +78,7 @@ def test_from_ledger_entries_reads_trust_data_location_and_outputs():
     assert system.model.trained_on_quantum_cloud
     assert system.api.exposed and system.api.output == "labels"
     assert system.quantum_cloud.device_pool == 1
-    assert len(system.dataflows) == len(LEDGER)
+    assert len(system.dataflows) == len(LEDGER) - 1  # an attack's footprint is not the system
 
 
 def test_ledger_entry_with_unknown_party_is_rejected():
@@ -103,3 +107,19 @@ def test_conditions_are_evaluated_declaratively(cond, expected):
 def test_condition_with_two_forms_is_rejected():
     with pytest.raises(ValueError):
         Condition.model_validate({"attr": "a", "eq": 1, "ne": 2})
+
+
+def test_honest_but_curious_provider_observes_but_never_tampers():
+    from qmlsec.killchain.graph import AttackGraph
+
+    kb = load_catalog()
+    profile = kb.profile("malicious-quantum-provider")
+    techniques = {}
+    for trust in ("honest-but-curious", "malicious"):
+        system = SystemModel.default().with_flags({"quantum_cloud.trust": trust})
+        techniques[trust] = set(AttackGraph(kb, system, profile).techniques)
+    observe = {"QML.T0002", "QML.T0021"}  # encoding inference, provider theft
+    tamper = {"QML.T0016", "QML.T0017", "QML.T0014"}  # parameter, measurement, trojan
+    assert observe <= techniques["honest-but-curious"] and observe <= techniques["malicious"]
+    assert not tamper & techniques["honest-but-curious"]
+    assert tamper <= techniques["malicious"]

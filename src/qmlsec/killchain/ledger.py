@@ -61,15 +61,15 @@ def typed_entries(entries: Iterable[LedgerEntry | Mapping[str, Any]]) -> list[Le
             continue
         try:
             out.append(LedgerEntry.model_validate(dict(entry)))
-        except (ValidationError, TypeError, ValueError) as err:
-            detail = err.errors()[0] if isinstance(err, ValidationError) else {"msg": str(err)}
-            where = ".".join(str(p) for p in detail.get("loc", ()))
+        except ValidationError as err:
+            detail = err.errors()[0]
+            where = ".".join(str(p) for p in detail["loc"])
+            problem = (f"unknown {where} {detail['input']!r}" if detail["type"] == "enum"
+                       else f"{where}: {detail['msg']}")  # fmt: skip
             raise ConfigError(
-                f"ledger entry #{i}: {where} {detail['msg']}".replace("  ", " "),
-                hint="parties: "
-                + ", ".join(p.value for p in Party)
-                + "; assets: "
-                + ", ".join(a.value for a in Asset),
+                f"ledger entry #{i}: {problem}",
+                hint="parties: " + ", ".join(p.value for p in Party)
+                + "; assets: " + ", ".join(a.value for a in Asset),
             ) from None
     return out
 
