@@ -18,13 +18,15 @@ Example:
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from qmlsec.exceptions import ConfigError
+
+if TYPE_CHECKING:  # torch loads only where a torch generator is asked for
+    import torch
 
 SEED_BITS = 63
 
@@ -52,6 +54,8 @@ def rng(seed: int, *names: str | int) -> np.random.Generator:
 
 def torch_generator(seed: int, *names: str | int) -> torch.Generator:
     """A CPU torch generator for the consumer named by ``names``."""
+    import torch
+
     gen = torch.Generator()
     gen.manual_seed(derive_seed(seed, *names))
     return gen
