@@ -9,7 +9,7 @@ from qmlsec.cloud.cost import CostAccount
 from qmlsec.cloud.ledger import ExposureLedger
 from qmlsec.exceptions import ConfigError
 
-KEYS = {"step", "asset", "form", "sender", "receiver", "receiver_trust", "time", "count"}
+KEYS = {"step", "asset", "form", "sender", "receiver", "receiver_trust", "actor", "time", "count"}
 
 
 def _ledger() -> ExposureLedger:

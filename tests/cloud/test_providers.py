@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from qiskit import QuantumCircuit
@@ -198,7 +200,7 @@ def test_submit_records_ledger_and_cost() -> None:
         cloud.submit(_job(rows=4, purpose="gradient"))
     forms = ledger.forms("quantum_cloud")
     assert forms["bound_parameters"] == ["angles in bound circuit"]
-    assert forms["transpiled_circuit"] == ["native-gate circuit"]
+    assert forms["transpiled_circuit"] == ["native-gate circuit for fake_manila"]
     assert forms["measurement_results"] == ["counts"]
     bound = ledger.query(asset="bound_parameters")
     assert (
@@ -246,3 +248,36 @@ def test_placement_is_the_layout_the_shot_job_executes_on() -> None:
     assert seen[0].layout == tuple(res.transpile.final_layout)
     assert set(seen[0].active) == set(res.transpile.active_qubits)
     assert cloud.cache.find(res.transpile) is not None
+
+
+def test_attacker_hooks_leave_a_footprint_under_the_acting_attack() -> None:
+    class Spy(ProviderHook):
+        def on_result(self, job, result):
+            pass
+
+    class Flip(ProviderHook):
+        def transform_result(self, job, result):
+            return replace(result, expectations=-result.expectations)
+
+    ledger = ExposureLedger()
+    curious = QuantumCloud(["fake_manila"], ledger=ledger, trust="honest-but-curious")
+    with pytest.raises(
+        ConfigError, match="honest-but-curious provider cannot carry a hook that modifies"
+    ):
+        curious.add_hook(Flip())
+    curious.add_hook(Spy())
+    with ledger.acting("recon.spy"):
+        curious.submit(_job(rows=2))
+    curious.submit(_job(rows=2))  # outside the attack: the workflow's own record
+    seen = {(e["step"], e["asset"], e["receiver"]) for e in ledger.footprint("recon.spy")}
+    assert ("observe", "measurement_results", "attacker") in seen
+    assert ("observe", "bound_parameters", "attacker") in seen
+    assert ledger.actors() == ["recon.spy"]
+    evil = QuantumCloud(["ideal"], ledger=ledger, trust="malicious")
+    evil.add_hook(Flip())
+    with ledger.acting("tampering.flip"):
+        evil.submit(_job(rows=1))
+    tampered = ledger.footprint("tampering.flip")
+    assert [(e["step"], e["asset"], e["form"]) for e in tampered if e["step"] == "tamper"] == [
+        ("tamper", "measurement_results", "modified before hand-back")
+    ]

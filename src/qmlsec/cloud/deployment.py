@@ -210,14 +210,15 @@ class Deployment:
         """The inference endpoint (one per deployment, so its query counter is shared).
 
         With ``serving="device"`` every query is a job on the quantum cloud, on the
-        deployment's device with its shots; with ``serving="simulation"`` the classical
-        cloud evaluates exactly (the hand-offs are recorded all the same).
+        deployment's device with its shots; with ``serving="simulation"`` (or on the
+        ``ideal`` device) the classical cloud evaluates the circuit itself, sampling the
+        same shots (the hand-offs are recorded all the same).
         """
         if self._endpoint is None:
             on_device = self.spec.serving == "device" and self.device != "ideal"
             self._endpoint = InferenceEndpoint(
                 self.model, model_id=self.spec.tenant, device=self.device if on_device else "ideal",
-                shots=self.spec.quantum.shots if on_device else None,
+                shots=self.spec.quantum.shots,
                 quantum=self.quantum if on_device else None, classical=self.classical,
                 ledger=self.ledger, tenant=self.spec.tenant,
                 seed=derive_seed(self.spec.seed, "inference"),

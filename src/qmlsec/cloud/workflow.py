@@ -67,16 +67,16 @@ class QMLaaSPipeline:
     def __init__(self, deployment: Deployment) -> None:
         self.deployment = deployment
         self.train_seconds = 0.0
-        clf = deployment.model
-        if clf.gradient == "backprop" and deployment.device != "ideal":
-            raise ConfigError(
-                "backprop gradients need the state vector, which a quantum cloud never returns",
-                hint="use gradient='parameter-shift' or 'spsa' on a device",
-            )
 
     @property
     def on_device(self) -> bool:
-        """Whether circuits run as quantum-cloud jobs (else the classical simulator)."""
+        """Whether training circuits run as quantum-cloud jobs.
+
+        ``backprop`` needs the state vector, which a quantum cloud never returns: such a
+        model is trained in the classical cloud's exact simulation (and served on the
+        deployment's device afterwards); every hardware gradient runs its circuits as
+        jobs on the deployment's device.
+        """
         return self.deployment.model.gradient != "backprop"
 
     # -- the six training steps ---------------------------------------------------------
