@@ -8,7 +8,14 @@
   (``psi_in = U^dagger psi_out``) next to the co-state (``lam_in = U^dagger lam_out``), so
   memory stays at a few states whatever the depth.
 
-In all three the gradients reach the steps' tensors (kron matrices, phase vectors) and
+The adjoint mode (and any run without gradients) walks the batch in blocks of
+``block`` columns: a block of the initial product state is built from its two small
+factors (:class:`~qmlsec.engine.kernels.Outer`) in a buffer that stays in the CPU cache
+while every step, or every reversed step, is applied to it; the factors' and the step
+tensors' gradients are summed over the blocks. The only full-size tensors are the
+output and its co-state, whatever the depth.
+
+In all modes the gradients reach the steps' tensors (kron matrices, phase vectors) and
 flow from there to the angles, x and theta by ordinary autograd.
 
 Example:
@@ -28,30 +35,90 @@ from typing import Any
 
 import torch
 
-from qmlsec.engine.kernels import Step
+from qmlsec.engine.kernels import Outer, Step
 from qmlsec.engine.ops import Steps, run
 
+Factors = tuple[torch.Tensor, torch.Tensor]
 
-def evolve(state: torch.Tensor, steps: Steps, mode: str) -> torch.Tensor:
-    """Apply ``steps`` to ``state`` with backward ``mode`` (autograd, stored, adjoint)."""
-    if mode == "autograd" or not torch.is_grad_enabled():
-        return run(state, steps)
+
+def evolve(factors: Factors, batch: int, steps: Steps, mode: str, block: int = 0) -> torch.Tensor:
+    """States (2**n, batch) after ``steps`` from the product state of ``factors``.
+
+    Args:
+        factors: the initial product state's high and low factors (see ``Outer``).
+        batch: number of states.
+        steps: kernels with their tensors.
+        mode: ``autograd``, ``stored`` or ``adjoint``.
+        block: columns per block of the adjoint mode and of gradient-free runs
+            (0: the whole batch at once).
+    """
     kernels = [s for s, _ in steps]
     params = [p for _, p in steps]
-    return _Evolve.apply(state, kernels, mode == "stored", *params)
+    block = block if 0 < block < batch else batch
+    if not torch.is_grad_enabled():
+        return run_blocked(factors, batch, kernels, params, block)
+    if mode == "autograd":
+        return run(Outer.build(*factors, batch), steps)
+    if mode == "stored":
+        return _Stored.apply(Outer.build(*factors, batch), kernels, *params)
+    return _Adjoint.apply(batch, kernels, block, *factors, *params)
 
 
-class _Evolve(torch.autograd.Function):
+def _cols(kernel: Step | None, p: torch.Tensor | None, cols: slice) -> torch.Tensor | None:
+    """The part of a step tensor (or factor) that acts on the columns ``cols``."""
+    if p is None or (kernel is not None and not kernel.per_column):
+        return p
+    if kernel is None:  # a factor (rows, b): columns last
+        return p if p.shape[1] == 1 else p[:, cols]
+    return p if p.shape[0] == 1 else p[cols]
+
+
+def _blocks(batch: int, block: int) -> list[slice]:
+    return [slice(c, min(c + block, batch)) for c in range(0, batch, block)]
+
+
+def run_blocked(
+    factors: Factors,
+    batch: int,
+    kernels: list[Step],
+    params: list[torch.Tensor | None],
+    block: int,
+) -> torch.Tensor:
+    """Apply the kernels block by block of ``block`` columns."""
+    a, b = factors
+    if block >= batch:
+        state = Outer.build(a, b, batch)
+        for k, p in zip(kernels, params, strict=True):
+            state = k.apply(state, p)
+        return state
+    rows: torch.Tensor | None = None  # (batch, 2**n): each block is contiguous
+    for cols in _blocks(batch, block):
+        width = cols.stop - cols.start
+        s = Outer.build(_cols(None, a, cols), _cols(None, b, cols), width)  # type: ignore[arg-type]
+        for k, p in zip(kernels, params, strict=True):
+            s = k.apply(s, _cols(k, p, cols))
+        if rows is None:
+            rows = s.new_empty(batch, s.shape[0])
+        rows[cols] = s.T
+    assert rows is not None
+    return rows.T
+
+
+def _block_of(t: torch.Tensor, cols: slice) -> torch.Tensor:
+    """Contiguous (2**n, width) copy of the columns ``cols`` of ``t`` (2**n, B)."""
+    return t.T[cols].T.contiguous() if t.stride(0) == 1 else t[:, cols].contiguous()
+
+
+class _Stored(torch.autograd.Function):
     @staticmethod
     def forward(
-        ctx: Any, state: torch.Tensor, kernels: list[Step], keep: bool, *params: torch.Tensor | None
+        ctx: Any, state: torch.Tensor, kernels: list[Step], *params: torch.Tensor | None
     ) -> torch.Tensor:  # type: ignore[override]
         inputs = []
         for k, p in zip(kernels, params, strict=True):
-            if keep:
-                inputs.append(state)
+            inputs.append(state)
             state = k.apply(state, p)
-        ctx.kernels, ctx.keep, ctx.n = kernels, keep, len(kernels)
+        ctx.kernels, ctx.n = kernels, len(kernels)
         ctx.save_for_backward(state, *params, *inputs)
         return state
 
@@ -59,12 +126,69 @@ class _Evolve(torch.autograd.Function):
     def backward(ctx: Any, lam: torch.Tensor) -> tuple[torch.Tensor | None, ...]:  # type: ignore[override]
         saved = ctx.saved_tensors
         n = ctx.n
-        s_out, params, inputs = saved[0], saved[1 : 1 + n], saved[1 + n :]
-        wants = ctx.needs_input_grad[3:]
+        params, inputs = saved[1 : 1 + n], saved[1 + n :]
+        outputs = [*inputs[1:], saved[0]]
+        wants = ctx.needs_input_grad[2:]
         grads: list[torch.Tensor | None] = [None] * n
         for i in range(n - 1, -1, -1):
-            k, p = ctx.kernels[i], params[i]
-            s_in = inputs[i] if ctx.keep else k.adjoint(s_out, p)
-            lam, grads[i] = k.vjp(s_in, s_out, lam, p, bool(wants[i]))
-            s_out = s_in
-        return (lam if ctx.needs_input_grad[0] else None, None, None, *grads)
+            k = ctx.kernels[i]
+            lam, grads[i] = k.vjp(inputs[i], outputs[i], lam, params[i], bool(wants[i]))
+        return (lam if ctx.needs_input_grad[0] else None, None, *grads)
+
+
+class _Adjoint(torch.autograd.Function):
+    @staticmethod
+    def forward(
+        ctx: Any, batch: int, kernels: list[Step], block: int, *tensors: torch.Tensor | None
+    ) -> torch.Tensor:  # type: ignore[override]
+        a, b, *params = tensors
+        assert a is not None and b is not None
+        state = run_blocked((a, b), batch, kernels, params, block)
+        ctx.kernels, ctx.block = kernels, block
+        ctx.save_for_backward(state, *tensors)
+        return state
+
+    @staticmethod
+    def backward(ctx: Any, lam: torch.Tensor) -> tuple[torch.Tensor | None, ...]:  # type: ignore[override]
+        s_out, a, b, *params = ctx.saved_tensors
+        kernels: list[Step] = ctx.kernels
+        n = len(kernels)
+        wants = [bool(w) for w in ctx.needs_input_grad[5:]]
+        want_factors = ctx.needs_input_grad[3] or ctx.needs_input_grad[4]
+        grads: list[torch.Tensor | None] = [None] * (n + 2)
+        tensors = [a, b, *params]
+        steps: list[Step | None] = [None, None, *kernels]
+
+        def add(j: int, g: torch.Tensor, cols: slice) -> None:
+            p = tensors[j]
+            assert p is not None
+            if _cols(steps[j], p, cols) is p:
+                grads[j] = g if grads[j] is None else grads[j].add_(g)  # type: ignore[union-attr]
+                return
+            if grads[j] is None:
+                grads[j] = torch.zeros_like(p)
+            if steps[j] is None:
+                grads[j][:, cols] = g  # type: ignore[index]
+            else:
+                grads[j][cols] = g  # type: ignore[index]
+
+        if ctx.block < s_out.shape[1] and lam.stride(0) != 1:
+            lam = lam.T.contiguous().T  # block columns contiguous, as the output's
+        for cols in _blocks(s_out.shape[1], ctx.block):
+            s = _block_of(s_out, cols)
+            co = _block_of(lam, cols)
+            ac, bc = _cols(None, a, cols), _cols(None, b, cols)
+            for i in range(n - 1, -1, -1):
+                k = kernels[i]
+                pc = _cols(k, params[i], cols)
+                # the first step's input is the product state: rebuilt, not uncomputed
+                s_in = k.adjoint(s, pc) if i else Outer.build(ac, bc, s.shape[1])  # type: ignore[arg-type]
+                co, g = k.vjp(s_in, s, co, pc, wants[i])
+                s = s_in
+                if g is not None:
+                    add(2 + i, g, cols)
+            if want_factors:
+                ga, gb = Outer.vjp(ac, bc, co)  # type: ignore[arg-type]
+                add(0, ga, cols)
+                add(1, gb, cols)
+        return (None, None, None, *grads)

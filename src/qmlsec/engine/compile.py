@@ -41,6 +41,7 @@ def compile_circuit(
     chunk_qubits: int = 4,
     fuse_max_qubits: int = 4,
     adjoint_threshold_mb: float = 128.0,
+    block_kb: float = 1024.0,
 ) -> CompiledCircuit:
     """Compile ``circuit`` whose gate angles are linear in ``x[i]`` and ``theta[j]``.
 
@@ -57,6 +58,9 @@ def compile_circuit(
         fuse_max_qubits: fuse weight-only runs into dense unitaries up to this many qubits.
         adjoint_threshold_mb: in ``auto`` mode, use the adjoint backward when keeping the
             intermediate states would take more than this many MiB.
+        block_kb: the adjoint mode and gradient-free runs evolve the batch in blocks of
+            columns of about this many KiB (at least one state), so a block stays in
+            the CPU cache through all steps.
 
     Returns:
         The :class:`CompiledCircuit`.
@@ -79,4 +83,4 @@ def compile_circuit(
     low = lower_circuit(circuit, inputs, weights)
     plan = make_plan(low, dtype, chunk_qubits=chunk_qubits, fuse_max_qubits=fuse_max_qubits)
     obs = as_observables(observables, circuit.num_qubits)
-    return CompiledCircuit(circuit, low, plan, obs, dtype, backward, adjoint_threshold_mb)
+    return CompiledCircuit(circuit, low, plan, obs, dtype, backward, adjoint_threshold_mb, block_kb)

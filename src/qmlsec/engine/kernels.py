@@ -25,7 +25,14 @@ Grad = torch.Tensor | None
 
 
 class Step:
-    """Base class of state kernels (states are (2**n, B))."""
+    """Base class of state kernels (states are (2**n, B)).
+
+    Attributes:
+        per_column: whether a leading dimension ``B`` of the step tensor follows the
+            state's columns (False for tensors that never carry a batch dimension).
+    """
+
+    per_column = True
 
     def apply(self, s: torch.Tensor, p: torch.Tensor | None) -> torch.Tensor:
         """Apply to states."""
@@ -76,6 +83,8 @@ class Chunk(Step):
     def apply(self, s: torch.Tensor, p: torch.Tensor | None) -> torch.Tensor:
         assert p is not None
         if p.shape[0] == 1:
+            if self.low == 1 and s.shape[1] == 1:  # one state: rows of K amplitudes
+                return torch.mm(s.view(self.hi, self.size), p[0].T).view(s.shape)
             return _left(p[0], s.reshape(self.hi, self.size, -1)).reshape(s.shape)
         return self._merge(torch.matmul(p[:, None], self._split(s)))
 
@@ -96,13 +105,107 @@ class Chunk(Step):
             return lam_in, None
         assert p is not None
         if p.shape[0] == 1:
-            lv = lam.reshape(self.hi, self.size, -1)
-            sv = s_in.reshape(self.hi, self.size, -1)
-            if self.hi == 1:  # mm passes the conjugate transpose to BLAS without a copy
-                return lam_in, torch.mm(lv[0], sv[0].mH)[None]
-            return lam_in, torch.bmm(lv, _dagger(sv)).sum(0, keepdim=True)
+            return lam_in, _outer_sum(
+                lam.reshape(self.hi, self.size, -1), s_in.reshape(self.hi, self.size, -1)
+            )[None]
         g = torch.matmul(self._split(lam), _dagger(self._split(s_in)))  # (B, hi, K, K)
         return lam_in, g.sum(1)
+
+
+def _outer_sum(lv: torch.Tensor, sv: torch.Tensor) -> torch.Tensor:
+    """``sum_h lv[h] @ sv[h]^H`` (real: ``^T``) for (hi, K, M) tensors, as one GEMM.
+
+    ``mm`` passes a conjugate transpose to BLAS without a copy; with many short rows
+    the reduction is one (K, hi M) GEMM after a copy, never a (hi, K, K) temporary.
+    """
+    hi, size, m = lv.shape
+    if hi == 1:
+        return torch.mm(lv[0], sv[0].mH)
+    if m == 1:  # rows of K amplitudes: conj(lv^H sv)
+        out = torch.mm(lv[:, :, 0].mH, sv[:, :, 0])
+        return out.conj().resolve_conj() if out.is_complex() else out
+    if m >= size:
+        return torch.bmm(lv, _dagger(sv)).sum(0)
+    lp = lv.transpose(0, 1).reshape(size, hi * m)
+    sp = sv.transpose(0, 1).reshape(size, hi * m)
+    return torch.mm(lp, sp.mH)
+
+
+class RealChunk(Chunk):
+    """A chunk whose matrix is real (RY, X, H... layers): real GEMMs on the state.
+
+    The (hi, K, M) complex state is a (hi, K, 2 M) real matrix, so a shared real
+    ``p`` costs half the multiplications of a complex one; its gradient is the real
+    part of the complex one, also a real GEMM.
+    """
+
+    def _real_view(self, s: torch.Tensor) -> torch.Tensor:
+        return torch.view_as_real(s).reshape(self.hi, self.size, -1)
+
+    def apply(self, s: torch.Tensor, p: torch.Tensor | None) -> torch.Tensor:
+        assert p is not None
+        if p.shape[0] != 1 or (self.low == 1 and s.shape[1] == 1):
+            return super().apply(s, p.to(s.dtype))
+        out = _left(p[0], self._real_view(s))
+        return torch.view_as_complex(out.reshape(*s.shape, 2))
+
+    def adjoint(self, s: torch.Tensor, p: torch.Tensor | None) -> torch.Tensor:
+        assert p is not None
+        return self.apply(s, p.transpose(-1, -2))
+
+    def vjp(
+        self,
+        s_in: torch.Tensor,
+        s_out: torch.Tensor,
+        lam: torch.Tensor,
+        p: torch.Tensor | None,
+        want: bool,
+    ) -> tuple[torch.Tensor, Grad]:
+        lam_in = self.adjoint(lam, p)
+        if not want:
+            return lam_in, None
+        assert p is not None
+        if p.shape[0] != 1:
+            g = torch.matmul(self._split(lam), _dagger(self._split(s_in)))
+            return lam_in, g.sum(1).real
+        if self.low == 1 and s_in.shape[1] == 1:
+            hv = (self.hi, self.size, 1)
+            return lam_in, _outer_sum(lam.view(hv), s_in.view(hv)).real[None]
+        return lam_in, _outer_sum(self._real_view(lam), self._real_view(s_in))[None]
+
+
+class Outer:
+    """Initial product state ``s[i M + j, c] = a[i, c] b[j, c]`` of two factors.
+
+    ``a`` (2**h, b_a) and ``b`` (2**l, b_b) hold the product states of the high and the
+    low qubits (``b_a``, ``b_b``: 1 when shared by the batch), so a block of columns is
+    built in one pass and its co-state reduced to the factors' gradients in two.
+    """
+
+    @staticmethod
+    def build(a: torch.Tensor, b: torch.Tensor, cols: int) -> torch.Tensor:
+        """States (2**n, cols)."""
+        s = (a[:, None, :] * b[None, :, :]).reshape(a.shape[0] * b.shape[0], -1)
+        return s if s.shape[1] == cols else s.expand(-1, cols).contiguous()
+
+    @staticmethod
+    def vjp(
+        a: torch.Tensor, b: torch.Tensor, lam: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Gradients of ``a`` and ``b`` (summed over columns where shared)."""
+        lv = lam.view(a.shape[0], b.shape[0], -1)
+        if lam.shape[1] == 1:
+            m = lv[:, :, 0]
+            ga = (m @ b[:, -1].conj())[:, None]
+            gb = (m.T @ a[:, -1].conj())[:, None]
+        else:
+            ga = (lv * b.conj()[None]).sum(1)
+            gb = (lv * a.conj()[:, None]).sum(0)
+        if a.shape[1] == 1 and ga.shape[1] != 1:
+            ga = ga.sum(1, keepdim=True)
+        if b.shape[1] == 1 and gb.shape[1] != 1:
+            gb = gb.sum(1, keepdim=True)
+        return ga, gb
 
 
 class MonomialStep(Step):
@@ -138,6 +241,8 @@ class MonomialStep(Step):
 
 class FusedStep(Step):
     """``out = p @ s`` with ``p = U`` (2**n, 2**n), a fused weight-only unitary."""
+
+    per_column = False
 
     def apply(self, s: torch.Tensor, p: torch.Tensor | None) -> torch.Tensor:
         assert p is not None

@@ -35,7 +35,15 @@ import torch
 
 from qmlsec.engine.bank import OneQubitBank
 from qmlsec.engine.gates import KERNELS
-from qmlsec.engine.kernels import Chunk, DenseStep, FusedStep, MonomialStep, Step
+from qmlsec.engine.kernels import (
+    Chunk,
+    DenseStep,
+    FusedStep,
+    MonomialStep,
+    Outer,
+    RealChunk,
+    Step,
+)
 from qmlsec.engine.lowering import PrimitiveGate
 
 Steps = list[tuple[Step, torch.Tensor | None]]
@@ -72,13 +80,27 @@ class ProductState(Op):
     def __init__(self, n: int, entries: list[int], angles: tuple[int, ...]) -> None:
         self.n, self.entries, self.angles = n, torch.tensor(entries, dtype=torch.long), angles
 
+    def factors(self, mats: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Product states (2**h, b) of the high and (2**l, b) of the low qubits.
+
+        The state is ``Outer.build(*factors)``: both halves are small, so the full
+        state is only ever built a block of columns at a time.
+        """
+        v = mats[:, self.entries, :, 0].permute(1, 2, 0)  # first columns: (n, 2, b)
+        low = self.n // 2
+        return _kron(v[low:]), _kron(v[:low]) if low else torch.ones_like(v[0, :1])
+
     def state(self, mats: torch.Tensor, batch: int) -> torch.Tensor:
         """The product state (2**n, batch) from the bank's entry matrices."""
-        v = mats[:, self.entries, :, 0].permute(1, 2, 0)  # first columns: (n, 2, b)
-        s = v[self.n - 1]
-        for q in range(self.n - 2, -1, -1):
-            s = (s[:, None, :] * v[q, None, :, :]).reshape(-1, s.shape[-1])
-        return s.expand(-1, batch).contiguous() if s.shape[-1] != batch else s
+        return Outer.build(*self.factors(mats), batch)
+
+
+def _kron(v: torch.Tensor) -> torch.Tensor:
+    """Kron of per-qubit 2-vectors ``v`` (k, 2, b), qubit ``k - 1`` most significant."""
+    s = v[-1]
+    for q in range(v.shape[0] - 2, -1, -1):
+        s = (s[:, None, :] * v[q, None, :, :]).reshape(-1, s.shape[-1])
+    return s
 
 
 class KronLayer(Op):
@@ -101,17 +123,39 @@ class KronLayer(Op):
             inside = [q for q in qubits[i:] if q < lo + chunk]
             k = inside[-1] - lo + 1
             members = [entry.get(q) for q in range(lo + k - 1, lo - 1, -1)]
-            self.chunks.append((Chunk(n, lo, k), bank.add_chunk(members)))
+            real = all(_is_real(gates[q]) for q in inside)
+            step = RealChunk(n, lo, k) if real else Chunk(n, lo, k)
+            self.chunks.append((step, bank.add_chunk(members)))
             i += len(inside)
 
     def steps(self, angles: torch.Tensor, chunks: Sequence[torch.Tensor]) -> Steps:
-        return [(step, chunks[c]) for step, c in self.chunks]
+        return [
+            (step, chunks[c].real.contiguous() if isinstance(step, RealChunk) else chunks[c])
+            for step, c in self.chunks
+        ]
+
+
+#: One-angle gates whose matrices are real at every angle.
+REAL_GATES = ("ry",)
+
+
+def _is_real(gates: Sequence[PrimitiveGate]) -> bool:
+    """Whether the product of ``gates`` is a real matrix at every angle."""
+    return all(
+        g.name in REAL_GATES
+        if g.angle is not None
+        else g.matrix is not None and bool(np.all(np.imag(g.matrix) == 0))
+        for g in gates
+    )
 
 
 class Monomial(Op):
     """``out[i] = phase[i] * state[perm[i]]``: fused permutation and diagonal gates.
 
-    ``phase = exp(i (angles[:, idx] @ coeffs + const))``.
+    ``phase = exp(i (angles[:, idx] @ coeffs + const)) * D[perm]`` where ``D`` is the
+    kron of the diagonals of ``pre``: single-qubit diagonal gates (RZ, P, S...) applied
+    before the operation, kept as per-qubit 2-vectors (bank chunks of one qubit), so
+    they cost no (angles x 2**n) table.
     """
 
     def __init__(
@@ -122,13 +166,18 @@ class Monomial(Op):
         const: np.ndarray,
         real: torch.dtype,
         dtype: torch.dtype,
+        pre: Sequence[tuple[int, int]] = (),
+        pre_angles: tuple[int, ...] = (),
     ) -> None:
         ident = np.array_equal(perm, np.arange(len(perm)))
+        self.n = int(len(perm)).bit_length() - 1
         self.step = MonomialStep(
             None if ident else torch.as_tensor(perm, dtype=torch.long),
             None if ident else torch.as_tensor(np.argsort(perm), dtype=torch.long),
         )
-        self.angles = tuple(idx)
+        self.pre = list(pre)
+        self.angles = tuple(idx) + pre_angles
+        self.phase_angles = tuple(idx)
         self.idx = torch.tensor(idx, dtype=torch.long)
         self.coeffs = torch.as_tensor(coeffs, dtype=real)
         self.const = torch.as_tensor(const, dtype=real)
@@ -139,13 +188,33 @@ class Monomial(Op):
     @property
     def is_identity(self) -> bool:
         """True when the operation does nothing."""
-        return self.step.perm is None and not self.angles and not self.has_const
+        return self.step.perm is None and not self.angles and not self.has_const and not self.pre
 
     def steps(self, angles: torch.Tensor, chunks: Sequence[torch.Tensor]) -> Steps:
-        if not self.angles:
-            return [(self.step, self.fixed if self.has_const else None)]
-        arg = angles[:, self.idx] @ self.coeffs + self.const
-        return [(self.step, torch.polar(torch.ones_like(arg), arg).to(self.dtype))]
+        phase: torch.Tensor | None = None
+        if self.phase_angles:
+            arg = angles[:, self.idx] @ self.coeffs + self.const
+            phase = torch.polar(torch.ones_like(arg), arg).to(self.dtype)
+        elif self.has_const:
+            phase = self.fixed
+        if self.pre:
+            d = self._pre_diagonal(chunks)
+            phase = d if phase is None else phase * d
+        return [(self.step, phase)]
+
+    def _pre_diagonal(self, chunks: Sequence[torch.Tensor]) -> torch.Tensor:
+        """``D[perm]`` (b, 2**n) from the one-qubit chunks of ``pre``."""
+        b = max(chunks[c].shape[0] for _, c in self.pre)
+        on = dict(self.pre)
+        ones = torch.ones(b, 2, dtype=self.dtype)
+        v = torch.stack(
+            [
+                chunks[on[q]].diagonal(dim1=-2, dim2=-1).expand(b, 2) if q in on else ones
+                for q in range(self.n)
+            ]
+        )  # (n, 2, b) after the permute below
+        d = _kron(v.permute(0, 2, 1)).T
+        return d if self.step.perm is None else d[:, self.step.perm]
 
 
 class Dense(Op):

@@ -58,8 +58,10 @@ class Plan:
 
     def instantiate(
         self, rows: torch.Tensor, shared: torch.Tensor | None
-    ) -> tuple[torch.Tensor, Steps]:
-        """Initial product state (B, 2**n) and the kernel steps for the given angles.
+    ) -> tuple[tuple[torch.Tensor, torch.Tensor], Steps]:
+        """Factors of the initial product state and the kernel steps for the angles.
+
+        The initial state (2**n, B) is ``Outer.build(*factors, B)``.
 
         Args:
             rows: per-row angles (B, G).
@@ -71,12 +73,12 @@ class Plan:
             use = shared if key == "shared" and shared is not None else rows
             built[key] = (use, *bank.build(use))
         _, mats, _ = built[self.prefix.bank]
-        state = self.prefix.state(mats, rows.shape[0])
+        factors = self.prefix.factors(mats)
         steps: Steps = []
         for op in ops:
             angles, _, chunks = built[op.bank]
             steps.extend(op.steps(angles, chunks))
-        return state, steps
+        return factors, steps
 
 
 def _local_index(n: int, qubits: tuple[int, ...]) -> np.ndarray:
@@ -85,8 +87,9 @@ def _local_index(n: int, qubits: tuple[int, ...]) -> np.ndarray:
 
 
 class _MonomialBuilder:
-    def __init__(self, n: int) -> None:
+    def __init__(self, n: int, pre: dict[int, list[PrimitiveGate]] | None = None) -> None:
         self.n = n
+        self.pre = pre or {}
         self.perm = np.arange(2**n)
         self.const = np.zeros(2**n)
         self.rows: list[np.ndarray] = []
@@ -108,9 +111,51 @@ class _MonomialBuilder:
         self.const = self.const[src] + phase[local]
         self.rows = [r[src] for r in self.rows]
 
-    def build(self, real: torch.dtype, dtype: torch.dtype) -> Monomial:
+    def build(
+        self,
+        real: torch.dtype,
+        dtype: torch.dtype,
+        banks: dict[str, OneQubitBank],
+        input_dep: np.ndarray,
+    ) -> Monomial:
         coeffs = np.stack(self.rows) if self.rows else np.zeros((0, 2**self.n))
-        return Monomial(self.perm, self.idx, coeffs, self.const, real, dtype)
+        key = "data" if any(input_dep[self.idx]) else "shared"
+        pre = [
+            (q, banks[key].add_chunk([banks[key].add_entry(seq)]))
+            for q, seq in sorted(self.pre.items())
+        ]
+        angles = tuple(g.angle for seq in self.pre.values() for g in seq if g.angle is not None)
+        return Monomial(self.perm, self.idx, coeffs, self.const, real, dtype, pre, angles)
+
+
+def _is_diagonal(gate: PrimitiveGate) -> bool:
+    if gate.angle is not None:
+        return KERNELS[gate.name].diag is not None
+    m = np.asarray(gate.matrix)
+    return bool(np.all(m[~np.eye(len(m), dtype=bool)] == 0))
+
+
+def _peel_diagonals(
+    pending: dict[int, list[PrimitiveGate]], input_dep: np.ndarray
+) -> dict[int, list[PrimitiveGate]]:
+    """Take each qubit's trailing weight-only diagonal gates out of ``pending``.
+
+    Diagonal single-qubit gates at the end of a layer commute with the rest of the
+    layer (other qubits) and move into the next permutation/phase operation's phase;
+    what remains of the layer is often real (RY), which halves its cost.
+    """
+    pre: dict[int, list[PrimitiveGate]] = {}
+    for q in list(pending):
+        seq = pending[q]
+        while (
+            seq
+            and _is_diagonal(seq[-1])
+            and (seq[-1].angle is None or not input_dep[seq[-1].angle])
+        ):
+            pre.setdefault(q, []).insert(0, seq.pop())
+        if not seq:
+            del pending[q]
+    return pre
 
 
 def is_monomial(gate: PrimitiveGate) -> bool:
@@ -152,7 +197,7 @@ def make_plan(
             ops.append(layer)
             pending = {}
         if mono is not None:
-            op = mono.build(real, dtype)
+            op = mono.build(real, dtype, banks, input_dep)
             if not op.is_identity:
                 ops.append(op)
             mono = None
@@ -171,10 +216,11 @@ def make_plan(
             pending.setdefault(g.qubits[0], []).append(g)
         else:
             touched.update(g.qubits)
-            if pending:
-                flush()
             if is_monomial(g):
-                mono = mono or _MonomialBuilder(n)
+                pre = _peel_diagonals(pending, input_dep) if pending else {}
+                if pending or pre:
+                    flush()
+                mono = mono or _MonomialBuilder(n, pre)
                 mono.add(g)
             else:
                 flush()

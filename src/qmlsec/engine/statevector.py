@@ -60,6 +60,7 @@ class CompiledCircuit:
         dtype: torch.dtype,
         backward: Backward,
         adjoint_threshold_mb: float,
+        block_kb: float = 1024.0,
     ) -> None:
         self.circuit = circuit
         self.n_qubits, self.n_inputs, self.n_weights = low.n_qubits, low.n_inputs, low.n_weights
@@ -81,6 +82,8 @@ class CompiledCircuit:
         self.shift_rules: tuple[ShiftRule, ...] = tuple(rules)
         self.backward = backward
         self.adjoint_threshold_mb = adjoint_threshold_mb
+        self.block_kb = block_kb
+        self._column_bytes = 2**self.n_qubits * (16 if dtype == torch.complex128 else 8)
         self._plan = plan
         self._table = PauliTable(self.observables, self.n_qubits, dtype)
         self.measurement = MeasurementPlan(self.observables, self.n_qubits)
@@ -123,15 +126,19 @@ class CompiledCircuit:
 
     # ------------------------------------------------------------- evolution
     def _evolve(self, rows: torch.Tensor, shared: torch.Tensor | None) -> torch.Tensor:
-        state, steps = self._plan.instantiate(rows, shared)
-        return evolve(state, steps, self._mode(rows.shape[0], len(steps)))
+        factors, steps = self._plan.instantiate(rows, shared)
+        batch = rows.shape[0]
+        return evolve(factors, batch, steps, self._mode(batch, len(steps)), self._block())
 
     def _mode(self, batch: int, n_steps: int) -> str:
         if self.backward != "auto":
             return self.backward
-        itemsize = 16 if self.dtype == torch.complex128 else 8
-        stored = batch * 2**self.n_qubits * itemsize * n_steps / 2**20
+        stored = batch * self._column_bytes * n_steps / 2**20
         return "adjoint" if stored > self.adjoint_threshold_mb else "stored"
+
+    def _block(self) -> int:
+        """Columns per block of the adjoint and gradient-free evolutions."""
+        return max(1, int(self.block_kb * 2**10 // self._column_bytes))
 
     def _with_phase(self, state: torch.Tensor, angles: torch.Tensor) -> torch.Tensor:
         """Row-major states (B, 2**n) with the global phase, from column-major ones."""
