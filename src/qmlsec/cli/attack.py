@@ -91,9 +91,13 @@ def run_command(
     if json_out:
         emit_json(result)
         return
-    table = Table("metric", "value", title=f"{name} ({result['technique_id']})")
+    table = Table("metric", "value", "n", "95% CI", title=f"{name} ({result['technique_id']})")
+    intervals = result.get("intervals", {})
     for key, value in result["metrics"].items():
-        table.add_row(key, f"{value:.4g}" if isinstance(value, float) else str(value))
+        est = intervals.get(key) or {}
+        ci = est.get("ci")
+        table.add_row(key, f"{value:.4g}" if isinstance(value, float) else str(value),
+                      str(est.get("n", "")), f"[{ci[0]:.3g}, {ci[1]:.3g}]" if ci else "")  # fmt: skip
     console.print(table)
     if result["queries"]:
         console.print("queries: " + ", ".join(f"{k} {v}" for k, v in result["queries"].items()))
