@@ -206,7 +206,7 @@ class CrosstalkContributor:
     The model is symmetric in who is attacked: an attacker's CNOT job perturbs a
     victim's job (``hardware.crosstalk_injection``), and a victim's job perturbs a
     co-tenant's probe when the provider passes the victim's job as the probe's co-job
-    (``hardware.locality_fingerprint`` senses the victim's placement this way).
+    (``recon.locality_fingerprint`` senses the victim's placement this way).
     ``attacker_qubits`` names the aggressor's qubits in either case.
 
     Args:

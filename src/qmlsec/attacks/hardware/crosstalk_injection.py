@@ -11,7 +11,7 @@ into every execution of the cloud as a
 :class:`~qmlsec.cloud.crosstalk.CrosstalkContributor` noise term.
 
 Where the victim sits: when an earlier stage supplied ``ctx.extras["colocation"]`` (the
-victim qubits estimated by ``hardware.locality_fingerprint``), the pair is placed at
+victim qubits estimated by ``recon.locality_fingerprint``), the pair is placed at
 distance ``d`` from those *estimated* qubits (the multi-stage path fingerprinting ->
 co-located crosstalk). Otherwise the hook reads the provider's true placement, which a
 co-tenant cannot see: the *oracle-placement upper bound*. ``metrics["oracle_placement"]``

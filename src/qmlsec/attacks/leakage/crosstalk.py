@@ -20,7 +20,7 @@ probe job is co-scheduled beside each victim job through the ``co_schedule`` hoo
 (:class:`ReadoutProbe`, a :class:`~qmlsec.cloud.tenancy.CoJob` on a free physical qubit
 at distance ``d`` from the physical qubit the victim's watched logical qubit is read out
 on, in the circuit the cloud executed; locating the victim is
-``hardware.locality_fingerprint``'s part and is taken as done here). Its counts come from the victim job's own executed shots: per shot, the victim's
+``recon.locality_fingerprint``'s part and is taken as done here). Its counts come from the victim job's own executed shots: per shot, the victim's
 measured bit on the watched qubit sets the probe's flip probability above. The exact
 advantage uses the watched qubit's marginal in the final state of the circuit the
 cloud executed (:class:`~qmlsec.attacks.recon.executed.ExecutedJobs`); the measured one

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qmlsec.attacks.hardware.locality_fingerprint import (
+from qmlsec.attacks.recon.locality_fingerprint import (
     CoRunHook,
     LocalityFingerprint,
     sensor_probe,
 )
-from qmlsec.attacks.hardware.regions import connected_regions, jaccard, locate
+from qmlsec.attacks.recon.regions import connected_regions, jaccard, locate
 from qmlsec.attacks.targets import Capability, Position, Target
 from qmlsec.cloud.crosstalk import qubit_distances
 from qmlsec.cloud.devices import get_device

@@ -32,7 +32,7 @@ Not covered: calibration drift between enrolment and identification (the simulat
 calibration is a fixed snapshot, so shot noise is the only run-to-run variation; real
 devices need the enrolment spread and re-enrolment), qubit-frequency fingerprints
 (Smith et al.; not observable through counts), crosstalk idle tomography (Mi et al.'s
-probe; :mod:`qmlsec.attacks.hardware.locality_fingerprint` uses crosstalk for
+probe; :mod:`qmlsec.attacks.recon.locality_fingerprint` uses crosstalk for
 locality), and devices outside the candidate set (closed-set identification).
 """
 
@@ -48,7 +48,7 @@ from qiskit.circuit import Parameter
 
 from qmlsec.attacks.access import device_of, provider_cloud
 from qmlsec.attacks.base import AttackContext
-from qmlsec.attacks.hardware.base import FaultInjectionAttack
+from qmlsec.attacks.recon.base import ReconAttack
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position
 from qmlsec.cloud.backends.measurement import bit_marginals
@@ -104,10 +104,10 @@ class FingerprintParams(FrozenModel):
     """Probed qubits (default: the smallest candidate's qubit count)."""
 
 
-class DeviceFingerprint(FaultInjectionAttack):
+class DeviceFingerprint(ReconAttack):
     """Co-tenant identifies the victim's QPU from noise fingerprints (QML.T0001)."""
 
-    name: ClassVar[str] = "hardware.fingerprint"
+    name: ClassVar[str] = "recon.fingerprint"
     technique_id: ClassVar[str] = "QML.T0001"
     requires = frozenset({Capability.CO_TENANCY})
     positions = frozenset({Position.CO_TENANT})
@@ -116,7 +116,7 @@ class DeviceFingerprint(FaultInjectionAttack):
         "candidates": ("fake_manila", "fake_quito"), "enrol_runs": 2, "trials": 2, "shots": 1000,
     }  # fmt: skip
 
-    def inject(self, cloud: QuantumCloud, *, device: str | None, seed: int) -> np.ndarray:
+    def probe(self, cloud: QuantumCloud, *, device: str | None, seed: int) -> np.ndarray:
         """Run the probe as one job on ``cloud`` (``device`` requested, or the policy's)."""
         p = self.params
         job = QuantumJob(
@@ -158,7 +158,7 @@ class DeviceFingerprint(FaultInjectionAttack):
         self.references_ = {}
         for i, name in enumerate(names):
             runs = np.array([
-                self.inject(enrol, device=name, seed=derive_seed(self.seed, "enrol", name, r))
+                self.probe(enrol, device=name, seed=derive_seed(self.seed, "enrol", name, r))
                 for r in range(p.enrol_runs)
             ])  # fmt: skip
             spread = runs.var(axis=0, ddof=1) if len(runs) > 1 else np.zeros(runs.shape[1])
@@ -169,14 +169,14 @@ class DeviceFingerprint(FaultInjectionAttack):
         truth, predicted, phase = [], [], []
         for i, name in enumerate(names):
             for t in range(p.trials):
-                f = self.inject(test, device=name, seed=derive_seed(self.seed, "test", name, t))
+                f = self.probe(test, device=name, seed=derive_seed(self.seed, "test", name, t))
                 truth.append(self.ran_on_)
                 predicted.append(self.classify(f))
                 phase.append("evaluation")
             ctx.report("identification", i + 1, len(names))
         n_eval = len(truth)
         for t in range(p.trials):
-            f = self.inject(victim_cloud, device=None, seed=derive_seed(self.seed, "victim", t))
+            f = self.probe(victim_cloud, device=None, seed=derive_seed(self.seed, "victim", t))
             truth.append(self.ran_on_)
             predicted.append(self.classify(f))
             phase.append("victim")

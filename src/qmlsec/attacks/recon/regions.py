@@ -1,6 +1,6 @@
 """Where on the chip a victim sits: candidate regions and the crosstalk-template fit.
 
-The scoring of :mod:`qmlsec.attacks.hardware.locality_fingerprint`. A candidate region
+The scoring of :mod:`qmlsec.attacks.recon.locality_fingerprint`. A candidate region
 is a connected set of qubits of the coupling graph (a transpiled circuit occupies a
 connected patch). Given each sensor qubit's deviation from its idle baseline and its
 variance, a region ``R`` is scored by the weighted least-squares fit of the template

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from qmlsec.attacks.base import AttackContext
-from qmlsec.attacks.hardware.fingerprint import DeviceFingerprint, probe_circuit
+from qmlsec.attacks.recon.fingerprint import DeviceFingerprint, probe_circuit
 from qmlsec.attacks.targets import Capability, Position, Target
 from qmlsec.cloud.backends.measurement import bit_marginals
 from qmlsec.cloud.devices import get_device

@@ -20,7 +20,7 @@ counts only (a sensor job has ``repeats`` rows; its reading is their median, rob
 one corrupted row), the attacker computes each sensor's deviation from its idle
 baseline (its own probes with no victim running) and its binomial variance, and scores
 every connected region ``R`` of at most ``max_region`` qubits by the weighted
-least-squares fit of a template (:mod:`qmlsec.attacks.hardware.regions`): zero on ``R``
+least-squares fit of a template (:mod:`qmlsec.attacks.recon.regions`): zero on ``R``
 (those probes did not run beside the victim), a non-increasing, non-negative amplitude
 per coupling-map distance ``1..max_distance`` from ``R``, zero beyond. The best-fitting
 region is the estimate; its fit gain (in squared noise units) is the detection
@@ -33,7 +33,7 @@ estimate at the largest strength; ``provides know.colocation`` when it is detect
 overlaps the truth with Jaccard >= 0.5.
 
 The probes run on ``ctx.extras["device"]`` when a fingerprinting stage identified one
-(``hardware.fingerprint``; ``device_from_fingerprint`` = 1), else on the victim's device
+(``recon.fingerprint``; ``device_from_fingerprint`` = 1), else on the victim's device
 (the attacker is then assumed to know it). Probes on another device than the victim's
 see no crosstalk from it, and the estimate scores 0.
 
@@ -54,8 +54,8 @@ from qiskit import QuantumCircuit
 
 from qmlsec.attacks.access import device_of, installed, provider_cloud, serve
 from qmlsec.attacks.base import AttackContext
-from qmlsec.attacks.hardware.base import FaultInjectionAttack
-from qmlsec.attacks.hardware.regions import connected_regions, jaccard, locate
+from qmlsec.attacks.recon.base import ReconAttack
+from qmlsec.attacks.recon.regions import connected_regions, jaccard, locate
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position
 from qmlsec.cloud.backends.measurement import bit_marginals
@@ -140,10 +140,10 @@ class LocalityParams(FrozenModel):
     victim_samples: int = Field(default=4, ge=1)
 
 
-class LocalityFingerprint(FaultInjectionAttack):
+class LocalityFingerprint(ReconAttack):
     """Co-tenant locates the victim's qubits from crosstalk on its probes (QML.T0001.000)."""
 
-    name: ClassVar[str] = "hardware.locality_fingerprint"
+    name: ClassVar[str] = "recon.locality_fingerprint"
     technique_id: ClassVar[str] = "QML.T0001.000"
     requires = frozenset({Capability.CO_TENANCY})
     positions = frozenset({Position.CO_TENANT})
@@ -153,7 +153,7 @@ class LocalityFingerprint(FaultInjectionAttack):
         "victim_samples": 2,
     }  # fmt: skip
 
-    def inject(self, cloud: object, device: str, seed: int) -> dict[int, float]:
+    def scan(self, cloud: object, device: str, seed: int) -> dict[int, float]:
         """One scan: median ``P(1)`` of the sensor on every qubit of ``device`` (counts)."""
         p = self.params
         readings: dict[int, list[float]] = {}
@@ -190,7 +190,7 @@ class LocalityFingerprint(FaultInjectionAttack):
         dist = qubit_distances(edges, dev.num_qubits)
         regions = connected_regions(edges, dev.num_qubits, p.max_region)
         self.shots_ = 0
-        base_runs = [self.inject(self.cloud(0.0, probe_device), probe_device,
+        base_runs = [self.scan(self.cloud(0.0, probe_device), probe_device,
                                  derive_seed(self.seed, "baseline", r)) for r in range(p.baseline_runs)]  # fmt: skip
         base = np.array([[run.get(q, np.nan) for q in range(dev.num_qubits)] for run in base_runs])
         base = np.nanmedian(base, axis=0)
@@ -215,7 +215,7 @@ class LocalityFingerprint(FaultInjectionAttack):
                     endpoint.query(
                         X, output="expectations", seed=derive_seed(self.seed, "victim", t)
                     )
-                    scan = self.inject(probes, probe_device, derive_seed(self.seed, "scan", s, t))
+                    scan = self.scan(probes, probe_device, derive_seed(self.seed, "scan", s, t))
                     obs = np.array([scan.get(q, base[q]) for q in range(dev.num_qubits)])
                     est, gain = locate(obs - base, sigma, regions, dist, p.max_distance)
                     estimates.setdefault(s, []).append((est, gain))
