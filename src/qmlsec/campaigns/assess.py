@@ -47,7 +47,8 @@ def deployment(victim: Victim, config: AssessConfig) -> SystemModel:
     flags = {
         "model.n_qubits": victim.spec.qubits,
         "model.encoding": "angle",
-        "api.shots_per_query": config.endpoint_shots or 0,
+        # exact answers (no endpoint shots): the system model's default budget per query
+        "api.shots_per_query": config.endpoint_shots or 1024,
         "transpiler.host": d.spec.transpiler_host,
     }
     return SystemModel.from_ledger_entries(d.ledger.typed(), flags)
