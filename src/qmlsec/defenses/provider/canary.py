@@ -39,7 +39,6 @@ from pydantic import Field
 
 from qmlsec.attacks.access import device_of, installed, provider_cloud, serve
 from qmlsec.attacks.setup import AttackSetup
-from qmlsec.attacks.tampering.measurement import CountsTamperHook
 from qmlsec.cloud.providers import QuantumCloud
 from qmlsec.config import FrozenModel, derive_seed, rng
 from qmlsec.defenses.base import DefenseCost
@@ -120,7 +119,7 @@ class CanaryCheck(ProviderDefense):
         )
         result.metrics["canary_threshold"] = threshold
         for i, rate in enumerate(p.rates):
-            with installed(cloud, CountsTamperHook(attack.counts_map(rate, i))):
+            with installed(cloud, attack.tamper(rate, i)):
                 endpoint = serve(setup.model, cloud, device=p.device, shots=p.shots, seed=seed)
                 gap = self.check(endpoint, expected, x_secret, seed=derive_seed(seed, i))
             result.metrics[f"canary_gap_{rate:g}"] = gap

@@ -36,7 +36,6 @@ from pydantic import Field
 
 from qmlsec.attacks.access import installed, provider_cloud, serve
 from qmlsec.attacks.setup import AttackSetup
-from qmlsec.attacks.tampering.measurement import CountsTamperHook
 from qmlsec.config import FrozenModel, derive_seed
 from qmlsec.defenses.base import DefenseCost
 from qmlsec.defenses.provider.base import ProviderDefense
@@ -98,7 +97,7 @@ class ShotSplitting(ProviderDefense):
         clean_acc = float(np.mean(labels_from(model, clean) == y))
         drops = []
         for i, rate in enumerate(p.rates):
-            with installed(bad, CountsTamperHook(attack.counts_map(rate, i))):
+            with installed(bad, attack.tamper(rate, i)):
                 tampered = expectations(model, bad, X, device=p.device, shots=share, seed=seed)
             merged = (good * (n - 1) + tampered) / n
             drops.append(clean_acc - float(np.mean(labels_from(model, merged) == y)))
