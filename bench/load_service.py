@@ -1,21 +1,30 @@
-"""Load test of the inference service on loopback: throughput and latency percentiles.
+"""Load test of the inference service on loopback: throughput and latency under concurrency.
 
 Starts ``qmlsec``'s service with uvicorn on 127.0.0.1 in a subprocess (fresh database in
-a temporary folder), registers a model, issues a predict key, then drives it with a
-bounded number of concurrent HTTP clients for a bounded time (or request count) and
-prints throughput, p50, p99 and errors (``--json``: one JSON row). Only loopback
-addresses are ever targeted; ``--url`` (an already running service) must be loopback too.
+a temporary folder), registers a model, issues a predict key, then drives it with each
+requested number of concurrent HTTP clients in turn, for a bounded time (or request
+count) per level, and prints one row per level: throughput, p50, p99, errors, and the
+ratios against the baseline level (8 clients by default) measured against the same
+server in the same process. The target: throughput at every level at least the
+baseline's, and p99 at most 4x p50. ``--rounds N`` repeats the levels and reports each
+level's median row. Only loopback addresses are ever targeted; ``--url`` (an already
+running service) must be loopback too.
+
+Clients are threads holding one keep-alive ``http.client`` connection each (lighter than
+an HTTP library, so on a small machine the clients take as little CPU from the server
+as possible). Exit status 1 if a level misses the target.
 
 Usage::
 
     qmlsec train --out /tmp/model                       # the 8-qubit default model
-    python bench/load_service.py --model-dir /tmp/model --clients 4 --duration 10
-    python bench/load_service.py --model-dir /tmp/model --json
+    python bench/load_service.py --model-dir /tmp/model --clients 8,16,32 --duration 10
+    python bench/load_service.py --model-dir /tmp/model --clients 8,32 --json
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import importlib
 import ipaddress
 import json
@@ -33,7 +42,8 @@ from urllib.parse import urlsplit
 import httpx
 import numpy as np
 
-MAX_CLIENTS, MAX_DURATION_S = 64, 300.0
+MAX_CLIENTS, MAX_DURATION_S, MAX_LEVELS, MAX_ROUNDS = 64, 300.0, 8, 5
+P99_OVER_P50 = 4.0
 
 
 def require_loopback(url: str) -> str:
@@ -69,7 +79,7 @@ def serve(args: argparse.Namespace) -> None:
     import torch
     import uvicorn
 
-    from qmlsec.service.app import create_app
+    from qmlsec.service.app import create_app, freeze_heap
     from qmlsec.service.settings import ServiceSettings
 
     torch.set_num_threads(1)  # as `qmlsec serve`: one thread per request, requests in parallel
@@ -83,8 +93,10 @@ def serve(args: argparse.Namespace) -> None:
         daily_samples=10**12,
         daily_shots=10**15,
         max_batch=max(256, args.batch),
+        concurrent_per_key=MAX_CLIENTS,
     )
     app = create_app(settings, loader=loader)
+    freeze_heap()
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
 
 
@@ -135,37 +147,50 @@ def setup(url: str, admin_key: str, model_dir: Path) -> tuple[str, int]:
 
 
 def drive(url: str, key: str, X: np.ndarray, args: argparse.Namespace) -> dict[str, Any]:
-    """Run the clients; return the measured row."""
+    """Run ``args.clients`` clients; return the measured row."""
+    parts = urlsplit(url)
     body = {"output": args.output, "shots": args.shots}
+    headers = {"X-API-Key": key, "Content-Type": "application/json"}
     latencies: list[list[float]] = [[] for _ in range(args.clients)]
     errors = [0] * args.clients
     sent = iter(range(args.requests or 10**12))
     lock = threading.Lock()
-    stop = time.perf_counter() + args.duration
+    start = threading.Barrier(args.clients + 1)
+    stop = [float("inf")]
 
     def client(i: int) -> None:
         rng = np.random.default_rng(i)
-        with httpx.Client(base_url=url, headers={"X-API-Key": key}, timeout=30) as c:
-            while time.perf_counter() < stop:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        start.wait()
+        try:
+            while time.perf_counter() < stop[0]:
                 with lock:
                     if next(sent, None) is None:
                         return
                 rows = X[rng.integers(0, len(X), size=args.batch)].tolist()
+                payload = json.dumps({"inputs": rows, **body})
                 t0 = time.perf_counter()
                 try:
-                    r = c.post("/v1/models/bench/predict", json={"inputs": rows, **body})
-                    ok = r.status_code == 200
-                except httpx.HTTPError:
+                    conn.request("POST", "/v1/models/bench/predict", payload, headers)
+                    r = conn.getresponse()
+                    r.read()
+                    ok = r.status == 200
+                except (OSError, http.client.HTTPException):
+                    conn.close()
                     ok = False
                 if ok:
                     latencies[i].append(time.perf_counter() - t0)
                 else:
                     errors[i] += 1
+        finally:
+            conn.close()
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
-    t0 = time.perf_counter()
     for t in threads:
         t.start()
+    t0 = time.perf_counter()
+    stop[0] = t0 + args.duration
+    start.wait()
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - t0
@@ -185,14 +210,57 @@ def drive(url: str, key: str, X: np.ndarray, args: argparse.Namespace) -> dict[s
     }
 
 
+def median_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The row of median throughput among repeated runs of one level."""
+    ranked = sorted(rows, key=lambda r: r["throughput_rps"])
+    row = dict(ranked[(len(ranked) - 1) // 2])
+    row["rounds"] = len(rows)
+    row["throughput_rps_all"] = [r["throughput_rps"] for r in rows]
+    return row
+
+
+def with_ratios(rows: list[dict[str, Any]], baseline: int) -> list[dict[str, Any]]:
+    """Add ``throughput_ratio`` and ``p99_ratio`` (vs ``baseline``), ``p99_over_p50``, ``ok``."""
+    base = next(r for r in rows if r["clients"] == baseline)
+    for r in rows:
+        r["throughput_ratio"] = round(r["throughput_rps"] / base["throughput_rps"], 3)
+        r["p99_over_p50"] = round(r["p99_ms"] / r["p50_ms"], 2) if r["p50_ms"] else None
+        r["p99_ratio"] = round(r["p99_ms"] / base["p99_ms"], 2) if base["p99_ms"] else None
+        r["ok"] = bool(
+            r["errors"] == 0
+            and r["throughput_ratio"] >= 1.0
+            and r["p99_over_p50"] is not None
+            and r["p99_over_p50"] <= P99_OVER_P50
+        )
+    return rows
+
+
+def table(rows: list[dict[str, Any]], baseline: int) -> str:
+    """The ratio table, one line per level."""
+    head = (
+        f"{'clients':>7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'p99/p50':>8} "
+        f"{'thr/' + str(baseline):>8} {'errors':>6} {'cpu ms/req':>10}  target"
+    )
+    lines = [head]
+    for r in rows:
+        lines.append(
+            f"{r['clients']:>7} {r['throughput_rps']:>8} {r['p50_ms']:>8} {r['p99_ms']:>8} "
+            f"{r['p99_over_p50']:>8} {r['throughput_ratio']:>8} {r['errors']:>6} "
+            f"{r.get('server_cpu_ms_per_request', '-'):>10}  {'met' if r['ok'] else 'MISSED'}"
+        )
+    return "\n".join(lines)
+
+
 def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model-dir", type=Path, help="Saved model artifact to serve.")
     p.add_argument("--url", help="Drive an already running loopback service instead.")
     p.add_argument("--api-key", help="Admin key of the running service (with --url).")
     p.add_argument("--loader", help="module:factory of a model loader (e.g. a test double).")
-    p.add_argument("--clients", type=int, default=4)
-    p.add_argument("--duration", type=float, default=10.0, help="Seconds of load.")
+    p.add_argument("--clients", default="8,32", help="Comma-separated client counts, e.g. 8,16,32.")
+    p.add_argument("--baseline", type=int, default=8, help="Level the ratios are against.")
+    p.add_argument("--rounds", type=int, default=1, help="Repeat the levels; median rows.")
+    p.add_argument("--duration", type=float, default=10.0, help="Seconds of load per level.")
     p.add_argument("--requests", type=int, default=None, help="Stop after this many requests.")
     p.add_argument("--warmup", type=int, default=20, help="Requests before measuring.")
     p.add_argument("--batch", type=int, default=1, help="Samples per request.")
@@ -205,8 +273,16 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     p.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    if not 1 <= args.clients <= MAX_CLIENTS or not 0 < args.duration <= MAX_DURATION_S:
-        p.error(f"--clients must be 1..{MAX_CLIENTS} and --duration 0..{MAX_DURATION_S:g} s")
+    try:
+        args.levels = [int(c) for c in str(args.clients).split(",")]
+    except ValueError:
+        p.error("--clients must be comma-separated integers, e.g. 8,16,32")
+    if args.baseline not in args.levels:
+        args.levels = [args.baseline, *args.levels]
+    if not all(1 <= c <= MAX_CLIENTS for c in args.levels) or len(args.levels) > MAX_LEVELS:
+        p.error(f"--clients must be at most {MAX_LEVELS} counts in 1..{MAX_CLIENTS}")
+    if not 0 < args.duration <= MAX_DURATION_S or not 1 <= args.rounds <= MAX_ROUNDS:
+        p.error(f"--duration must be 0..{MAX_DURATION_S:g} s and --rounds 1..{MAX_ROUNDS}")
     if not args.serve and args.model_dir is None:
         p.error("--model-dir is required (train one with `qmlsec train --out DIR`)")
     return args
@@ -233,24 +309,35 @@ def main(argv: list[str] | None = None) -> None:
             X = np.random.default_rng(0).uniform(0, 1, size=(1024, n_features))
             warm = argparse.Namespace(**{**vars(args), "requests": args.warmup, "clients": 1})
             drive(url, key, X, warm)
-            cpu0 = cpu_seconds(proc.pid) if proc is not None else None
-            row = drive(url, key, X, args)
-            cpu1 = cpu_seconds(proc.pid) if proc is not None else None
-            if cpu0 is not None and cpu1 is not None and row["requests"]:
-                # contention-free capacity estimate: service CPU time per answered request
-                row["server_cpu_ms_per_request"] = round((cpu1 - cpu0) * 1000 / row["requests"], 3)
+            measured: dict[int, list[dict[str, Any]]] = {c: [] for c in args.levels}
+            for _ in range(args.rounds):
+                for clients in args.levels:
+                    level = argparse.Namespace(**{**vars(args), "clients": clients})
+                    cpu0 = cpu_seconds(proc.pid) if proc is not None else None
+                    row = drive(url, key, X, level)
+                    cpu1 = cpu_seconds(proc.pid) if proc is not None else None
+                    if cpu0 is not None and cpu1 is not None and row["requests"]:
+                        # service CPU time per answered request (a capacity estimate)
+                        row["server_cpu_ms_per_request"] = round(
+                            (cpu1 - cpu0) * 1000 / row["requests"], 3
+                        )
+                    measured[clients].append(row)
         finally:
             if proc is not None:
                 proc.terminate()
                 proc.wait(timeout=30)
+    rows = with_ratios([median_row(measured[c]) for c in args.levels], args.baseline)
     if args.json:
-        print(json.dumps(row, sort_keys=True))
+        print(json.dumps(rows, sort_keys=True))
     else:
+        print(table(rows, args.baseline))
         print(
-            f"{row['requests']} requests in {row['seconds']} s with {row['clients']} clients: "
-            f"{row['throughput_rps']} req/s, p50 {row['p50_ms']} ms, p99 {row['p99_ms']} ms, "
-            f"{row['errors']} errors, service CPU {row.get('server_cpu_ms_per_request')} ms/req"
+            f"target: throughput >= the {args.baseline}-client run and p99 <= "
+            f"{P99_OVER_P50:g}x p50 at every level: "
+            f"{'met' if all(r['ok'] for r in rows) else 'MISSED'}"
         )
+    if not all(r["ok"] for r in rows):
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -92,7 +92,7 @@ def serve(
     import torch
     import uvicorn
 
-    from qmlsec.service.app import create_app
+    from qmlsec.service.app import create_app, freeze_heap
 
     torch.set_num_threads(torch_threads)
 
@@ -114,6 +114,7 @@ def serve(
     from qmlsec.service.monitor import make_monitor
 
     service = create_app(settings, monitor=make_monitor(monitor))
+    freeze_heap()
     console.print(
         f"[bold]qmlsec service[/] on http://{host}:{port} "
         f"(database {make_url(settings.resolved_database_url()).render_as_string()}, "

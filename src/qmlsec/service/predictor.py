@@ -5,9 +5,10 @@ ownership (another tenant's model is as unknown as a missing one), backend, shot
 bounds, input validation (shape, finite values, batch size, feature range).
 :meth:`Predictor.admit` then charges the daily budget and consults the query monitor in
 one transaction, the one that accepts the work (a job passes its own, so the job row
-and its charge commit together); a refusal rolls the charge back. :meth:`Predictor.run`
+and its charge commit together); a refusal rolls the charge back. :meth:`Predictor.execute`
 executes an admitted query through the endpoint, at most ``inference_workers`` at a
-time in arrival order, settles the budget to what was spent, and records metrics.
+time in arrival order, and :meth:`Predictor.answer` (the synchronous path) settles the
+budget to what was spent and records metrics.
 Inputs never leave this module except as a hash.
 
 Example:
@@ -18,8 +19,11 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import secrets
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
 
@@ -36,6 +40,7 @@ from qmlsec.exceptions import (
 )
 from qmlsec.service.audit import input_hash
 from qmlsec.service.auth import Principal
+from qmlsec.service.batcher import Batcher
 from qmlsec.service.budget import QueryBudget, Reservation
 from qmlsec.service.context import RequestContext
 from qmlsec.service.metrics import ServiceMetrics
@@ -79,6 +84,48 @@ class Predictor:
         self.monitor = monitor
         self.metrics = metrics
         self._slots = threading.BoundedSemaphore(settings.inference_workers)
+        self._pool = ThreadPoolExecutor(
+            max_workers=settings.inference_workers, thread_name_prefix="qmlsec-predict"
+        )
+        self._batcher = Batcher(self._run_batch, self._pool, max_rows=settings.max_batch)
+
+    async def answer(
+        self, who: Principal, model_id: str, req: PredictRequest, ctx: RequestContext
+    ) -> PredictResponse:
+        """Prepare, admit, execute and settle a synchronous prediction.
+
+        Checks and the budget transaction run on the predict pool (``inference_workers``
+        threads, FIFO), so however many clients wait, only that many requests compete
+        with the event loop for the interpreter. Exact queries are micro-batched with
+        other waiting queries of the same model (:mod:`qmlsec.service.batcher`).
+        """
+        loop = asyncio.get_running_loop()
+
+        def check() -> tuple[PreparedQuery, Reservation]:
+            prepared = self.prepare(who, model_id, req, ctx)
+            return prepared, self.admit(prepared, who, ctx)
+
+        q, charge = await loop.run_in_executor(self._pool, check)
+        try:
+            if q.request.shots is None:
+                pending = self._batcher.submit(q.endpoint, q.X, q.request.output)
+                pred = await asyncio.wrap_future(pending)
+            else:
+                pred = await loop.run_in_executor(self._pool, self.execute, q)
+        except BaseException:
+            refund = functools.partial(self.budget.settle, charge, samples=0, shots=0)
+            await loop.run_in_executor(self._pool, refund)
+            raise
+        if pred.shots != charge.shots:
+            spent = functools.partial(
+                self.budget.settle, charge, samples=charge.samples, shots=pred.shots
+            )
+            await loop.run_in_executor(self._pool, spent)
+        return self.respond(q, pred, ctx.request_id)
+
+    def close(self) -> None:
+        """Let the predictions in progress finish and stop the predict pool."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
     def prepare(
         self,
@@ -180,15 +227,9 @@ class Predictor:
                 q.endpoint, q.X, output=q.request.output, shots=q.request.shots, seed=q.seed
             )
 
-    def run(self, q: PreparedQuery, res: Reservation, request_id: str) -> PredictResponse:
-        """Execute an admitted query; refunds its charge if execution fails."""
-        try:
-            pred = self.execute(q)
-        except BaseException:
-            self.budget.settle(res, samples=0, shots=0)
-            raise
-        self.budget.settle(res, samples=int(q.X.shape[0]), shots=pred.shots)
-        return self.respond(q, pred, request_id)
+    def _run_batch(self, endpoint: Endpoint, X: np.ndarray, output: str) -> EndpointResponse:
+        with self._slots:
+            return execute(endpoint, X, output=output, shots=None, seed=None)  # type: ignore[arg-type]
 
     def respond(self, q: PreparedQuery, pred: EndpointResponse, request_id: str) -> PredictResponse:
         """Record the metrics of an answered query and build its response."""

@@ -101,8 +101,9 @@ class ServiceState:
         )
 
     def close(self) -> None:
-        """Stop the job pool, write the usage counters, close the audit log and database."""
+        """Stop the job and predict pools, close the audit log and database."""
         self.jobs.shutdown()
+        self.predictor.close()
         self.budget.close()
         self.audit.close()
         self.db.close()

@@ -65,7 +65,7 @@ def get_model(
     responses=errors(401, 403, 404, 422, 429, 503),
     summary="Predict",
 )
-def predict(
+async def predict(
     body: PredictRequest,
     request: Request,
     model_id: str = MODEL_ID,
@@ -77,7 +77,4 @@ def predict(
     ``shots: null`` gives exact values; otherwise each sample runs with that many shots
     on ``backend`` (seeded by ``seed``, drawn and returned if absent).
     """
-    ctx = RequestContext.of(request.scope)
-    prepared = state.predictor.prepare(who, model_id, body, ctx)
-    charge = state.predictor.admit(prepared, who, ctx)
-    return state.predictor.run(prepared, charge, ctx.request_id)
+    return await state.predictor.answer(who, model_id, body, RequestContext.of(request.scope))
