@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from qmlsec.exceptions import QmlsecError
 
@@ -34,16 +35,16 @@ def _default(obj: Any) -> Any:
 
 
 def handle_errors(func: F) -> F:
-    """Turn a :class:`QmlsecError` into a one-line message and its exit code."""
+    """Turn a :class:`QmlsecError` into a one-line message (and hint) and its exit code."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except QmlsecError as err:
-            console.print(f"[bold red]error[/]: {err.message}")
+            console.print(f"[bold red]error[/]: {escape(err.message)}", soft_wrap=True)
             if err.hint:
-                console.print(f"[yellow]hint[/]: {err.hint}")
+                console.print(f"[yellow]hint[/]: {escape(err.hint)}", soft_wrap=True)
             raise typer.Exit(code=err.exit_code) from err
 
     return wrapper  # type: ignore[return-value]

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +22,7 @@ import typer
 from sqlalchemy.engine import make_url
 
 from qmlsec.cli.output import console, emit_json, handle_errors
+from qmlsec.exceptions import ConfigError
 from qmlsec.service.auth import KeyStore, new_key
 from qmlsec.service.db import Database
 from qmlsec.service.registry import ModelRegistry
@@ -43,6 +45,25 @@ DbUrl = Annotated[
 ]
 
 
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds of a duration such as ``3600``, ``90m``, ``12h`` or ``30d``.
+
+    Example:
+        >>> parse_duration("12h"), parse_duration("45")
+        (43200.0, 45.0)
+    """
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", text)
+    seconds = 0.0 if match is None else float(match.group(1)) * _UNITS[match.group(2) or "s"]
+    if seconds <= 0:
+        raise ConfigError(
+            f"invalid duration {text!r}", hint="use a positive number with s, m, h or d, e.g. 30d"
+        )
+    return seconds
+
+
 def _settings(data_dir: Path | None, database_url: str | None, **more: object) -> ServiceSettings:
     return ServiceSettings.from_env(data_dir=data_dir, database_url=database_url, **more)
 
@@ -52,7 +73,7 @@ def _settings(data_dir: Path | None, database_url: str | None, **more: object) -
 def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
     data_dir: DataDir = None,
     database_url: DbUrl = None,
     audit_log: Annotated[Path | None, typer.Option(help="JSON-lines audit file.")] = None,
@@ -77,6 +98,15 @@ def serve(
     daily_shots: Annotated[int | None, typer.Option(help="Shots/day per key.")] = None,
     max_batch: Annotated[int | None, typer.Option(help="Most samples per request.")] = None,
     max_shots: Annotated[int | None, typer.Option(help="Most shots per circuit.")] = None,
+    max_body_bytes: Annotated[
+        int | None, typer.Option(help="Largest request body (413 beyond; jobs have their own).")
+    ] = None,
+    concurrent_per_key: Annotated[
+        int | None, typer.Option(help="Requests of one key served at once (429 beyond).")
+    ] = None,
+    metrics_public: Annotated[
+        bool, typer.Option(help="Serve /metrics without a key (it names every model).")
+    ] = False,
     torch_threads: Annotated[
         int, typer.Option(min=1, help="torch threads per request (requests run in parallel).")
     ] = 1,
@@ -110,6 +140,9 @@ def serve(
         daily_shots=daily_shots,
         max_batch=max_batch,
         max_shots=max_shots,
+        max_body_bytes=max_body_bytes,
+        concurrent_per_key=concurrent_per_key,
+        metrics_public=metrics_public or None,
     )
     from qmlsec.service.monitor import make_monitor
 
@@ -135,13 +168,26 @@ def keys_create(
     tenant: Annotated[str, typer.Option(help="Tenant owning the key.")],
     scope: Annotated[list[str], typer.Option(help="predict and/or admin (repeat).")],
     name: Annotated[str, typer.Option(help="Label.")] = "",
+    expires_in: Annotated[
+        str | None,
+        typer.Option(help="Lifetime, e.g. 3600, 90m, 12h or 30d (default: never expires)."),
+    ] = None,
     data_dir: DataDir = None,
     database_url: DbUrl = None,
 ) -> None:
     """Issue a key; prints it once, as JSON."""
+    lifetime = None if expires_in is None else parse_duration(expires_in)
     store = KeyStore(Database(_settings(data_dir, database_url).resolved_database_url()))
-    info, key = store.create(tenant, scope, name=name)
-    emit_json({"key": key, "key_id": info.key_id, "tenant": tenant, "scopes": info.scopes})
+    info, key = store.create(tenant, scope, name=name, expires_in=lifetime)
+    emit_json(
+        {
+            "key": key,
+            "key_id": info.key_id,
+            "tenant": tenant,
+            "scopes": info.scopes,
+            "expires_at": info.expires_at,
+        }
+    )
 
 
 @keys_app.command("list")
