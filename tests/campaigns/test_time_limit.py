@@ -16,7 +16,7 @@ from qmlsec.campaigns.defended import defend_run
 from qmlsec.campaigns.victim import train_victim
 from qmlsec.campaigns.victim_spec import VictimSpec
 from qmlsec.config import FrozenModel
-from qmlsec.defenses import harness
+from qmlsec.attacks import setup as attack_setup
 from qmlsec.exceptions import TimeLimitExceeded
 
 TINY = VictimSpec(dataset="iris", classes=None, qubits=4, layers=1, epochs=2)
@@ -51,7 +51,7 @@ def victim():
 @pytest.fixture
 def slow_registry(monkeypatch):
     monkeypatch.setattr(chain, "available_attacks", lambda: {"test.slow": SlowAttack})
-    monkeypatch.setattr(harness, "get_attack", lambda name: SlowAttack)
+    monkeypatch.setattr(attack_setup, "get_attack", lambda name: SlowAttack)
 
 
 def executor_for(victim: Any, limit: float | None, **params: Any) -> chain.PathExecutor:

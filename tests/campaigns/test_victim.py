@@ -26,14 +26,14 @@ def test_finetuning_runs_every_circuit_on_the_device(tuned):
     assert ft["device"] == "fake_manila" and ft["gradient"] == "spsa"
     # SPSA: one forward and two perturbed circuits per sample, all priced cloud jobs
     assert ft["circuits"] == 3 * 8
-    by_purpose = tuned.cost["by_purpose"]
+    by_purpose = tuned.deployment.cost.summary()["by_purpose"]
     assert by_purpose["gradient"]["circuits"] == 2 * 8
     assert by_purpose["gradient"]["shots"] == 2 * 8 * 64
     assert len(ft["history"]) == 1 and ft["eval_samples"] == 6
     for acc in (ft["accuracy_before"], ft["accuracy_after"]):
         assert set(acc) == {"exact", "device"}
         assert all(v in {k / 6 for k in range(7)} for v in acc.values())
-    sent = {(e["asset"], e["receiver"]): e["count"] for e in tuned.ledger_entries
+    sent = {(e["asset"], e["receiver"]): e["count"] for e in tuned.deployment.ledger.entries()
             if e["step"] == "gradient"}  # fmt: skip
     assert sent[("bound_parameters", "quantum_cloud")] == 2 * 8
     assert sent[("measurement_results", "classical_cloud")] == 2 * 8
@@ -42,10 +42,10 @@ def test_finetuning_runs_every_circuit_on_the_device(tuned):
 
 def test_finetuning_changes_the_weights_and_restores_exact_evaluation(tuned):
     plain = train_victim(VictimSpec(**SMALL), 0)
-    assert plain.finetune is None and plain.cost["total"]["circuits"] == 0
+    assert plain.finetune is None and plain.deployment.cost.total().circuits == 0
     theta, base = tuned.model.model_.theta.detach(), plain.model.model_.theta.detach()
     assert not np.allclose(theta.numpy(), base.numpy())
-    assert tuned.model.gradient == "backprop" and tuned.model.model_.executor is None
+    assert tuned.model.gradient == "backprop" and not hasattr(tuned.model.model_, "executor")
     assert tuned.model.model_.gradient == "backprop"  # white-box attacks differentiate exactly
     again = train_victim(tuned.spec, 0)  # deterministic for the seed
     assert np.allclose(again.model.model_.theta.detach().numpy(), theta.numpy())
@@ -69,10 +69,11 @@ def test_backprop_cannot_finetune_on_a_device():
 
 
 def test_finetune_needs_a_device_pipeline():
+    from qmlsec.cloud.deployment import Deployment, DeploymentSpec
     from qmlsec.cloud.workflow import QMLaaSPipeline
     from qmlsec.models.classifier import QNNClassifier
 
     clf = QNNClassifier(n_qubits=2, layers=1, epochs=1, gradient="spsa")
-    pipe = QMLaaSPipeline(clf, device="ideal", shots=None)
+    pipe = QMLaaSPipeline(Deployment(DeploymentSpec(quantum={"device": "fake_manila"}), clf))
     with pytest.raises(ConfigError, match="fitted"):
         pipe.finetune(np.zeros((4, 2)), np.array([0, 1, 0, 1]), epochs=1, lr=0.1, batch_size=2)

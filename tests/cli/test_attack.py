@@ -67,7 +67,7 @@ def test_run_takes_params_from_yaml_and_flags_win(model_dir, tmp_path):
 def test_black_box_run_counts_queries_and_shots(model_dir):
     args = ["attack", "run", "evasion.spsa", "--model", str(model_dir), "--eps", "0.1",
             "--param", "steps=2", "--param", "samples=2", "--samples", "5", "--shots", "100",
-            "--endpoint", "local", "--json"]  # fmt: skip
+            "--json"]  # fmt: skip
     data = _json(runner.invoke(app, args))
     assert data["queries"]["samples"] > 0
     assert data["queries"]["shots"] == 100 * data["queries"]["samples"]

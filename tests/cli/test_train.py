@@ -63,7 +63,7 @@ def test_train_on_a_dataset_other_than_digits_uses_all_its_classes(tmp_path):
              "--out", str(out), "--json"],
         )
     )  # fmt: skip
-    manifest = json.loads((out / "manifest.json").read_text())
+    manifest = json.loads((out / "model" / "manifest.json").read_text())
     assert manifest["classes"] == [0, 1, 2]
     assert (
         manifest["metadata"]["dataset"]["n_train"] + manifest["metadata"]["dataset"]["n_test"]

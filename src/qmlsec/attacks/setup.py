@@ -118,10 +118,13 @@ def choose_position(
     """
     required = frozenset(attack_cls.requires)
     black_box = bool(required & QUERY) and not required & MODEL_IN_HAND
-    order = _PREFERRED if black_box else _PREFERRED[1:] + _PREFERRED[:1]
+    order = _PREFERRED if black_box else _PREFERRED[1:2] + _PREFERRED[:1] + _PREFERRED[2:]
     allowed = [p for p in (*order, *Position) if p in attack_cls.positions]
     reasons = []
     for pos in dict.fromkeys(allowed):
+        if not granted(pos, spec):
+            reasons.append(f"{pos.value} is no foothold{_why(pos, spec)}")
+            continue
         missing = required - granted(pos, spec) - knowledge
         if not missing:
             return pos

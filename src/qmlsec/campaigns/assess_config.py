@@ -62,12 +62,11 @@ EXTRA_PROFILES = (
 
 ASSESS_VICTIM = VictimSpec(
     finetune_epochs=2, finetune_samples=128, finetune_batch_size=16, finetune_shots=512,
-    finetune_eval_samples=90, classical_trust="malicious", quantum_trust="malicious",
-    serving="simulation",
+    finetune_eval_samples=90,
 )  # fmt: skip
 """The default victim: pre-trained in exact simulation, then two SPSA epochs over 128
 training samples on the device (768 device circuits at 512 shots, ~20 s here). Its
-deployment distrusts both clouds (malicious), so the classical-cloud adversary's paths
+deployment distrusts both clouds (malicious, the campaign default), so the classical-cloud adversary's paths
 (poisoning, QUID, backdoors, gradient inversion) run beside the quantum provider's; the
 endpoint answers from the classical cloud's exact simulation with ``endpoint_shots``
 per query (a device query costs about a second and black-box attacks issue hundreds)."""

@@ -18,15 +18,15 @@ The recipe is the realistic QMLaaS one (:class:`qmlsec.cloud.workflow.QMLaaSPipe
 3. score the model exactly and on the device (the first ``finetune_eval_samples`` test
    samples) before and after fine-tuning;
 4. serve it: with ``serving="device"`` every query is a job on ``spec.device``; with
-   ``serving="simulation"`` (the assessment's default: on the emulated 16-qubit device
-   one query circuit costs about a second and attacks issue hundreds) the classical
-   cloud answers from exact simulation.
+   ``serving="simulation"`` (the default: on the emulated 16-qubit device one query
+   circuit costs about a second and attacks issue hundreds) the classical cloud
+   answers from its own simulation.
 
 Example:
     >>> from qmlsec.campaigns.victim_spec import VictimSpec
     >>> v = train_victim(VictimSpec(dataset="iris", classes=None, qubits=4, layers=1, epochs=2))
     >>> v.pipeline, v.deployment.quantum.trust.value
-    ('QMLaaSPipeline (training on ideal, backprop)', 'honest-but-curious')
+    ('QMLaaSPipeline (training on ideal, backprop)', 'malicious')
 """
 
 from __future__ import annotations

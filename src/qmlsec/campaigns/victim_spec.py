@@ -49,9 +49,14 @@ class VictimSpec(FrozenModel):
         finetune_shots: shots per device circuit while fine-tuning and scoring.
         finetune_eval_samples: test samples scored on the device before and after.
         classical_trust, quantum_trust: trust levels of the deployment's classical and
-            quantum cloud (``trusted``, ``honest-but-curious``, ``malicious``).
-        serving: where inference circuits run (``device``: every query is a job on
-            ``device``; ``simulation``: the classical cloud's exact simulation).
+            quantum cloud (``trusted``, ``honest-but-curious``, ``malicious``). The
+            default is the worst case, both malicious, so every attacker position is
+            available and a grid over attacks runs each of them; a more trusted
+            deployment refuses the attacks its trust forbids.
+        serving: where inference circuits run (``simulation``, the default: the
+            classical cloud's exact simulation, sampling the query's shots; ``device``:
+            every query is a job on ``device``, about a second per circuit on the
+            emulated 16-qubit devices).
     """
 
     dataset: str = "digits"
@@ -75,9 +80,9 @@ class VictimSpec(FrozenModel):
     finetune_lr: float = Field(default=0.01, gt=0)
     finetune_shots: int = Field(default=128, ge=1)
     finetune_eval_samples: int = Field(default=32, ge=1)
-    classical_trust: TrustLevel = TrustLevel.TRUSTED
-    quantum_trust: TrustLevel = TrustLevel.HONEST_BUT_CURIOUS
-    serving: Literal["device", "simulation"] = "device"
+    classical_trust: TrustLevel = TrustLevel.MALICIOUS
+    quantum_trust: TrustLevel = TrustLevel.MALICIOUS
+    serving: Literal["device", "simulation"] = "simulation"
 
     @field_validator("gradient")
     @classmethod
