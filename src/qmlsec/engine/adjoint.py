@@ -104,9 +104,9 @@ def run_blocked(
     return rows.T
 
 
-def _block_of(t: torch.Tensor, cols: slice) -> torch.Tensor:
-    """Contiguous (2**n, width) copy of the columns ``cols`` of ``t`` (2**n, B)."""
-    return t.T[cols].T.contiguous() if t.stride(0) == 1 else t[:, cols].contiguous()
+def _cols_view(t: torch.Tensor, cols: slice) -> torch.Tensor:
+    """The columns ``cols`` of ``t`` (2**n, B), a view."""
+    return t.T[cols].T if t.stride(0) == 1 else t[:, cols]
 
 
 class _Stored(torch.autograd.Function):
@@ -175,20 +175,17 @@ class _Adjoint(torch.autograd.Function):
         if ctx.block < s_out.shape[1] and lam.stride(0) != 1:
             lam = lam.T.contiguous().T  # block columns contiguous, as the output's
         for cols in _blocks(s_out.shape[1], ctx.block):
-            s = _block_of(s_out, cols)
-            co = _block_of(lam, cols)
-            ac, bc = _cols(None, a, cols), _cols(None, b, cols)
+            w = s_out.new_empty(2, s_out.shape[0], cols.stop - cols.start)
+            w[0].copy_(_cols_view(s_out, cols))  # the pair (state, co-state) of the block
+            w[1].copy_(_cols_view(lam, cols))
             for i in range(n - 1, -1, -1):
                 k = kernels[i]
-                pc = _cols(k, params[i], cols)
-                # the first step's input is the product state: rebuilt, not uncomputed
-                s_in = k.adjoint(s, pc) if i else Outer.build(ac, bc, s.shape[1])  # type: ignore[arg-type]
-                co, g = k.vjp(s_in, s, co, pc, wants[i])
-                s = s_in
+                w, g = k.back(w, _cols(k, params[i], cols), wants[i])
                 if g is not None:
                     add(2 + i, g, cols)
             if want_factors:
-                ga, gb = Outer.vjp(ac, bc, co)  # type: ignore[arg-type]
+                ac, bc = _cols(None, a, cols), _cols(None, b, cols)
+                ga, gb = Outer.vjp(ac, bc, w[1])  # type: ignore[arg-type]
                 add(0, ga, cols)
                 add(1, gb, cols)
         return (None, None, None, *grads)

@@ -53,6 +53,19 @@ class Step:
         """Co-state of the input and the gradient of ``p`` (None unless ``want``)."""
         return self.adjoint(lam, p), None
 
+    def back(
+        self, w: torch.Tensor, p: torch.Tensor | None, want: bool
+    ) -> tuple[torch.Tensor, Grad]:
+        """One adjoint-method step on a pair ``w = (state, co-state)`` (2, 2**n, C).
+
+        Returns the pair at the step's input (the state uncomputed, the co-state
+        pulled back) and the gradient of ``p``; kernels override it to treat both
+        halves in one call.
+        """
+        s_in = self.adjoint(w[0], p)
+        lam_in, g = self.vjp(s_in, w[0], w[1], p, want)
+        return torch.stack([s_in, lam_in]), g
+
 
 def _dagger(p: torch.Tensor) -> torch.Tensor:
     return p.conj().transpose(-1, -2)
@@ -91,6 +104,24 @@ class Chunk(Step):
     def adjoint(self, s: torch.Tensor, p: torch.Tensor | None) -> torch.Tensor:
         assert p is not None
         return self.apply(s, _dagger(p))
+
+    def _apply_pair(self, w: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+        """A shared (K, K) matrix on both states of a pair (2, 2**n, C): one GEMM."""
+        if self.low == 1 and w.shape[-1] == 1:
+            return torch.mm(w.view(2 * self.hi, self.size), m.T).view(w.shape)
+        return _left(m, w.reshape(2 * self.hi, self.size, -1)).reshape(w.shape)
+
+    def _pair_grad(self, lam: torch.Tensor, s_in: torch.Tensor) -> torch.Tensor:
+        hv = (self.hi, self.size, -1)
+        return _outer_sum(lam.reshape(hv), s_in.reshape(hv))[None]
+
+    def back(
+        self, w: torch.Tensor, p: torch.Tensor | None, want: bool
+    ) -> tuple[torch.Tensor, Grad]:
+        if p is None or p.shape[0] != 1:
+            return super().back(w, p, want)
+        w_in = self._apply_pair(w, _dagger(p[0]))
+        return w_in, self._pair_grad(w[1], w_in[0]) if want else None
 
     def vjp(
         self,
@@ -152,6 +183,17 @@ class RealChunk(Chunk):
     def adjoint(self, s: torch.Tensor, p: torch.Tensor | None) -> torch.Tensor:
         assert p is not None
         return self.apply(s, p.transpose(-1, -2))
+
+    def _apply_pair(self, w: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+        if self.low == 1 and w.shape[-1] == 1:
+            return super()._apply_pair(w, m.to(w.dtype))
+        out = _left(m, torch.view_as_real(w).reshape(2 * self.hi, self.size, -1))
+        return torch.view_as_complex(out.reshape(*w.shape, 2))
+
+    def _pair_grad(self, lam: torch.Tensor, s_in: torch.Tensor) -> torch.Tensor:
+        if self.low == 1 and s_in.shape[-1] == 1:
+            return super()._pair_grad(lam, s_in).real
+        return _outer_sum(self._real_view(lam), self._real_view(s_in))[None]
 
     def vjp(
         self,
@@ -237,6 +279,17 @@ class MonomialStep(Step):
             return lam_in, None
         g = lam * s_out.conj() * p.T  # = lam * conj(s_in[perm]) since |p| = 1
         return lam_in, g.sum(1)[None] if p.shape[0] == 1 else g.T
+
+    def back(
+        self, w: torch.Tensor, p: torch.Tensor | None, want: bool
+    ) -> tuple[torch.Tensor, Grad]:
+        if p is not None and p.shape[0] != 1:
+            return super().back(w, p, want)
+        u = w * p.T.conj() if p is not None else w  # both halves, phase undone
+        g = None
+        if want and p is not None:  # lam * conj(s_out) * p = lam * conj(u_state)
+            g = (w[1] * u[0].conj()).sum(1)[None]
+        return (u.index_select(1, self.inv) if self.inv is not None else u), g
 
 
 class FusedStep(Step):
