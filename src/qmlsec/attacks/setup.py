@@ -41,7 +41,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -197,7 +197,7 @@ class AttackSetup:
         y_test: np.ndarray,
         params: dict[str, Any] | None = None,
         knowledge: frozenset[Capability] = frozenset(),
-        shots: int | None | str = "deployment",
+        shots: int | None | Literal["deployment"] = "deployment",
         budget: int | None = None,
         output: str | None = None,
         train_victim: Callable[[np.ndarray, np.ndarray], Any] | None = None,
@@ -249,7 +249,7 @@ class AttackSetup:
         endpoint = None
         if required & QUERY or (required & MODEL_IN_HAND and caps & QUERY):
             served = deployment.endpoint()
-            n_shots = served.shots if shots == "deployment" else shots
+            n_shots = served.shots if isinstance(shots, str) else shots
             endpoint = QueryCounter(served, output=want, shots=n_shots, budget=budget)
         keep_model = bool(required & (MODEL_IN_HAND | DATA | NEEDS_CLOUD)) or endpoint is None
         target = Target(

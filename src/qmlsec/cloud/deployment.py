@@ -56,7 +56,7 @@ from qmlsec.models.artifact import artifact_digest
 from qmlsec.models.classifier import QNNClassifier
 from qmlsec.models.persist import load_classifier, save_classifier
 
-FORMAT = "qmlsec-deployment"
+FORMAT: Literal["qmlsec-deployment"] = "qmlsec-deployment"
 DEPLOYMENT_FILE = "deployment.json"
 LEDGER_FILE = "ledger.json"
 COST_FILE = "cost.json"

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -247,7 +247,7 @@ def evaluate_defense(
     *,
     params: dict[str, Any] | None = None,
     seed: int = 0,
-    shots: int | None | str = "deployment",
+    shots: int | None | Literal["deployment"] = "deployment",
     budget: int | None = None,
     output: str | None = None,
     min_effect: float = 0.01,
