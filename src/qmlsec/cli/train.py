@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import typer
+from pydantic import ValidationError
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from qmlsec.cli.output import console, emit_json, handle_errors
@@ -119,7 +120,14 @@ def _train(**opts: Any) -> dict[str, Any]:
         optimizer=opts["optimizer"], gradient=opts["gradient"],
         shots=(opts["shots"] or None) if hardware else None, random_state=opts["seed"],
     )  # fmt: skip
-    clf.spec()  # validate the circuit settings before loading data
+    try:  # validate the circuit and training settings before loading data
+        clf.spec()
+        clf.training_config()
+    except ValidationError as err:
+        where = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
+        raise ConfigError(
+            f"invalid model settings: {where}", hint="see qmlsec train --help"
+        ) from None
     ds = load_dataset(opts["dataset"], classes=classes, seed=opts["seed"])
     train, test = split(ds, test_size=opts["test_size"], seed=opts["seed"])
     dataset = {"name": str(opts["dataset"]), "classes": list(classes) if classes else None,
