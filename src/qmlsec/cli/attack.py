@@ -115,7 +115,13 @@ def parse_params(params_file: Path | None, pairs: list[str], eps: str) -> dict[s
     if params_file is not None:
         if not params_file.is_file():
             raise ConfigError(f"parameter file {params_file} does not exist")
-        loaded = yaml.safe_load(params_file.read_text()) or {}
+        try:
+            loaded = yaml.safe_load(params_file.read_text(encoding="utf-8")) or {}
+        except (yaml.YAMLError, UnicodeDecodeError) as err:
+            raise ConfigError(
+                f"{params_file}: not valid YAML ({type(err).__name__})",
+                hint="write the parameters as a YAML mapping, e.g. steps: 20",
+            ) from None
         if not isinstance(loaded, dict):
             raise ConfigError(f"{params_file}: expected a mapping of parameter names to values")
         params.update(loaded)
@@ -123,7 +129,12 @@ def parse_params(params_file: Path | None, pairs: list[str], eps: str) -> dict[s
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
             raise ConfigError(f"--param {pair!r} is not k=v", hint="e.g. --param steps=20")
-        params[key.strip()] = yaml.safe_load(value)
+        try:
+            params[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError:
+            raise ConfigError(
+                f"--param {pair!r}: the value is not valid YAML", hint="e.g. --param eps=[0.1]"
+            ) from None
     if eps:
         try:
             params["eps"] = [float(v) for v in eps.split(",") if v.strip()]
