@@ -13,7 +13,6 @@ from qmlsec.attacks.evasion.fgsm import FGSM
 from qmlsec.attacks.evasion.pgd import PGD
 from qmlsec.attacks.evasion.spsa import SPSA
 from qmlsec.attacks.evasion.transfer import Transfer
-from qmlsec.attacks.harness import target_for
 from qmlsec.attacks.local_endpoint import LocalEndpoint
 from qmlsec.attacks.poisoning.base import PoisoningAttack
 from qmlsec.attacks.poisoning.quid import QUID
@@ -90,25 +89,41 @@ def test_query_counter_enforces_the_budget(victim):
     assert counter.stats.to_dict() == {"calls": 1, "samples": 5, "shots": 50, "circuits": 5}
 
 
-def test_harness_grants_what_each_attack_declares(victim):
+def test_builder_grants_what_each_position_holds(victim):
     model = victim.model
-    white = target_for(FGSM, model)
-    assert white.model is model and white.endpoint is None
-    black = target_for(SPSA, model, shots=64, budget=1000)
+    white = victim.setup(FGSM).target  # the malicious classical cloud holds the model
+    assert white.model is model and white.position is Position.UNTRUSTED_CLASSICAL_CLOUD
+    black = victim.setup(SPSA, shots=64, budget=1000).target
     assert black.model is None and black.endpoint.output == "probabilities"
     assert (black.endpoint.shots, black.endpoint.budget) == (64, 1000)
     assert black.position is Position.API_USER
-    assert target_for(Transfer, model).endpoint.output == "labels"
-    writer = target_for(QUID, model)
+    assert victim.setup(Transfer).target.endpoint.output == "labels"
+    writer = victim.setup(QUID).target
     assert Capability.TRAINING_DATA_WRITE in writer.capabilities and writer.model is model
     assert writer.position in QUID.positions
 
 
-def test_harness_gives_foothold_attacks_the_model_and_the_capabilities(victim):
+def test_builder_enforces_three_valued_trust(victim):
+    curious = victim.deployment(quantum={"trust": "honest-but-curious"},
+                                classical={"trust": "trusted"})  # fmt: skip
+    with pytest.raises(RequirementError, match="honest-but-curious: it may observe but never"):
+        victim.setup("tampering.measurement", deployment=curious)
+    observer = victim.setup("recon.encoding_inference", deployment=curious).target
+    assert observer.capabilities >= {Capability.CIRCUIT_ACCESS}
+    assert observer.cloud is curious.quantum  # the victim's own provider, not a fresh one
+    with pytest.raises(RequirementError, match="trusted: it grants no foothold"):
+        victim.setup("inference.gradient_inversion", deployment=curious)  # sees no gradients
+    stolen = victim.setup(FGSM, deployment=curious, knowledge=frozenset(
+        {Capability.INPUT_GRADIENTS, Capability.WEIGHTS}))  # fmt: skip
+    assert stolen.target.position is Position.API_USER and stolen.target.endpoint is not None
+
+
+def test_builder_gives_foothold_attacks_the_deployments_cloud(victim):
     class Crosstalk(PoisoningAttack):
         name: ClassVar[str] = "poisoning.crosstalk_fake"
         technique_id: ClassVar[str] = "QML.T0012"
         requires: ClassVar[frozenset[Capability]] = frozenset({Capability.CO_TENANCY})
+        positions: ClassVar[frozenset[Position]] = frozenset({Position.CO_TENANT})
 
         def poison(self, x, y, *, rate):
             return x, y
@@ -116,10 +131,14 @@ def test_harness_gives_foothold_attacks_the_model_and_the_capabilities(victim):
         def _run(self, ctx):
             return self.new_result()
 
-    target = target_for(Crosstalk, victim.model, cloud="provider")
+    deployment = victim.deployment()
+    setup = victim.setup(Crosstalk, deployment=deployment)
+    target = setup.target
     assert Capability.CO_TENANCY in target.capabilities
-    assert (target.model, target.cloud) == (victim.model, "provider")
-    assert target.position in Crosstalk.positions
+    assert (target.model, target.cloud) == (victim.model, deployment.quantum)
+    assert target.position is Position.CO_TENANT
+    result = setup.run(0)
+    assert result.deployment["position"] == "co_tenant"
 
 
 def test_progress_reaches_the_callback(victim):
@@ -161,12 +180,12 @@ class _Mute(FGSM):
 
 def test_conformance_check_catches_seed_ignoring_metrics(victim):
     with pytest.raises(ConformanceError, match="same seed"):
-        check_attack(_Noisy, Target.white_box(victim.model), victim.context(n_test=4))
+        check_attack(victim.setup(_Noisy, n_test=4))
 
 
 def test_conformance_check_catches_unhelpful_requirement_errors(victim):
     with pytest.raises(ConformanceError, match="does not name"):
-        check_attack(_Mute, Target.white_box(victim.model), victim.context(n_test=4))
+        check_attack(victim.setup(_Mute, n_test=4))
 
 
 def test_conformance_check_catches_work_in_the_constructor(victim):
@@ -176,7 +195,7 @@ def test_conformance_check_catches_work_in_the_constructor(victim):
             self.noise_ = rng(seed, "x").random()
 
     with pytest.raises(ConformanceError, match="learned state"):
-        check_attack(Eager, Target.white_box(victim.model), victim.context(n_test=4))
+        check_attack(victim.setup(Eager, n_test=4))
 
 
 def test_conformance_check_wants_the_knowledge_base_to_list_the_attack(victim):
@@ -184,7 +203,7 @@ def test_conformance_check_wants_the_knowledge_base_to_list_the_attack(victim):
         name: ClassVar[str] = "evasion.unlisted"
 
     with pytest.raises(ConformanceError, match="implemented_by"):
-        check_attack(Unlisted, Target.white_box(victim.model), victim.context(n_test=4))
+        check_attack(victim.setup(Unlisted, n_test=4))
     with pytest.raises(ConformanceError, match="registered as"):
-        check_attack(FGSM, Target.white_box(victim.model), victim.context(n_test=4),
+        check_attack(victim.setup(FGSM, n_test=4),
                      registry_name="evasion.other")  # fmt: skip

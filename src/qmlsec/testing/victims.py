@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from qmlsec.attacks.base import Attack
-from qmlsec.attacks.setup import AttackSetup
+from qmlsec.attacks.base import Attack, AttackContext
+from qmlsec.attacks.setup import AttackSetup, refit_like
 from qmlsec.cloud.deployment import Deployment, DeploymentSpec
 from qmlsec.data import load_dataset, split
 from qmlsec.models.classifier import QNNClassifier
@@ -39,6 +39,16 @@ class Victim:
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
+
+    def context(self, *, n_test: int | None = None, **extras: Any) -> AttackContext:
+        """A fresh attack context (first ``n_test`` test samples; training split included),
+        for unit tests that hand an attack a target of their own."""
+        n = len(self.y_test) if n_test is None else n_test
+        return AttackContext(
+            x_test=np.array(self.x_test[:n]), y_test=np.array(self.y_test[:n]),
+            x_train=np.array(self.x_train), y_train=np.array(self.y_train),
+            train_victim=refit_like(self.model), extras=dict(extras),
+        )  # fmt: skip
 
     def deployment(self, **settings: Any) -> Deployment:
         """A fresh deployment of the model (``settings``: :class:`DeploymentSpec` fields).

@@ -8,7 +8,6 @@ from qmlsec.attacks.availability.cost_harvest import CostHarvest
 from qmlsec.attacks.availability.dos import DenialOfService
 from qmlsec.attacks.availability.latency_injection import LatencyInjection
 from qmlsec.attacks.availability.queue_flood import QueueFlood
-from qmlsec.attacks.harness import target_for
 from qmlsec.testing.victims import small_victim
 
 
@@ -18,7 +17,7 @@ def victim():
 
 
 def run(cls, victim, **params):
-    return cls(target_for(cls, victim.model), params, seed=0).run(victim.context(n_test=6))
+    return cls(victim.setup(cls).target, params, seed=0).run(victim.context(n_test=6))
 
 
 def test_latency_injection_adds_the_delay_to_inference_and_training(victim):

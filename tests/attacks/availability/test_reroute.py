@@ -5,14 +5,13 @@ from __future__ import annotations
 import pytest
 
 from qmlsec.attacks.availability.reroute import Reroute
-from qmlsec.attacks.harness import target_for
 from qmlsec.testing.victims import small_victim
 
 
 @pytest.fixture(scope="module")
 def metrics():
     victim = small_victim(n_qubits=2, layers=1, epochs=5, classes="0-1")
-    attack = Reroute(target_for(Reroute, victim.model), Reroute.check_params, seed=0)
+    attack = Reroute(victim.setup(Reroute).target, Reroute.check_params, seed=0)
     return attack.run(victim.context(n_test=6)).metrics
 
 
@@ -32,20 +31,19 @@ def test_predictions_stay_correct_on_the_noiseless_congested_device(metrics):
 def test_a_provider_day_without_warmup_can_hide_the_congestion():
     victim = small_victim(n_qubits=2, layers=1, epochs=5, classes="0-1")
     params = dict(Reroute.check_params, warmup_s=0.0, congestion=1.0)
-    attack = Reroute(target_for(Reroute, victim.model), params, seed=0)
+    attack = Reroute(victim.setup(Reroute).target, params, seed=0)
     m = attack.run(victim.context(n_test=6)).metrics
     assert m["latency_increase_p50_s"] < 60.0
 
 
 def test_congested_device_defaults_to_one_that_fits_the_victim():
     from qmlsec.attacks.availability.reroute import Reroute
-    from qmlsec.attacks.harness import target_for
     from qmlsec.cloud.devices import get_device
     from qmlsec.testing.victims import small_victim
 
     wide = small_victim("digits", n_qubits=8, layers=1, epochs=1, classes="0-1")
-    attack = Reroute(target_for(Reroute, wide.model), {"device": "fake_guadalupe"}, seed=0)
+    attack = Reroute(wide.setup(Reroute).target, {"device": "fake_guadalupe"}, seed=0)
     name = attack.congested()
     assert name != "fake_guadalupe" and get_device(name).num_qubits >= 8
     narrow = small_victim(n_qubits=2, layers=1, epochs=1, classes="0-1")
-    assert Reroute(target_for(Reroute, narrow.model), {}, seed=0).congested() == "fake_jakarta"
+    assert Reroute(narrow.setup(Reroute).target, {}, seed=0).congested() == "fake_jakarta"

@@ -9,7 +9,6 @@ from qiskit.circuit import ParameterVector
 
 from qmlsec.attacks.circuit.qdoor import QDoor
 from qmlsec.attacks.circuit.synthesis import grid_step, synthesise
-from qmlsec.attacks.harness import target_for
 from qmlsec.exceptions import ConfigError
 from qmlsec.testing.victims import small_victim
 
@@ -32,7 +31,7 @@ def test_negative_precision_is_refused():
 
 def run(**params):
     victim = small_victim(n_qubits=2, layers=3, epochs=15, classes="0-1")
-    attack = QDoor(target_for(QDoor, victim.model), params, seed=0)
+    attack = QDoor(victim.setup(QDoor).target, params, seed=0)
     return attack.run(victim.context(n_test=10)).metrics
 
 
@@ -47,6 +46,6 @@ def test_backdoor_is_dormant_before_and_active_after_synthesis():
 @pytest.mark.slow
 def test_full_size_backdoor_on_thirty_test_inputs():
     victim = small_victim(n_qubits=2, layers=3, epochs=15, classes="0-1")
-    m = QDoor(target_for(QDoor, victim.model), {}, seed=0).run(victim.context()).metrics
+    m = QDoor(victim.setup(QDoor).target, {}, seed=0).run(victim.context()).metrics
     assert m["attack_success_rate_before"] <= 0.1 and m["attack_success_rate_after"] >= 0.8
     assert m["clean_accuracy_drop"] <= 0.2

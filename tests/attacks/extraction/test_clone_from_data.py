@@ -8,7 +8,6 @@ import pytest
 from qmlsec.attacks import AttackContext
 from qmlsec.attacks.evasion.transfer import Transfer
 from qmlsec.attacks.extraction.clone_from_data import CloneFromData
-from qmlsec.attacks.harness import target_for
 from qmlsec.attacks.inference.label_clustering import LabelClustering
 from qmlsec.attacks.inference.state_prep_theft import StatePrepTheft, circuit_inputs
 from qmlsec.testing.victims import small_victim
@@ -23,7 +22,7 @@ def victim():
 
 @pytest.fixture(scope="module")
 def standalone(victim):
-    attack = CloneFromData(target_for(CloneFromData, victim.model), PARAMS, seed=0)
+    attack = CloneFromData(victim.setup(CloneFromData).target, PARAMS, seed=0)
     return attack.run(victim.context())
 
 
@@ -47,22 +46,21 @@ def test_raw_space_substitute_is_the_clone_behind_the_victim_encoding(standalone
 
 
 def test_same_seed_gives_the_same_clone(standalone, victim):
-    again = CloneFromData(target_for(CloneFromData, victim.model), PARAMS, seed=0)
+    again = CloneFromData(victim.setup(CloneFromData).target, PARAMS, seed=0)
     assert again.run(victim.context()).per_sample == standalone.per_sample
 
 
 def test_upstream_stages_feed_the_clone(standalone, victim):
     """state_prep_theft -> label_clustering -> clone_from_data through ctx.extras."""
-    model = victim.model
-    theft = StatePrepTheft(target_for(StatePrepTheft, model), {"max_samples": 40, "shots": 64})
+    theft = StatePrepTheft(victim.setup(StatePrepTheft).target, {"max_samples": 40, "shots": 64})
     stolen = theft.run(victim.context()).outputs
     assert stolen["stolen_inputs"].shape == (40, 4)
-    clustering = LabelClustering(target_for(LabelClustering, model), {"max_samples": 60})
+    clustering = LabelClustering(victim.setup(LabelClustering).target, {"max_samples": 60})
     labelled = clustering.run(victim.context(**stolen))
     out = labelled.outputs
     np.testing.assert_array_equal(out["stolen_inputs"], stolen["stolen_inputs"])
     assert len(out["stolen_labels"]) == len(out["stolen_clusters"]) == 40
-    clone = CloneFromData(target_for(CloneFromData, model), PARAMS, seed=0)
+    clone = CloneFromData(victim.setup(CloneFromData).target, PARAMS, seed=0)
     result = clone.run(victim.context(**{**stolen, **out}))
     assert result.metrics["stolen_samples"] == 40
     assert result.metrics["stolen_label_accuracy"] == labelled.metrics["recovered_fraction"]
@@ -79,7 +77,7 @@ def test_clone_learns_the_labels_it_is_handed(standalone, victim):
     """Rotated labels rotate the clone; the true labels close the gap to the victim."""
     inputs = circuit_inputs(victim.model, victim.x_train[:60])
     labels = np.asarray(victim.y_train[:60])
-    attack = CloneFromData(target_for(CloneFromData, victim.model), PARAMS, seed=0)
+    attack = CloneFromData(victim.setup(CloneFromData).target, PARAMS, seed=0)
     rotated = attack.run(victim.context(stolen_inputs=inputs, stolen_labels=(labels + 1) % 3))
     assert rotated.metrics["stolen_label_accuracy"] == 0.0
     assert rotated.metrics["clone_accuracy"] < 0.2
@@ -89,7 +87,7 @@ def test_clone_learns_the_labels_it_is_handed(standalone, victim):
 
 
 def test_transfer_evasion_attacks_with_the_clone(standalone, victim):
-    result = Transfer(target_for(Transfer, victim.model), {"eps": [0.3]}, seed=0).run(
+    result = Transfer(victim.setup(Transfer).target, {"eps": [0.3]}, seed=0).run(
         victim.context(**standalone.outputs)
     )
     assert result.outputs["substitute"] is standalone.outputs["substitute"]
@@ -98,6 +96,6 @@ def test_transfer_evasion_attacks_with_the_clone(standalone, victim):
 
 
 def test_without_stolen_data_or_training_split_it_fails_clearly(victim):
-    attack = CloneFromData(target_for(CloneFromData, victim.model), PARAMS)
+    attack = CloneFromData(victim.setup(CloneFromData).target, PARAMS)
     with pytest.raises(Exception, match="stolen data"):
         attack.run(AttackContext(victim.x_test, victim.y_test))

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from qmlsec.attacks.extraction.provider_theft import ProviderTheft
-from qmlsec.attacks.harness import target_for
 from qmlsec.attacks.inference.state_prep_theft import circuit_inputs
 from qmlsec.attacks.recon.linear_recovery import recover
 from qmlsec.attacks.recon.observed import observe_jobs, template
@@ -20,7 +19,7 @@ def victim():
 
 @pytest.fixture(scope="module")
 def result(victim):
-    attack = ProviderTheft(target_for(ProviderTheft, victim.model), {}, seed=0)
+    attack = ProviderTheft(victim.setup(ProviderTheft).target, {}, seed=0)
     return attack.run(victim.context(n_test=8))
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from qmlsec.attacks.harness import target_for
 from qmlsec.attacks.inference.label_clustering import LabelClustering, match_clusters
 from qmlsec.testing.victims import small_victim
 
@@ -16,5 +15,5 @@ def test_best_matching_names_clusters():
 
 def test_labels_recovered_from_iris_inputs():
     victim = small_victim(n_qubits=2, layers=1, epochs=5, classes="0-1")
-    attack = LabelClustering(target_for(LabelClustering, victim.model), {"max_samples": 20})
+    attack = LabelClustering(victim.setup(LabelClustering).target, {"max_samples": 20})
     assert attack.run(victim.context()).metrics["recovered_fraction"] >= 0.9
