@@ -37,7 +37,7 @@ def test_unknown_attack_is_a_config_error():
         {"name": "n", "models": [TINY_MODEL], "attacks": [{"name": "evasion.nope"}]}
     )
     with pytest.raises(ConfigError, match="no attack named 'evasion.nope'"):
-        spec.check_names()
+        spec.check()
 
 
 def test_bad_yaml_field_names_the_field(tmp_path):
@@ -51,5 +51,32 @@ def test_example_spec_loads():
     from pathlib import Path
 
     spec = load_spec(Path(__file__).resolve().parents[2] / "examples" / "campaign.yaml")
-    spec.check_names()
+    spec.check()
     assert len(spec.expand()) > 10
+
+
+@pytest.mark.parametrize(
+    ("model", "match"),
+    [
+        ({"dataset": "no_such_data"}, "unknown dataset 'no_such_data'"),
+        ({"dataset": "/nowhere/x.csv"}, "dataset file /nowhere/x.csv does not exist"),
+        ({"device": "fake_nowhere"}, "unknown device 'fake_nowhere'"),
+        ({"device": "fake_manila", "qubits": 8}, "has 5 qubits, the victim needs 8"),
+    ],
+)
+def test_unknown_datasets_and_devices_are_config_errors(model, match):
+    spec = CampaignSpec.model_validate(
+        {"name": "n", "models": [{**TINY_MODEL, **model}], "attacks": [{"name": "evasion.fgsm"}]}
+    )
+    with pytest.raises(ConfigError, match=match):
+        spec.check()
+
+
+def test_bad_defense_params_are_config_errors():
+    spec = CampaignSpec.model_validate(
+        {"name": "n", "models": [TINY_MODEL], "attacks": [{"name": "evasion.fgsm"}],
+         "defenses": ["postprocessor.rounding"],
+         "defense_params": {"postprocessor.rounding": {"no_such_param": 1}}}
+    )  # fmt: skip
+    with pytest.raises(ConfigError, match="defense 'postprocessor.rounding'"):
+        spec.check()

@@ -6,10 +6,14 @@ for the next, so the main process is the only writer of the result store.
 
 * :class:`SerialExecutor` - in this process (``workers=1`` with no scheduler);
 * :class:`PoolExecutor` - ``concurrent.futures.ProcessPoolExecutor`` with the ``spawn``
-  start method (the default for ``workers > 1``);
+  start method (the default for ``workers > 1``); each worker watches its parent and
+  exits when the parent is gone (even killed with SIGKILL), so no worker outlives the
+  campaign process, and multiprocessing's resource tracker then exits with them;
 * :class:`DaskExecutor` - ``distributed.Client``: on an existing scheduler
   (``tcp://host:8786``, e.g. one started by ``dask-jobqueue`` on SLURM) or on a
-  ``LocalCluster(n_workers=N, threads_per_worker=1, processes=True)``.
+  ``LocalCluster(n_workers=N, threads_per_worker=1, processes=True)``, whose workers
+  close once they have lost the scheduler (which lives in the campaign process) for
+  ``death_timeout`` seconds.
 
 Example:
     >>> with make_executor(workers=1) as ex:
@@ -20,6 +24,9 @@ Example:
 from __future__ import annotations
 
 import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from types import TracebackType
@@ -28,6 +35,25 @@ from typing import Any
 from qmlsec.exceptions import BackendError, ConfigError
 
 Task = Callable[[Any], dict[str, Any]]
+WATCH_S = 0.2
+LOCAL_DEATH_TIMEOUT_S = 10
+
+
+def watch_parent(parent: int, interval: float = WATCH_S) -> None:
+    """Exit this process as soon as ``parent`` is no longer its parent (a pool initializer).
+
+    A process whose parent dies is re-parented (to init or a subreaper), so a changed
+    ``getppid()`` means the campaign process is gone, however it died.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)
+
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=watch, name="qmlsec-parent-watch", daemon=True).start()
 
 
 class Executor:
@@ -68,7 +94,10 @@ class PoolExecutor(Executor):
         self.workers = workers
         self.description = f"local process pool, {workers} workers"
         self._pool = ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=watch_parent,
+            initargs=(os.getpid(),),
         )
 
     def close(self) -> None:
@@ -98,6 +127,7 @@ class DaskExecutor(Executor):
                 self._cluster = LocalCluster(
                     n_workers=workers, threads_per_worker=1, processes=True,
                     dashboard_address=None, silence_logs=40,
+                    death_timeout=LOCAL_DEATH_TIMEOUT_S,
                 )  # fmt: skip
                 self._client = Client(self._cluster)
                 self.description = f"Dask local cluster, {workers} workers"

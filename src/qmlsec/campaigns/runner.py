@@ -67,7 +67,7 @@ def run_campaign(
         backend: ``auto``, ``serial``, ``pool`` or ``dask``.
         progress: ``progress(done, total, row)`` after each stored run.
     """
-    spec.check_names()
+    spec.check()
     db = store if isinstance(store, ResultStore) else ResultStore(store)
     db.save_spec(spec.name, spec.model_dump(mode="json"))
     runs = spec.expand()

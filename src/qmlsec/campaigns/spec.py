@@ -149,8 +149,13 @@ class CampaignSpec(FrozenModel):
                 )
         return runs
 
-    def check_names(self) -> None:
-        """Raise :class:`ConfigError` for an unregistered attack or defense, or bad params."""
+    def check(self) -> None:
+        """Check everything a run needs before any work or file is created.
+
+        Raises :class:`ConfigError` for an unregistered attack or defense, invalid attack
+        or defense params, an unknown dataset, or a device that is unknown or smaller
+        than its victim.
+        """
         from qmlsec.attacks.registry import available_attacks
         from qmlsec.defenses.registry import available_defenses
 
@@ -167,6 +172,41 @@ class CampaignSpec(FrozenModel):
                     f"campaign {self.name!r}: no defense named {name!r}",
                     hint="registered: " + (", ".join(defenses) or "none yet"),
                 )
+        for name, params in self.defense_params.items():
+            if name not in defenses:
+                raise ConfigError(f"campaign {self.name!r}: defense_params names no defense "
+                                  f"{name!r}", hint="use a registered defense name")  # fmt: skip
+            defenses[name].validate_params(params)
+        for model in self.models:
+            _check_victim(self.name, model)
+
+
+def _check_victim(campaign: str, model: VictimSpec) -> None:
+    """The victim's dataset exists and its device is known and large enough."""
+    from qmlsec.cloud.devices import get_device
+    from qmlsec.data import available_datasets
+    from qmlsec.exceptions import QmlsecError
+
+    dataset = model.dataset
+    is_file = Path(dataset).suffix.lower() in (".csv", ".npz")
+    if is_file and not Path(dataset).is_file():
+        raise ConfigError(f"campaign {campaign!r}: dataset file {dataset} does not exist",
+                          hint="pass an existing CSV/NPZ file or a built-in name")  # fmt: skip
+    if not is_file and dataset not in available_datasets():
+        raise ConfigError(
+            f"campaign {campaign!r}: unknown dataset {dataset!r}",
+            hint="built-in: " + ", ".join(available_datasets()) + "; or a CSV/NPZ path",
+        )
+    try:
+        device = get_device(model.device)
+    except QmlsecError as err:
+        raise ConfigError(f"campaign {campaign!r}: {err.message}", hint=err.hint) from None
+    if not device.is_ideal and device.num_qubits < model.qubits:
+        raise ConfigError(
+            f"campaign {campaign!r}: device {model.device} has {device.num_qubits} qubits, "
+            f"the victim needs {model.qubits}",
+            hint="pick a larger device (`qmlsec devices --min-qubits N`) or fewer qubits",
+        )
 
 
 def load_spec(path: Path | str) -> CampaignSpec:
@@ -178,9 +218,15 @@ def load_spec(path: Path | str) -> CampaignSpec:
         raise ConfigError(
             f"campaign spec {path} not found", hint="pass an existing YAML file"
         ) from None
-    except yaml.YAMLError as err:
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
         raise ConfigError(
-            f"{path.name}: not valid YAML: {err}", hint="fix the YAML syntax"
+            f"{path.name}: not valid YAML: {' '.join(str(err).split())}",
+            hint="fix the YAML syntax",
+        ) from None
+    except OSError as err:
+        raise ConfigError(
+            f"cannot read campaign spec {path}: {err.strerror or err}",
+            hint="pass a readable YAML file",
         ) from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path.name}: expected a mapping", hint="see examples/campaign.yaml")

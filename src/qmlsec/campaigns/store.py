@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from qmlsec.exceptions import ConfigError
+from qmlsec.exceptions import ConfigError, DataError, NotFoundError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -54,11 +54,31 @@ JSON_COLUMNS = ("config", "metrics", "result")
 
 
 class ResultStore:
-    """The runs of one or more campaigns in a SQLite file."""
+    """The runs of one or more campaigns in a SQLite file.
 
-    def __init__(self, path: Path | str) -> None:
+    Args:
+        path: The SQLite file.
+        create: Create the file and its tables if missing; ``False`` opens an existing
+            store only (for reading), and refuses any other file with a :class:`DataError`.
+    """
+
+    def __init__(self, path: Path | str, *, create: bool = True) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not create:
+            if not self.path.is_file():
+                raise NotFoundError(f"result store {self.path} does not exist",
+                                hint="run `qmlsec campaign run spec.yaml --db ...` first")  # fmt: skip
+            with self._connect() as conn:
+                tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+            if not {"runs", "campaigns"} <= tables:
+                raise DataError(f"{self.path} is not a campaign result store (no runs table)",
+                                hint="pass the --db file a campaign run wrote")  # fmt: skip
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise ConfigError(f"cannot create the folder of result store {self.path}: "
+                              f"{err.strerror or err}", hint="pass a writable --db path") from None  # fmt: skip
         with self._connect() as conn:
             conn.executescript(SCHEMA)
 
@@ -67,12 +87,16 @@ class ResultStore:
         try:
             conn = sqlite3.connect(self.path, timeout=30.0)
         except sqlite3.Error as err:
-            raise ConfigError(f"cannot open result store {self.path}: {err}") from None
+            raise ConfigError(f"cannot open result store {self.path}: {err}",
+                              hint="pass a writable --db path") from None  # fmt: skip
         try:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
             with conn:
                 yield conn
+        except sqlite3.DatabaseError as err:  # not SQLite, corrupt, locked, read-only
+            raise DataError(f"cannot use {self.path} as a result store: {err}",
+                            hint="pass the SQLite file a campaign run wrote") from None  # fmt: skip
         finally:
             conn.close()
 

@@ -3,8 +3,10 @@
 ``campaign run spec.yaml`` executes the grid of a campaign spec into a SQLite store
 (``--db``, default ``<spec name>.db``): in process or a local process pool
 (``--workers N``), a Dask local cluster (``--dask --workers N``) or a running Dask
-scheduler (``--scheduler tcp://host:8786``). Killed at any point, the same command
-resumes without losing or duplicating finished runs.
+scheduler (``--scheduler tcp://host:8786``). The whole spec (attacks, params, defenses,
+datasets, devices) is checked before the store is created; the exit status is non-zero
+when a run failed (its error is stored with it). Killed at any point, the same command
+resumes without losing or duplicating finished runs, and local workers die with it.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from qmlsec.campaigns.runner import run_campaign
 from qmlsec.campaigns.spec import load_spec
 from qmlsec.campaigns.store import ResultStore
 from qmlsec.cli.output import console, emit_json, handle_errors
-from qmlsec.exceptions import NotFoundError
+from qmlsec.exceptions import RunsFailedError
 from qmlsec.report.build import campaign_document, write_report
 
 app = typer.Typer(help="Run campaigns (grids of attacks) locally or on Dask.", no_args_is_help=True)
@@ -39,18 +41,30 @@ def run_command(
     summary = handle_errors(_run)(spec, db, workers, scheduler, dask)
     if json_out:
         emit_json(summary)
-        return
-    console.print(
-        f"{summary['campaign']}: {summary['executed']} runs executed "
-        f"({summary['failed']} failed), {summary['skipped']} already done, "
-        f"{summary['seconds']:.1f} s on {summary['executor']} -> {summary['store']}"
-    )
+    else:
+        console.print(
+            f"{summary['campaign']}: {summary['executed']} runs executed "
+            f"({summary['failed']} failed), {summary['skipped']} already done, "
+            f"{summary['seconds']:.1f} s on {summary['executor']} -> {summary['store']}"
+        )
+    if summary["failed"]:
+        failed = RunsFailedError(
+            f"{summary['failed']} of {summary['executed']} runs failed",
+            hint=f"see their errors with `qmlsec campaign status {summary['store']}`; "
+            "running the same command again retries them",
+        )
+        handle_errors(_raise)(failed)
+
+
+def _raise(err: Exception) -> None:
+    raise err
 
 
 def _run(
     spec_path: Path, db: Path | None, workers: int, scheduler: str | None, dask: bool
 ) -> dict[str, Any]:
     spec = load_spec(spec_path)
+    spec.check()  # everything, before the store file exists
     store = ResultStore(db or Path(f"{spec.name}.db"))
     with Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
@@ -69,10 +83,7 @@ def _run(
 
 
 def _open(db: Path) -> ResultStore:
-    if not db.is_file():
-        raise NotFoundError(f"result store {db} does not exist",
-                            hint="run `qmlsec campaign run spec.yaml --db ...` first")  # fmt: skip
-    return ResultStore(db)
+    return ResultStore(db, create=False)
 
 
 @app.command("status")
