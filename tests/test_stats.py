@@ -85,3 +85,12 @@ def test_estimate_round_trips_through_json():
 def test_scaled_keeps_the_interval_ordered():
     est = wilson(8, 10).scaled(lambda v: 1.0 - v)
     assert est.value == pytest.approx(0.2) and est.ci[0] < est.ci[1]
+
+
+def test_vectorised_mean_bootstrap_matches_the_row_by_row_one():
+    from qmlsec.stats import bootstrap_mean
+
+    x = np.random.default_rng(2).normal(0.0, 1.0, 50)
+    fast, slow = bootstrap_mean(x, seed=4), bootstrap(lambda s: float(s.mean()), x, seed=4)
+    assert fast.value == slow.value and fast.n == slow.n
+    assert fast.ci == pytest.approx(slow.ci, abs=0.05)

@@ -4,6 +4,7 @@
   Brown, Cai and DasGupta, Statist. Sci. 2001, recommend for small ``n``);
 * :func:`bootstrap`: a seeded percentile bootstrap of any statistic of one or more
   samples (resampled together when paired, each on its own when independent);
+* :func:`bootstrap_mean`: the same for a mean, vectorised;
 * :func:`bootstrap_auc`: the bootstrap of a ROC AUC, resampling positives and
   negatives separately so every replicate has both;
 * :func:`difference`: the interval of ``a - b`` from the intervals of two independent
@@ -176,6 +177,31 @@ def bootstrap(
     alpha = (1.0 - level) / 2.0
     lo, hi = np.quantile(reps, [alpha, 1.0 - alpha])
     return Estimate(value, n, (float(lo), float(hi)), "bootstrap", level)
+
+
+def bootstrap_mean(
+    sample: Sequence[float] | np.ndarray,
+    *,
+    seed: int = 0,
+    n_boot: int = N_BOOT,
+    level: float = LEVEL,
+) -> Estimate:
+    """:func:`bootstrap` of the mean, vectorised (same replicates as resampling row by row).
+
+    Example:
+        >>> est = bootstrap_mean([1.0, 2.0, 3.0, 4.0], seed=0)
+        >>> est.value, est.n, est.ci[0] < 2.5 < est.ci[1]
+        (2.5, 4, True)
+    """
+    x = np.asarray(sample, dtype=np.float64)
+    value = float(x.mean())
+    if x.size < 2:
+        return Estimate(value, int(x.size), None, "none", level)
+    rng = np.random.default_rng(seed)
+    reps = x[rng.integers(0, x.size, (n_boot, x.size))].mean(axis=1)
+    alpha = (1.0 - level) / 2.0
+    lo, hi = np.quantile(reps, [alpha, 1.0 - alpha])
+    return Estimate(value, int(x.size), (float(lo), float(hi)), "bootstrap", level)
 
 
 def _auc(scores: np.ndarray, positive: np.ndarray) -> float:

@@ -39,7 +39,15 @@ from typing import Any
 import numpy as np
 
 from qmlsec.config import derive_seed
-from qmlsec.stats import Estimate, bootstrap, bootstrap_auc, difference, exact, proportion
+from qmlsec.stats import (
+    Estimate,
+    bootstrap,
+    bootstrap_auc,
+    bootstrap_mean,
+    difference,
+    exact,
+    proportion,
+)
 
 RATE = re.compile(r"accuracy|agreement|rate|fraction|availability|identified|match|recovered")
 CLEAN_KEYS = ("clean_accuracy", "baseline_accuracy", "paid_accuracy")
@@ -145,7 +153,7 @@ def _mean_series(name: str, value: float, per_sample: dict[str, list[Any]],
             continue
         if series.size == 1:
             return exact(value) if EXACT_SERIES.match(key) else Estimate(value, 1, None, "none")
-        return bootstrap(lambda s: float(s.mean()), series, seed=seed)
+        return bootstrap_mean(series, seed=seed)
     return None
 
 
@@ -163,7 +171,7 @@ def _batch_series(name: str, value: float, per_sample: dict[str, list[Any]],
     rows = series[sizes == int(match[2])]
     if rows.size == 0 or abs(rows.mean() - value) > 1e-9 * max(1.0, abs(value)):
         return None
-    return bootstrap(lambda s: float(s.mean()), rows, seed=seed)
+    return bootstrap_mean(rows, seed=seed)
 
 
 def _distance(name: str, value: float, metrics: dict[str, Any],
@@ -182,7 +190,7 @@ def _distance(name: str, value: float, metrics: dict[str, Any],
     column = table[:, columns.index(name)]
     if not np.isfinite(column).all() or abs(column.mean() - value) > 1e-9 * max(1.0, value):
         return None
-    return bootstrap(lambda s: float(s.mean()), column, seed=seed)
+    return bootstrap_mean(column, seed=seed)
 
 
 def metric_interval(
