@@ -1,9 +1,16 @@
 """Transpile and map: Qiskit preset pass managers with an LRU cache and a report.
 
-A parameterised circuit is transpiled once per (structure hash, device, level, seed) and
-bound afterwards for every batch. :class:`TranspileReport` gives the depth, the
+A parameterised circuit is transpiled once per (structure hash, device, level, seed,
+layout strategy) and bound afterwards for every batch. :class:`TranspileReport` gives the depth, the
 two-qubit gate count, the swaps routing added, and the initial and final layouts
-(logical qubit ``i`` -> physical qubit).
+(logical qubit ``i`` -> physical qubit) and the estimated success probability (ESP:
+the product of ``1 - error`` over the calibrated instructions and the final readouts).
+
+**Layout strategies.** ``preset`` runs Qiskit's preset pass manager at the requested
+level and seed. ``noise_aware`` (:mod:`qmlsec.cloud.layout_search`) also tries levels 2
+and 3 over several derived seeds and routes within the best connected regions of as
+many qubits as the circuit has, and keeps the candidate with the highest ESP that uses
+no ancilla qubit (a larger noisy simulation costs far more than the gates it saves).
 
 **How swaps are counted.** Routing inserts ``swap`` instructions that survive until the
 basis-translation stage turns them into native two-qubit gates. The pass manager's
@@ -34,9 +41,12 @@ from qiskit import QuantumCircuit
 from qiskit.transpiler import generate_preset_pass_manager
 
 from qmlsec.cloud.devices import DeviceProfile
+from qmlsec.cloud.layout_search import estimated_success, noise_aware_transpile
 from qmlsec.exceptions import BackendError, ConfigError
 
 _IGNORED = frozenset({"barrier", "delay"})
+LAYOUTS = ("preset", "noise_aware")
+Key = tuple[str, str, int, int, str]
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,8 @@ class TranspileReport:
     final_layout: tuple[int, ...]
     active_qubits: tuple[int, ...]
     ops: dict[str, int]
+    layout: str = "preset"
+    estimated_success: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable record."""
@@ -67,6 +79,8 @@ class TranspileReport:
             "final_layout": list(self.final_layout),
             "active_qubits": list(self.active_qubits),
             "ops": dict(self.ops),
+            "layout": self.layout,
+            "estimated_success": self.estimated_success,
         }
 
 
@@ -76,7 +90,7 @@ class TranspiledCircuit:
 
     circuit: QuantumCircuit
     report: TranspileReport
-    key: tuple[str, str, int, int]
+    key: Key
 
     @functools.cached_property
     def compact(self) -> QuantumCircuit:
@@ -143,30 +157,45 @@ def _count_swaps(circuit: QuantumCircuit) -> int:
 
 
 def transpile_circuit(
-    circuit: QuantumCircuit, device: DeviceProfile, *, optimization_level: int = 1, seed: int = 0
+    circuit: QuantumCircuit,
+    device: DeviceProfile,
+    *,
+    optimization_level: int = 1,
+    seed: int = 0,
+    layout: str = "preset",
 ) -> TranspiledCircuit:
-    """Transpile ``circuit`` for ``device`` with a seeded preset pass manager (no cache).
+    """Transpile ``circuit`` for ``device`` with seeded pass managers (no cache).
 
     A circuit whose ``metadata["initial_layout"]`` lists a physical qubit per logical
-    qubit is placed there (a user's layout request, as Qiskit's ``initial_layout``).
+    qubit is placed there (a user's layout request, as Qiskit's ``initial_layout``; the
+    ``noise_aware`` strategy then runs the preset pass manager only).
 
     Raises:
-        ConfigError: level outside 0..3.
+        ConfigError: level outside 0..3, or an unknown layout strategy.
         BackendError: the circuit needs more qubits than the device has.
     """
     if optimization_level not in (0, 1, 2, 3):
         raise ConfigError(
             f"optimization_level must be 0..3, got {optimization_level}", hint="use 1"
         )
+    if layout not in LAYOUTS:
+        raise ConfigError(f"unknown layout strategy {layout!r}", hint=" or ".join(LAYOUTS))
     if circuit.num_qubits > device.num_qubits:
         raise BackendError(
             f"circuit has {circuit.num_qubits} qubits, device {device.name} has {device.num_qubits}",
             hint="choose a larger device (`qmlsec devices --min-qubits N`)",
         )
-    key = (structure_hash(circuit), device_key(device), optimization_level, seed)
+    key = (structure_hash(circuit), device_key(device), optimization_level, seed, layout)
     if device.is_ideal:
         return _identity(circuit, device, key)
     requested = requested_layout(circuit, device)
+    if layout == "noise_aware" and requested is None:
+        best = noise_aware_transpile(circuit, device, level=optimization_level, seed=seed)
+        return TranspiledCircuit(
+            best.circuit,
+            _report(best.circuit, device, key, 0, best.initial, best.final, best.esp),
+            key,
+        )
     pm = generate_preset_pass_manager(
         optimization_level=optimization_level, backend=device.backend, seed_transpiler=seed,
         initial_layout=requested,
@@ -177,13 +206,13 @@ def transpile_circuit(
         peak[0] = max(peak[0], int(kwargs["dag"].count_ops().get("swap", 0)))
 
     out = pm.run(circuit, callback=callback)
-    layout = out.layout
+    done = out.layout
     n = circuit.num_qubits
-    initial = tuple(layout.initial_index_layout(filter_ancillas=True)[:n]) if layout else ()
-    final = tuple(layout.final_index_layout(filter_ancillas=True)[:n]) if layout else ()
-    return TranspiledCircuit(
-        out, _report(out, device, key, peak[0] - _count_swaps(circuit), initial, final), key
-    )
+    initial = tuple(done.initial_index_layout(filter_ancillas=True)[:n]) if done else ()
+    final = tuple(done.final_index_layout(filter_ancillas=True)[:n]) if done else ()
+    esp = estimated_success(out, device.backend.target, tuple(int(q) for q in final))
+    swaps = peak[0] - _count_swaps(circuit)
+    return TranspiledCircuit(out, _report(out, device, key, swaps, initial, final, esp), key)
 
 
 def requested_layout(circuit: QuantumCircuit, device: DeviceProfile) -> list[int] | None:
@@ -214,10 +243,11 @@ def _identity(circuit: QuantumCircuit, device: DeviceProfile, key: Any) -> Trans
 def _report(
     out: QuantumCircuit,
     device: DeviceProfile,
-    key: tuple[str, str, int, int],
+    key: Key,
     swaps: int,
     initial: tuple[int, ...],
     final: tuple[int, ...],
+    esp: float | None = None,
 ) -> TranspileReport:
     active: set[int] = set()
     two_q = 0
@@ -238,11 +268,13 @@ def _report(
         final_layout=tuple(int(q) for q in final),
         active_qubits=tuple(sorted(active | set(final))),
         ops={k: int(v) for k, v in out.count_ops().items()},
+        layout=key[4],
+        estimated_success=esp,
     )
 
 
 class TranspileCache:
-    """LRU cache of transpiled circuits keyed by (structure hash, device, level, seed).
+    """LRU cache of transpiled circuits keyed by (structure hash, device, level, seed, layout).
 
     ``hits`` and ``misses`` count lookups; a hit returns the very same object.
 
@@ -260,7 +292,7 @@ class TranspileCache:
         self.maxsize = maxsize
         self.hits = 0
         self.misses = 0
-        self._store: OrderedDict[tuple[str, str, int, int], TranspiledCircuit] = OrderedDict()
+        self._store: OrderedDict[Key, TranspiledCircuit] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._store)
@@ -279,9 +311,10 @@ class TranspileCache:
         *,
         optimization_level: int = 1,
         seed: int = 0,
+        layout: str = "preset",
     ) -> TranspiledCircuit:
         """Return the cached transpilation, transpiling on a miss."""
-        key = (structure_hash(circuit), device_key(device), optimization_level, seed)
+        key = (structure_hash(circuit), device_key(device), optimization_level, seed, layout)
         found = self._store.get(key)
         if found is not None:
             self.hits += 1
@@ -289,7 +322,7 @@ class TranspileCache:
             return found
         self.misses += 1
         result = transpile_circuit(
-            circuit, device, optimization_level=optimization_level, seed=seed
+            circuit, device, optimization_level=optimization_level, seed=seed, layout=layout
         )
         self._store[key] = result
         if len(self._store) > self.maxsize:

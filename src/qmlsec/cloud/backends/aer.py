@@ -68,6 +68,7 @@ class AerBackend:
             ``NoiseModel`` on physical qubits (used as is), or None.
         device: profile or name to transpile for; None or ``"ideal"`` skips transpiling.
         optimization_level: preset pass-manager level 0..3.
+        layout: ``preset`` or ``noise_aware`` (see :mod:`qmlsec.cloud.transpile`).
         seed: backend seed; the transpiler seed derives from it (per-call seeds drive
             the simulator, so batches with new seeds still hit the transpile cache).
         contributors: extra noise terms per execution (crosstalk...).
@@ -84,6 +85,7 @@ class AerBackend:
         seed: int = 0,
         contributors: Sequence[NoiseContributor] = (),
         cache: TranspileCache | None = None,
+        layout: str = "preset",
     ) -> None:
         if method not in ("statevector", "density_matrix", "automatic"):
             raise ConfigError(
@@ -98,6 +100,7 @@ class AerBackend:
         self.noise = noise
         self.device = get_device(device) if isinstance(device, str) else (device or IDEAL_PROFILE)
         self.optimization_level = optimization_level
+        self.layout = layout
         self.seed = seed
         self.contributors = tuple(contributors)
         self.cache = cache if cache is not None else TranspileCache()
@@ -270,6 +273,7 @@ class AerBackend:
             self.device,
             optimization_level=self.optimization_level,
             seed=derive_seed(self.seed, "transpiler") % _SEED_MOD,
+            layout=self.layout,
         )
 
     def _compacted(

@@ -34,6 +34,7 @@ class DeviceBackend(AerBackend):
         seed: int = 0,
         contributors: Sequence[NoiseContributor] = (),
         cache: TranspileCache | None = None,
+        layout: str = "preset",
     ) -> None:
         profile = get_device(device) if isinstance(device, str) else device
         if profile.is_ideal:
@@ -48,5 +49,6 @@ class DeviceBackend(AerBackend):
             seed=seed,
             contributors=contributors,
             cache=cache,
+            layout=layout,
         )
         self.noise_scale = float(noise_scale)

@@ -1,0 +1,237 @@
+"""Noise-aware layout and routing: several seeded transpilations, the most reliable kept.
+
+Qiskit's preset pass managers already score VF2 layouts by the calibration; this adds
+what they leave out. Candidates are
+
+- the preset pass manager at the requested level and seed (what ``preset`` runs),
+- preset managers at levels 2 and 3 over several derived seeds (Sabre layout and
+  routing trials; VF2 first, so a circuit that embeds is placed on the best qubits),
+- *compact* candidates: the circuit transpiled against the calibration of one connected
+  region of exactly as many physical qubits as the circuit has (regions grown greedily
+  along the lowest-error couplers), so routing uses no ancilla and the noisy simulation
+  stays as small as the circuit.
+
+Each candidate is scored by its **estimated success probability** (ESP): the product of
+``1 - error`` over every instruction of the transpiled circuit and over the readout of
+the qubits that hold the logical qubits at the end, errors read from the device's
+calibrated target. Among candidates with no more active qubits than ``max_active``
+(the circuit's width plus ``ancillas``) the highest ESP wins; ties go to fewer two-qubit
+gates, then to the candidate order above, so the choice is deterministic for a seed.
+
+Example:
+    >>> from qmlsec.circuits import QNNSpec
+    >>> from qmlsec.cloud.devices import get_device
+    >>> qc = QNNSpec(n_qubits=4, layers=1).build()
+    >>> out = noise_aware_transpile(qc, get_device("fake_manila"), level=1, seed=0, trials=2)
+    >>> 0 < out.esp <= 1, len(out.active) <= 4
+    (True, True)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+from qiskit import QuantumCircuit
+from qiskit.transpiler import Target, generate_preset_pass_manager
+
+from qmlsec.cloud.devices import DeviceProfile
+
+_IGNORED = frozenset({"barrier", "delay"})
+_SEED_STRIDE = 7919
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One transpilation of a search.
+
+    Attributes:
+        circuit: the transpiled circuit on the whole device.
+        initial, final: physical qubit of each logical qubit at the start and the end.
+        active: physical qubits the circuit touches.
+        esp: estimated success probability.
+        two_qubit_gates: two-qubit instructions.
+        label: how it was made (``preset``, ``level3#seed``, ``region[...]``).
+    """
+
+    circuit: QuantumCircuit
+    initial: tuple[int, ...]
+    final: tuple[int, ...]
+    active: tuple[int, ...]
+    esp: float
+    two_qubit_gates: int
+    label: str
+
+
+def estimated_success(circuit: QuantumCircuit, target: Target, final: tuple[int, ...]) -> float:
+    """ESP of ``circuit`` (physical qubits of ``target``) measured on ``final``.
+
+    Instructions without a calibrated error (virtual RZ, barriers) count as exact.
+    """
+    esp = 1.0
+    for inst in circuit.data:
+        name = inst.operation.name
+        if name in _IGNORED or name not in target.operation_names:
+            continue
+        qargs = tuple(circuit.find_bit(q).index for q in inst.qubits)
+        props = target[name].get(qargs)
+        if props is not None and props.error is not None:
+            esp *= 1.0 - props.error
+    if "measure" in target.operation_names:
+        for q in final:
+            props = target["measure"].get((q,))
+            if props is not None and props.error is not None:
+                esp *= 1.0 - props.error
+    return esp
+
+
+def _edge_error(target: Target, a: int, b: int) -> float:
+    best = 1.0
+    for name in target.operation_names:
+        if target.operation_from_name(name).num_qubits != 2:
+            continue
+        for qargs in ((a, b), (b, a)):
+            props = target[name].get(qargs)
+            if props is not None and props.error is not None:
+                best = min(best, props.error)
+    return best
+
+
+def regions(device: DeviceProfile, size: int, count: int = 4) -> list[tuple[int, ...]]:
+    """Up to ``count`` connected sets of ``size`` physical qubits, the lowest-error first.
+
+    Each is grown from one qubit by repeatedly adding the neighbour reached through the
+    lowest-error coupler; a region's score is the sum of its couplers' errors plus its
+    readout errors.
+    """
+    target = device.backend.target
+    graph = nx.Graph()
+    for a, b in device.coupling_map:
+        if a != b:
+            w = _edge_error(target, a, b)
+            if not graph.has_edge(a, b) or w < graph[a][b]["error"]:
+                graph.add_edge(a, b, error=w)
+
+    def readout(q: int) -> float:
+        props = target["measure"].get((q,)) if "measure" in target.operation_names else None
+        return props.error if props is not None and props.error is not None else 0.0
+
+    found: dict[tuple[int, ...], float] = {}
+    for start in sorted(graph.nodes):
+        region = [start]
+        score = readout(start)
+        while len(region) < size:
+            frontier = [
+                (graph[u][v]["error"], v, u) for u in region for v in graph[u] if v not in region
+            ]
+            if not frontier:
+                break
+            err, v, _ = min(frontier)
+            region.append(v)
+            score += err + readout(v)
+        if len(region) == size:
+            found.setdefault(tuple(sorted(region)), score)
+    ranked = sorted(found.items(), key=lambda item: (item[1], item[0]))
+    return [r for r, _ in ranked[:count]]
+
+
+def _sub_target(target: Target, region: tuple[int, ...]) -> Target:
+    """The calibration of ``region`` as a target on qubits ``0..len(region)-1``."""
+    index = {q: i for i, q in enumerate(region)}
+    qprops = [target.qubit_properties[q] for q in region] if target.qubit_properties else None
+    sub = Target(num_qubits=len(region), dt=target.dt, qubit_properties=qprops)
+    for name in target.operation_names:
+        op = target.operation_from_name(name)
+        if isinstance(op, type):  # variadic control flow
+            continue
+        props = target[name]
+        mapped = {
+            tuple(index[q] for q in qargs): p
+            for qargs, p in props.items()
+            if qargs is not None and set(qargs) <= index.keys()
+        }
+        if mapped:
+            sub.add_instruction(op, mapped, name=name)
+    return sub
+
+
+def _layouts(out: QuantumCircuit, n: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    layout = out.layout
+    if layout is None:
+        ident = tuple(range(n))
+        return ident, ident
+    initial = tuple(int(q) for q in layout.initial_index_layout(filter_ancillas=True)[:n])
+    final = tuple(int(q) for q in layout.final_index_layout(filter_ancillas=True)[:n])
+    return initial, final
+
+
+def _active(out: QuantumCircuit, final: tuple[int, ...]) -> tuple[int, ...]:
+    used = {
+        out.find_bit(q).index
+        for inst in out.data
+        if inst.operation.name not in _IGNORED
+        for q in inst.qubits
+    }
+    return tuple(sorted(used | set(final)))
+
+
+def _candidate(
+    out: QuantumCircuit, n: int, target: Target, label: str, region: tuple[int, ...] | None
+) -> Candidate:
+    initial, final = _layouts(out, n)
+    if region is not None:  # lift the region's circuit onto the device's qubits
+        full = QuantumCircuit(target.num_qubits, name=out.name, global_phase=out.global_phase)
+        full.metadata = dict(out.metadata or {})
+        full.compose(out, qubits=list(region), inplace=True, copy=False)
+        initial = tuple(region[i] for i in initial)
+        final = tuple(region[i] for i in final)
+        out = full
+    two_q = sum(
+        1 for inst in out.data if len(inst.qubits) == 2 and inst.operation.name not in _IGNORED
+    )
+    return Candidate(
+        out,
+        initial,
+        final,
+        _active(out, final),
+        estimated_success(out, target, final),
+        two_q,
+        label,
+    )
+
+
+def noise_aware_transpile(
+    circuit: QuantumCircuit,
+    device: DeviceProfile,
+    *,
+    level: int,
+    seed: int,
+    trials: int = 4,
+    ancillas: int = 0,
+) -> Candidate:
+    """The highest-ESP transpilation of ``circuit`` among the candidates (module docs)."""
+    target = device.backend.target
+    n = circuit.num_qubits
+    cands: list[Candidate] = []
+
+    def preset(lvl: int, s: int, label: str) -> None:
+        pm = generate_preset_pass_manager(
+            optimization_level=lvl, backend=device.backend, seed_transpiler=s
+        )
+        cands.append(_candidate(pm.run(circuit), n, target, label, None))
+
+    preset(level, seed, "preset")
+    for lvl in (2, 3):
+        for t in range(trials):
+            s = seed + _SEED_STRIDE * (t + 1)
+            preset(lvl, s, f"level{lvl}#{s}")
+    if n < target.num_qubits:
+        for region in regions(device, n):
+            pm = generate_preset_pass_manager(
+                optimization_level=3, target=_sub_target(target, region), seed_transpiler=seed
+            )
+            cands.append(_candidate(pm.run(circuit), n, target, f"region{list(region)}", region))
+    max_active = n + ancillas
+    fits = [c for c in cands if len(c.active) <= max_active] or cands
+    order = {id(c): i for i, c in enumerate(cands)}
+    return max(fits, key=lambda c: (c.esp, -c.two_qubit_gates, -order[id(c)]))
