@@ -207,3 +207,16 @@ def test_conformance_check_wants_the_knowledge_base_to_list_the_attack(victim):
     with pytest.raises(ConformanceError, match="registered as"):
         check_attack(victim.setup(FGSM, n_test=4),
                      registry_name="evasion.other")  # fmt: skip
+
+
+def test_with_model_keeps_the_deployment_and_the_attackers_foothold():
+    victim = small_victim(n_qubits=2, layers=1, epochs=2, classes="0-1")
+    other = small_victim(n_qubits=2, layers=1, epochs=3, classes="0-1")
+    deployment = victim.deployment(quantum={"trust": "honest-but-curious"})
+    setup = victim.setup("extraction.provider_theft", n_test=4, deployment=deployment)
+    swapped = setup.with_model(other.model)
+    assert swapped.target.cloud is deployment.quantum
+    assert swapped.target.position == setup.target.position
+    assert swapped.model is other.model and swapped.target.model is other.model
+    assert swapped.deployment.ledger is deployment.ledger
+    assert swapped.deployment.endpoint().classifier is other.model

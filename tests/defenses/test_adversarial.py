@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from qmlsec.defenses.evaluate import evaluate_defense
 from qmlsec.defenses.trainer.adversarial import AdversarialTraining
 
 
 def test_adversarial_training_raises_pgd_robust_accuracy(iris_victim):
     v = iris_victim
     defense = AdversarialTraining({"eps": 0.1, "epochs": 8}, seed=0)
-    ev = evaluate_defense(defense, "evasion.pgd", v.model, v.context(),
+    ev = v.evaluate(defense, "evasion.pgd",
                           params={"eps": [0.1], "steps": 5})  # fmt: skip
     assert ev.metric == "adversarial_accuracy@0.1" and ev.direction == -1
     assert ev.with_defense >= ev.without + 0.1 and ev.helped

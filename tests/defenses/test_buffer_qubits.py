@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from qmlsec.defenses.evaluate import evaluate_defense
 from qmlsec.defenses.provider.buffer_qubits import BufferQubits, max_shift
 
 PARAMS = {"strengths": [0.0, 0.6, 1.0], "max_samples": 20, "shots": 256}
@@ -17,9 +16,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def evaluations(iris_victim):
     v = iris_victim
-    return {b: evaluate_defense(BufferQubits({"buffer": b}, seed=0),
-                                "hardware.crosstalk_injection", v.model, v.context(),
-                                params=PARAMS) for b in (0, 1, 2)}  # fmt: skip
+    return {b: v.evaluate(BufferQubits({"buffer": b}, seed=0), "hardware.crosstalk_injection",
+                          params=PARAMS) for b in (0, 1, 2)}  # fmt: skip
 
 
 def test_buffer_cuts_the_crosstalk_output_shift(evaluations):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from qmlsec.defenses.evaluate import evaluate_defense
 from qmlsec.defenses.provider.canary import CanaryCheck
 
 
@@ -12,8 +11,7 @@ from qmlsec.defenses.provider.canary import CanaryCheck
 def test_canaries_catch_tampering_and_cost_shots(iris_victim, mode):
     v = iris_victim
     params = {"mode": mode, "rates": [0.0, 0.3, 0.5], "max_samples": 12, "shots": 256}
-    ev = evaluate_defense(CanaryCheck(seed=0), "tampering.measurement", v.model,
-                          v.context(n_test=20), params=params)  # fmt: skip
+    ev = v.evaluate(CanaryCheck(seed=0), "tampering.measurement", n_test=20, params=params)  # fmt: skip
     assert ev.with_defense == 0.0
     with_metrics = ev.results["with"]["metrics"]
     threshold = with_metrics["canary_threshold"]
@@ -44,7 +42,6 @@ def test_threshold_is_what_shot_noise_explains():
 def test_noisy_device_canaries_do_not_alarm_on_an_honest_provider(iris_victim):
     v = iris_victim
     params = {"mode": "bias", "rates": [0.0, 0.5], "max_samples": 8, "shots": 512, "noisy": True}
-    ev = evaluate_defense(CanaryCheck(seed=0), "tampering.measurement", v.model,
-                          v.context(n_test=20), params=params)  # fmt: skip
+    ev = v.evaluate(CanaryCheck(seed=0), "tampering.measurement", n_test=20, params=params)  # fmt: skip
     m = ev.results["with"]["metrics"]
     assert m["canary_gap_0"] < m["canary_threshold"] < m["canary_gap_0.5"]

@@ -6,7 +6,6 @@ import numpy as np
 
 from qmlsec.defenses.detector.prada import PRADA
 from qmlsec.defenses.detector.query_budget import QueryBudget
-from qmlsec.defenses.evaluate import evaluate_defense
 
 
 def synthetic_queries(seeds: np.ndarray, n: int, step: float, seed: int) -> np.ndarray:
@@ -56,7 +55,7 @@ def test_prada_does_not_see_extraction_from_natural_data(digits_victim):
     # The substitute attack queries samples of the input distribution: PRADA's
     # assumption does not hold, and the evaluation says so.
     v = digits_victim
-    ev = evaluate_defense(PRADA(), "extraction.substitute", v.model, v.context(),
+    ev = v.evaluate(PRADA(), "extraction.substitute",
                           params={"queries": 60, "epochs": 3})  # fmt: skip
     assert ev.cost.extra["false_alarm_on_test_queries"] == 0.0
     assert ev.cost.extra["detected"] == 0.0 and not ev.helped
@@ -64,8 +63,7 @@ def test_prada_does_not_see_extraction_from_natural_data(digits_victim):
 
 def test_query_budget_cuts_extraction_and_costs_no_accuracy(iris_victim):
     v = iris_victim
-    ev = evaluate_defense(QueryBudget({"max_queries": 10}), "extraction.substitute", v.model,
-                          v.context(), params={"queries": 60, "epochs": 10})  # fmt: skip
+    ev = v.evaluate(QueryBudget({"max_queries": 10}), "extraction.substitute", params={"queries": 60, "epochs": 10})  # fmt: skip
     assert ev.cost.extra["detected"] == 1.0
     assert ev.cost.extra["queries_before_detection"] == 60  # one batch crossed the budget
     assert ev.helped and ev.with_defense < ev.without

@@ -7,15 +7,14 @@ from qiskit.quantum_info import Statevector, state_fidelity
 
 from qmlsec.circuits import QNNSpec
 from qmlsec.defenses.circuit.encoding_obfuscation import EncodingObfuscation
-from qmlsec.defenses.evaluate import evaluate_defense
 
 PARAMS = {"n_train": 40, "n_test": 16}
 
 
 @pytest.fixture(scope="module")
 def evaluation(iris_victim):
-    return evaluate_defense(EncodingObfuscation(seed=0), "recon.encoding_inference", None,
-                            iris_victim.context(), params=PARAMS)  # fmt: skip
+    return iris_victim.evaluate(EncodingObfuscation(seed=0), "recon.encoding_inference",
+                                params=PARAMS)  # fmt: skip
 
 
 def test_obfuscation_hides_the_architecture_but_not_the_encoding(evaluation):

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from qmlsec.defenses.evaluate import evaluate_defense, headline_metric
+from qmlsec.defenses.evaluate import headline_metric
 from qmlsec.defenses.postprocessor.rounding import Rounding
 from qmlsec.exceptions import ConfigError
 
@@ -23,16 +23,14 @@ def test_headline_metric_prefix_selection():
 def test_defense_against_an_undeclared_attack_is_refused(iris_victim):
     v = iris_victim
     with pytest.raises(ConfigError, match="not declared"):
-        evaluate_defense(Rounding(), "evasion.pgd", v.model, v.context(n_test=5))
+        v.evaluate(Rounding(), "evasion.pgd", n_test=5)
 
 
 def test_evaluation_is_json_ready_and_reproducible(iris_victim):
     v = iris_victim
     kwargs = {"params": {"queries": 30, "epochs": 3}, "output": "probabilities", "seed": 3}
-    a = evaluate_defense(Rounding({"decimals": 0}), "extraction.substitute", v.model,
-                         v.context(), **kwargs)  # fmt: skip
-    b = evaluate_defense(Rounding({"decimals": 0}), "extraction.substitute", v.model,
-                         v.context(), **kwargs)  # fmt: skip
+    a = v.evaluate(Rounding({"decimals": 0}), "extraction.substitute", **kwargs)  # fmt: skip
+    b = v.evaluate(Rounding({"decimals": 0}), "extraction.substitute", **kwargs)  # fmt: skip
     data = json.loads(json.dumps(a.to_dict()))
     assert data["verdict"] in ("helped", "inconclusive", "made it worse")
     assert data["results"]["with"]["attack"] == "extraction.substitute"

@@ -8,7 +8,6 @@ import pytest
 from qmlsec.attacks.hardware.downgrade import SubstituteHook
 from qmlsec.cloud.cost import CostAccount
 from qmlsec.cloud.providers import QuantumCloud
-from qmlsec.defenses.evaluate import evaluate_defense
 from qmlsec.defenses.provider.fingerprint_check import PURPOSE, FingerprintCheck
 
 CLAIMED = "fake_manila"
@@ -71,8 +70,7 @@ def test_paper_threshold_misses_a_mildly_degraded_device():
 def test_fingerprinting_neutralises_downgrade_at_a_shot_cost(iris_victim):
     v = iris_victim
     params = {"noise_scales": [1.0, 4.0], "max_samples": 8, "shots": 256}
-    ev = evaluate_defense(FingerprintCheck(seed=0), "hardware.downgrade", v.model,
-                          v.context(n_test=20), params=params)  # fmt: skip
+    ev = v.evaluate(FingerprintCheck(seed=0), "hardware.downgrade", n_test=20, params=params)  # fmt: skip
     # neutralised (drop 0.25 -> 0) but on 8 samples the reduction's interval holds zero
     assert ev.without > 0 and ev.with_defense <= 0.0 and ev.verdict == "inconclusive"
     assert ev.cost.extra["alarms"] == 2.0  # fake_quito and x4; not the genuine x1

@@ -5,14 +5,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from qmlsec.defenses.evaluate import evaluate_defense
 from qmlsec.defenses.trainer.label_masking import LabelMasking
 
 
 def test_decoys_cut_label_recovery_by_the_provider(iris_victim):
     v = iris_victim
-    ev = evaluate_defense(LabelMasking({"decoy_ratio": 2.0}, seed=0),
-                          "inference.label_clustering", v.model, v.context())  # fmt: skip
+    ev = v.evaluate(LabelMasking({"decoy_ratio": 2.0}, seed=0), "inference.label_clustering")
     assert ev.metric == "recovered_fraction" and ev.direction == 1
     assert ev.without > 0.85
     assert ev.with_defense < ev.without - 0.3 and ev.helped
@@ -29,9 +27,8 @@ def test_decoys_weigh_zero_so_the_model_is_unchanged_and_the_cost_is_circuits(ir
                           np.sort(np.asarray(v.x_train, dtype=float), axis=0))  # fmt: skip
     plain = defense.classifier().fit(v.x_train, v.y_train)
     assert torch.equal(masked.model_.theta, plain.model_.theta)
-    ev = evaluate_defense(LabelMasking({"decoy_ratio": 2.0}, seed=0),
-                          "inference.label_clustering", v.model, v.context(),
-                          params={"max_samples": 12})  # fmt: skip
+    ev = v.evaluate(LabelMasking({"decoy_ratio": 2.0}, seed=0), "inference.label_clustering",
+                    params={"max_samples": 12})  # fmt: skip
     assert abs(ev.cost.accuracy_drop) < 1e-12
     assert ev.cost.extra["stream_multiplier"] == 3.0
     assert ev.cost.extra["extra_circuits_per_epoch"] > 0 and ev.cost.extra_shots > 0

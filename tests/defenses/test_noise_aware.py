@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from qmlsec.defenses.evaluate import evaluate_defense
 from qmlsec.defenses.trainer.noise_aware import NoiseAwareTraining
 
 PGD = {"eps": [0.03, 0.05], "steps": 5}
@@ -11,7 +10,7 @@ PGD = {"eps": [0.03, 0.05], "steps": 5}
 def test_noise_aware_training_raises_pgd_robust_accuracy(iris_victim):
     v = iris_victim
     defense = NoiseAwareTraining({"angle_sigma": 1.0}, seed=0)
-    ev = evaluate_defense(defense, "evasion.pgd", v.model, v.context(), params=PGD)
+    ev = v.evaluate(defense, "evasion.pgd", params=PGD)
     assert ev.direction == -1 and ev.metric.startswith("adversarial_accuracy@")
     # measured (seed 0): worst-case robust accuracy 0.36 -> 0.49
     # on 45 samples the interval of that gain, about [-0.05, 0.34], holds zero
@@ -21,8 +20,7 @@ def test_noise_aware_training_raises_pgd_robust_accuracy(iris_victim):
 
 def test_noise_aware_training_costs_clean_accuracy(iris_victim):
     v = iris_victim
-    ev = evaluate_defense(NoiseAwareTraining({"angle_sigma": 1.0}, seed=0), "evasion.pgd",
-                          v.model, v.context(), params=PGD)  # fmt: skip
+    ev = v.evaluate(NoiseAwareTraining({"angle_sigma": 1.0}, seed=0), "evasion.pgd", params=PGD)
     extra = ev.cost.extra
     # measured: 0.91 -> 0.73; the regularisation is paid in clean accuracy
     assert 0.05 < ev.cost.accuracy_drop < 0.3

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from qmlsec.attacks.poisoning.label_flip import RandomLabelFlip
 from qmlsec.attacks.targets import Capability, Position, Target
-from qmlsec.defenses.evaluate import evaluate_defense
 from qmlsec.defenses.trainer.outlier_filter import OutlierFilter
 
 
@@ -24,7 +23,7 @@ def test_filter_finds_flipped_labels_with_high_precision(iris_victim):
 
 def test_filter_recovers_accuracy_under_quid_at_a_small_clean_cost(iris_victim):
     v = iris_victim
-    ev = evaluate_defense(OutlierFilter(seed=0), "poisoning.quid", v.model, v.context(),
+    ev = v.evaluate(OutlierFilter(seed=0), "poisoning.quid",
                           params={"rates": [0.3]})  # fmt: skip
     assert ev.metric == "accuracy@0.3" and ev.direction == -1
     assert ev.with_defense >= ev.without + 0.15 and ev.helped

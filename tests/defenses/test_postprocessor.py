@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qmlsec.defenses.evaluate import evaluate_defense
 from qmlsec.defenses.postprocessor.label_only import LabelOnly
 from qmlsec.defenses.postprocessor.output_noise import OutputNoise
 from qmlsec.defenses.postprocessor.rounding import Rounding
@@ -37,7 +36,7 @@ def test_output_noise_is_seeded_and_keeps_labels():
 def test_unlabelled_noise_reduces_extraction_agreement_at_an_accuracy_cost(iris_victim):
     v = iris_victim
     defense = OutputNoise({"scale": 0.95, "keep_label": False}, seed=0)
-    ev = evaluate_defense(defense, "extraction.substitute", v.model, v.context(),
+    ev = v.evaluate(defense, "extraction.substitute",
                           params=EXTRACT, output="probabilities")  # fmt: skip
     assert ev.metric == "substitute_agreement"
     assert ev.helped and ev.with_defense < ev.without - 0.1
@@ -50,7 +49,7 @@ def test_label_preserving_hardening_is_reported_when_it_does_not_help(iris_victi
     # Label-only clones reach ~0.9x the victim (Kundu and Ghosh): hardening that keeps the
     # served label does not lower the agreement of a substitute distilled from the answers.
     v = iris_victim
-    ev = evaluate_defense(defense, "extraction.substitute", v.model, v.context(),
+    ev = v.evaluate(defense, "extraction.substitute",
                           params=EXTRACT, output="probabilities")  # fmt: skip
     assert ev.cost.accuracy_drop == 0.0
     assert not ev.helped and ev.verdict in ("inconclusive", "made it worse")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from qiskit.quantum_info import DensityMatrix
 
-from qmlsec.defenses.evaluate import evaluate_defense
 from qmlsec.defenses.provider.reset_otp import ResetOTP
 
 LEAK = {"residuals": [0.0, 0.1, 0.3], "shots": [100], "pairs": 4}
@@ -14,8 +13,7 @@ LEAK = {"residuals": [0.0, 0.1, 0.3], "shots": [100], "pairs": 4}
 @pytest.mark.parametrize("kind", ["quantum", "classical"])
 def test_pads_remove_the_reset_leakage_advantage(iris_victim, kind):
     v = iris_victim
-    ev = evaluate_defense(ResetOTP({"kind": kind}), "leakage.reset", v.model,
-                          v.context(n_test=20), params=LEAK)  # fmt: skip
+    ev = v.evaluate(ResetOTP({"kind": kind}), "leakage.reset", n_test=20, params=LEAK)  # fmt: skip
     assert ev.without > 0.05
     assert ev.with_defense < 1e-9
     assert ev.helped

@@ -10,7 +10,6 @@ from qiskit.quantum_info import Operator, Statevector, state_fidelity
 from qiskit.transpiler import CouplingMap
 
 from qmlsec.defenses.circuit.rr_inverse import ObfuscatedCompilation, RRInverse
-from qmlsec.defenses.evaluate import evaluate_defense
 
 BASIS = ["rz", "sx", "x", "cx"]
 
@@ -91,7 +90,7 @@ def test_the_compiler_pass_sees_only_the_obfuscated_circuit_and_the_user_restore
 def test_defended_run_moves_the_trojan_but_does_not_remove_it(iris_victim):
     v = iris_victim
     params = {"counts": (0, 1, 2, 4), "max_samples": 30, "shots": 256}
-    ev = evaluate_defense(RRInverse(seed=0), "circuit.trojan", v.model, v.context(n_test=30),
+    ev = v.evaluate(RRInverse(seed=0), "circuit.trojan", n_test=30,
                           params=params)  # fmt: skip
     assert ev.metric == "max_attack_success_rate"
     # measured (seed 0, X trojan): max ASR 1.00 without and 1.00 with (per count with:

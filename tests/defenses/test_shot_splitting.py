@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from qmlsec.defenses.evaluate import evaluate_defense
 from qmlsec.defenses.provider.shot_splitting import ShotSplitting
 from qmlsec.exceptions import ConfigError
 
@@ -14,7 +13,7 @@ PARAMS = {"rates": [0.0, 0.2, 0.5], "max_samples": 30, "shots": 300}
 @pytest.mark.parametrize("mode", ["bias", "bitflip"])
 def test_shot_splitting_dilutes_measurement_tampering(iris_victim, mode):
     v = iris_victim
-    ev = evaluate_defense(ShotSplitting(seed=0), "tampering.measurement", v.model, v.context(),
+    ev = v.evaluate(ShotSplitting(seed=0), "tampering.measurement",
                           params={**PARAMS, "mode": mode})  # fmt: skip
     # measured (seed 0): bias 0.40 -> 0.00, bitflip 0.53 -> 0.00
     assert ev.metric == "max_accuracy_drop" and ev.helped
@@ -26,8 +25,8 @@ def test_shot_splitting_dilutes_measurement_tampering(iris_victim, mode):
 
 def test_shot_splitting_costs_jobs_and_shots_per_provider(iris_victim):
     v = iris_victim
-    ev = evaluate_defense(ShotSplitting({"providers": 3}, seed=0), "tampering.measurement",
-                          v.model, v.context(), params={**PARAMS, "rates": [0.0]})  # fmt: skip
+    ev = v.evaluate(ShotSplitting({"providers": 3}, seed=0), "tampering.measurement",
+                    params={**PARAMS, "rates": [0.0]})  # fmt: skip
     assert ev.cost.extra["job_multiplier"] == 3.0
     assert ev.cost.extra["shots_per_provider"] == 100.0
     assert ev.cost.extra_shots == 0
@@ -38,5 +37,5 @@ def test_shot_splitting_costs_jobs_and_shots_per_provider(iris_victim):
 def test_too_few_shots_to_split_is_a_config_error(iris_victim):
     v = iris_victim
     with pytest.raises(ConfigError):
-        evaluate_defense(ShotSplitting({"providers": 4}, seed=0), "tampering.measurement",
-                         v.model, v.context(), params={**PARAMS, "shots": 3})  # fmt: skip
+        v.evaluate(ShotSplitting({"providers": 4}, seed=0), "tampering.measurement",
+                   params={**PARAMS, "shots": 3})  # fmt: skip

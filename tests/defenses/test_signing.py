@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from qmlsec.defenses.circuit.artifact_signing import ArtifactSigning
-from qmlsec.defenses.evaluate import evaluate_defense
 from qmlsec.exceptions import ArtifactError
 from qmlsec.models.artifact import SIGNATURE_FILE
 from qmlsec.models.persist import save_classifier
@@ -58,8 +57,7 @@ def test_policy_without_signatures_loads_unsigned(saved, tmp_path):
 def test_defended_run_rejects_tampered_artifacts_but_not_the_provider_side_trojan(iris_victim):
     v = iris_victim
     params = {"max_samples": 10, "shots": 256}
-    ev = evaluate_defense(ArtifactSigning(seed=0), "circuit.qupt", v.model,
-                          v.context(n_test=10), params=params)  # fmt: skip
+    ev = v.evaluate(ArtifactSigning(seed=0), "circuit.qupt", n_test=10, params=params)  # fmt: skip
     m = ev.results["with"]["metrics"]
     # tamper -> verify -> reject on real files: both tampered copies fail the signature;
     # without a signature the re-hashed weights load (the trojaned circuit.qasm is refused

@@ -10,15 +10,14 @@ from qiskit.quantum_info import Statevector, state_fidelity
 from qmlsec.circuits import QNNSpec
 from qmlsec.cloud.devices import get_device
 from qmlsec.defenses.circuit.split_compilation import SplitCompilation
-from qmlsec.defenses.evaluate import evaluate_defense
 
 PARAMS = {"n_train": 40, "n_test": 16}
 
 
 @pytest.fixture(scope="module")
 def evaluation(iris_victim):
-    return evaluate_defense(SplitCompilation(seed=0), "recon.encoding_inference", None,
-                            iris_victim.context(), params=PARAMS)  # fmt: skip
+    return iris_victim.evaluate(SplitCompilation(seed=0), "recon.encoding_inference",
+                                params=PARAMS)  # fmt: skip
 
 
 def test_the_tail_provider_learns_less_but_the_head_provider_sees_the_encoding(evaluation):

@@ -5,8 +5,6 @@ from __future__ import annotations
 import pytest
 
 from qmlsec.attacks.base import AttackContext
-from qmlsec.defenses.evaluate import evaluate_defense
-from qmlsec.defenses.harness import setup_for
 from qmlsec.defenses.provider.stiq import STIQ
 from qmlsec.exceptions import ConfigError
 
@@ -42,7 +40,7 @@ def test_stiq_is_deterministic_for_a_seed(iris_victim):
 
 def test_defended_run_measures_the_theft_on_each_providers_member(iris_victim):
     v = iris_victim
-    ev = evaluate_defense(STIQ(seed=0), "extraction.provider_theft", v.model, v.context(),
+    ev = v.evaluate(STIQ(seed=0), "extraction.provider_theft",
                           params={"n_train": 60, "n_test": 8})  # fmt: skip
     m = ev.results["with"]["metrics"]
     # measured (seed 0): the victim is identified and its weights recovered without STIQ;
@@ -63,6 +61,7 @@ def test_defended_run_measures_the_theft_on_each_providers_member(iris_victim):
 
 def test_defended_run_needs_the_training_split(iris_victim):
     v = iris_victim
-    setup = setup_for("extraction.provider_theft", v.model, AttackContext(v.x_test, v.y_test))
+    setup = v.setup("extraction.provider_theft")
+    setup = setup.replace(ctx=AttackContext(v.x_test, v.y_test))
     with pytest.raises(ConfigError, match="training split"):
         STIQ(seed=0).defended_run(setup, 0)

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import pytest
 
-from qmlsec.defenses.evaluate import evaluate_defense
-from qmlsec.defenses.harness import setup_for
 from qmlsec.defenses.trainer.watermark import Watermark
 from qmlsec.exceptions import ConfigError
 from qmlsec.models.classifier import QNNClassifier
@@ -67,7 +65,7 @@ def test_verify_before_fit_is_a_config_error(iris_victim):
 
 def test_watermark_survives_substitute_extraction(iris_victim):
     v = iris_victim
-    ev = evaluate_defense(Watermark(seed=SEED), "extraction.substitute", v.model, v.context())
+    ev = v.evaluate(Watermark(seed=SEED), "extraction.substitute")
     m = ev.results["with"]["metrics"]
     # detection, not prevention: the verdict says so; agreement moves only because the
     # watermarked victim is another model (measured 0.911 -> 0.956)
@@ -80,8 +78,7 @@ def test_watermark_survives_substitute_extraction(iris_victim):
 
 def test_trigger_set_does_not_survive_substitute_extraction(iris_victim):
     v = iris_victim
-    ev = evaluate_defense(Watermark(TRIGGER_SET, seed=0), "extraction.substitute", v.model,
-                          v.context())  # fmt: skip
+    ev = v.evaluate(Watermark(TRIGGER_SET, seed=0), "extraction.substitute")  # fmt: skip
     m = ev.results["with"]["metrics"]
     assert not ev.helped and m["watermark_p_value_victim"] < 0.01
     # measured: 4/12 triggers on the substitute, p = 0.61 against chance 1/3: the OOD
@@ -102,8 +99,9 @@ def test_trigger_set_does_not_survive_substitute_extraction(iris_victim):
 )
 def test_watermark_survives_other_extractions(watermarked, iris_victim, attack, queries, output):
     defense, model = watermarked
-    setup = setup_for(attack, model, iris_victim.context(), params={"queries": queries},
-                      output=output)  # fmt: skip
+    deployment = iris_victim.deployment().with_model(model)
+    setup = iris_victim.setup(attack, deployment=deployment, params={"queries": queries},
+                              output=output)  # fmt: skip
     for seed in (0, 1):
         stolen = setup.run(seed).outputs["substitute"]
         # measured: 0.67-0.79 of the keys, p <= 3e-4

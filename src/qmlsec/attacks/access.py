@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 from pydantic import Field
 
+from qmlsec.attacks.targets import Position
 from qmlsec.cloud.inference import InferenceEndpoint
 from qmlsec.cloud.providers import QuantumCloud
 from qmlsec.config import FrozenModel, derive_seed
@@ -80,10 +81,17 @@ def device_of(cloud: QuantumCloud, requested: str | None) -> str:
 
 
 @contextmanager
-def installed(cloud: QuantumCloud, *hooks: Any) -> Iterator[QuantumCloud]:
-    """Add ``hooks`` to ``cloud`` (trust-checked) for the duration of the block."""
+def installed(
+    cloud: QuantumCloud, *hooks: Any, position: Position | None = None
+) -> Iterator[QuantumCloud]:
+    """Add ``hooks`` to ``cloud`` (trust-checked) for the duration of the block.
+
+    From the ``supply_chain`` position the hooks are compiler passes the attacker
+    supplied to the provider's transpiler: they may only transform circuits, and the
+    provider's trust does not limit them.
+    """
     for hook in hooks:
-        cloud.add_hook(hook)
+        cloud.add_hook(hook, supplied=position is Position.SUPPLY_CHAIN)
     try:
         yield cloud
     finally:

@@ -27,6 +27,8 @@ from qmlsec.attacks.base import Attack, AttackContext
 from qmlsec.attacks.setup import AttackSetup, refit_like
 from qmlsec.cloud.deployment import Deployment, DeploymentSpec
 from qmlsec.data import load_dataset, split
+from qmlsec.defenses.base import Defense
+from qmlsec.defenses.evaluate import DefenseEvaluation, evaluate_defense
 from qmlsec.models.classifier import QNNClassifier
 
 
@@ -53,10 +55,11 @@ class Victim:
     def deployment(self, **settings: Any) -> Deployment:
         """A fresh deployment of the model (``settings``: :class:`DeploymentSpec` fields).
 
-        Defaults: ``fake_manila``, both clouds malicious, exact-simulation serving.
+        Defaults: ``fake_manila``, both clouds malicious, exact expectations served from
+        the classical simulation (a query's ``shots`` still sample).
         """
         data: dict[str, Any] = {
-            "quantum": {"device": "fake_manila", "trust": "malicious"},
+            "quantum": {"device": "fake_manila", "trust": "malicious", "shots": None},
             "classical": {"trust": "malicious"}, "serving": "simulation",
         }  # fmt: skip
         for key, value in settings.items():
@@ -80,6 +83,20 @@ class Victim:
             attack, deployment or self.deployment(), x_train=self.x_train, y_train=self.y_train,
             x_test=self.x_test[:n], y_test=self.y_test[:n], **kwargs,
         )  # fmt: skip
+
+    def evaluate(
+        self,
+        defense: Defense,
+        attack: str,
+        *,
+        n_test: int | None = None,
+        deployment: Deployment | None = None,
+        **kwargs: Any,
+    ) -> DefenseEvaluation:
+        """``attack`` without and with ``defense`` on ``deployment`` (default :meth:`deployment`)."""
+        n = len(self.y_test) if n_test is None else n_test
+        split = (self.x_train, self.y_train, self.x_test[:n], self.y_test[:n])
+        return evaluate_defense(defense, attack, deployment or self.deployment(), split, **kwargs)
 
 
 @functools.cache

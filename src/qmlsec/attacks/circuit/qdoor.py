@@ -148,7 +148,7 @@ class QDoor(CircuitAttack):
         for tag, net in (("", backdoored), ("benign_", model)):
             for stage in ("before", "after"):
                 hooks = (self.tamper(),) if stage == "after" else ()
-                with installed(cloud, *hooks):
+                with installed(cloud, *hooks, position=self.target.position):
                     clean = self._predict_each(net, cloud, X)
                     trig = self._predict_each(net, cloud, Xt)
                 metrics[f"{tag}clean_accuracy_{stage}"] = float(np.mean(clean == y))

@@ -143,7 +143,7 @@ class DormantTrojan(CircuitAttack):
         trigger = self.trigger_for(angles)
         fired = (angles >= trigger.low) & (angles <= trigger.high)
         hook = self.tamper(trigger)
-        with installed(cloud, hook):
+        with installed(cloud, hook, position=self.target.position):
             pred = self._predict_each(cloud, X)
         acc = float(np.mean(pred == y))
         depth = [run_trojan(submitted, hook.trojan).depth() - submitted.depth()]

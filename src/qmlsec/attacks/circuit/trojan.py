@@ -89,7 +89,7 @@ class CompilerTrojan(CircuitAttack):
         accs, asrs = [], []
         for i, count in enumerate(p.counts):
             hook = self.tamper(count)
-            with installed(cloud, hook):
+            with installed(cloud, hook, position=self.target.position):
                 acc, pred = accuracy(model, cloud, X, y, device=dev, shots=p.shots, seed=self.seed)
             trojaned = run_trojan(submitted, hook.trojan)
             depth = trojaned.depth() - submitted.depth()

@@ -85,10 +85,23 @@ def hook_capabilities(hook: Any) -> frozenset[str]:
     return frozenset(found)
 
 
-def check_hook(hook: Any, trust: TrustLevel) -> None:
-    """Raise ConfigError if a provider of ``trust`` may not carry ``hook``."""
+def check_hook(hook: Any, trust: TrustLevel, *, supplied: bool = False) -> None:
+    """Raise ConfigError if a provider of ``trust`` may not carry ``hook``.
+
+    ``supplied``: the hook is a compiler pass a third party supplied to the provider's
+    transpiler (a supply-chain attacker); it may only transform circuits, and the
+    provider's own trust does not limit it (the provider runs it unknowingly).
+    """
     caps = hook_capabilities(hook)
     if getattr(hook, "harness", False) and not caps & set(MODIFYING):
+        return
+    if supplied:
+        if not caps or caps - {"transform_circuit"}:
+            raise ConfigError(
+                f"a supplied compiler pass only transforms circuits; {type(hook).__name__} "
+                f"implements {', '.join(sorted(caps)) or 'nothing'}",
+                hint="a supply-chain attacker controls a transpiler pass, not the provider",
+            )
         return
     if not caps:
         raise ConfigError(
