@@ -1,8 +1,9 @@
 """The ``qmlsec`` command. Each command or command group lives in its own module here.
 
-:data:`COMMANDS` registers them; a command's module is imported when the command runs
-(or when the help lists it), so a light command such as ``qmlsec threats export``
-loads the knowledge base without torch or Qiskit and answers in about a second.
+:data:`COMMANDS` registers them; a command's module is imported only when the command
+runs (the top-level help lists :data:`HELP`'s one-liners), so ``qmlsec --help`` imports
+no command module and a light command such as ``qmlsec threats export`` loads the
+knowledge base without torch or Qiskit and answers in about a second.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import importlib
 from typing import Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 #: Command name -> (module in ``qmlsec.cli``, attribute, ``command`` or ``group``).
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -30,16 +31,45 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "serve": ("serve", "app", "group"),
 }
 
+#: Command name -> the one-line help the top-level ``--help`` shows (a test keeps each
+#: equal to its command's own).
+HELP: dict[str, str] = {
+    "assess": "Train, threat-model, attack, defend and report on a QMLaaS deployment.",
+    "train": "Train a hybrid QNN through the QMLaaS pipeline and save its deployment.",
+    "evaluate": "Evaluate a saved model on its recorded test split or on a labelled file.",
+    "predict": "Predict labels for the samples in a file.",
+    "devices": "List the device catalog: qubits, basis, median errors, T1/T2.",
+    "ledger": "Show the exposure ledger and cost account of a deployment.",
+    "report": "Write report.json, report.md and index.html for a campaign's results.",
+    "threats": "Quantum-aware kill chain: techniques, attack paths, exports.",
+    "attack": "List and run attacks.",
+    "defend": "List and evaluate defenses.",
+    "deployment": "Inspect and re-configure a deployment.",
+    "campaign": "Run campaigns (grids of attacks) locally or on Dask.",
+    "serve": "Run the QMLaaS inference service (FastAPI + uvicorn) and manage its keys/models.",
+}
+
 
 class LazyCommands(TyperGroup):
     """A Typer group that imports a command's module only when the command is asked for."""
 
+    _listing = False
+
     def list_commands(self, ctx: Any) -> list[str]:
         return list(COMMANDS)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self._listing = True  # the command list needs names and one-liners only
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name not in COMMANDS:
             return None
+        if self._listing:
+            return TyperCommand(cmd_name, help=HELP[cmd_name])
         module, attr, kind = COMMANDS[cmd_name]
         target: Any = getattr(importlib.import_module(f"qmlsec.cli.{module}"), attr)
         if kind == "command":
