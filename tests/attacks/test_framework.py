@@ -13,6 +13,7 @@ from qmlsec.attacks.evasion.fgsm import FGSM
 from qmlsec.attacks.evasion.pgd import PGD
 from qmlsec.attacks.evasion.spsa import SPSA
 from qmlsec.attacks.evasion.transfer import Transfer
+from qmlsec.attacks.facts import KnownDevice
 from qmlsec.attacks.local_endpoint import LocalEndpoint
 from qmlsec.attacks.poisoning.base import PoisoningAttack
 from qmlsec.attacks.poisoning.quid import QUID
@@ -220,3 +221,36 @@ def test_with_model_keeps_the_deployment_and_the_attackers_foothold():
     assert swapped.model is other.model and swapped.target.model is other.model
     assert swapped.deployment.ledger is deployment.ledger
     assert swapped.deployment.endpoint().classifier is other.model
+
+
+def test_conformance_check_wants_required_facts_read_and_provided_facts_declared(victim):
+    class Forgetful(Transfer):
+        """Trains its own substitute although a proxy model was handed over."""
+
+        def prepare(self, ctx):
+            ctx.facts = type(ctx.facts)()  # looks at nothing it was given
+            super().prepare(ctx)
+
+    class Boastful(FGSM):
+        def _run(self, ctx):
+            result = super()._run(ctx)
+            result.establish(KnownDevice("fake_manila"))
+            return result
+
+    with pytest.raises(ConformanceError, match="never reads the fact"):
+        check_attack(victim.setup(Forgetful, n_test=4), registry_name="evasion.transfer")
+    with pytest.raises(ConformanceError, match="does not provide"):
+        check_attack(victim.setup(Boastful, n_test=4), registry_name="evasion.fgsm")
+
+
+def test_facts_flow_from_one_stage_to_the_next(victim):
+    theft = victim.setup("inference.state_prep_theft", params={"max_samples": 12, "shots": 64})
+    stolen = theft.run(0)
+    assert set(stolen.facts) == {"know.training_inputs", "know.parameters"}
+    held = list(stolen.facts.values())
+    clustering = victim.setup("inference.label_clustering", facts=held,
+                              params={"max_samples": 12})  # fmt: skip
+    labelled = clustering.run(0)
+    assert "know.training_inputs" in clustering.ctx.facts.read
+    assert labelled.facts["know.training_labels"].labels.shape == (12,)
+    assert labelled.to_dict()["facts"] == {"know.training_labels": "know.training_labels"}

@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from qmlsec.attacks.facts import Facts
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position, Target
 from qmlsec.config import FrozenModel, validate_params
@@ -45,7 +46,8 @@ class AttackContext:
         x_test, y_test: held-out data the attack is evaluated on.
         train_victim: retrains the victim on given data (for poisoning/backdoors);
             returns a fitted model.
-        extras: outputs of earlier stages of a multi-stage path.
+        facts: what earlier stages of a kill-chain path established, as typed facts
+            keyed by knowledge-base fact ID (:mod:`qmlsec.attacks.facts`).
         progress: optional ``progress(stage, done, total)`` callback for long runs
             (the CLI draws progress bars from it); attacks call :meth:`report`.
         deadline: a :func:`time.monotonic` time; :meth:`report` raises
@@ -58,7 +60,7 @@ class AttackContext:
     x_train: np.ndarray | None = None
     y_train: np.ndarray | None = None
     train_victim: Callable[[np.ndarray, np.ndarray], Any] | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
+    facts: Facts = field(default_factory=Facts)
     progress: Callable[[str, int, int], None] | None = None
     deadline: float | None = None
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from qmlsec.attacks.facts import Fact
 from qmlsec.attacks.intervals import metric_intervals
 from qmlsec.stats import Estimate
 
@@ -55,8 +56,11 @@ class AttackResult:
             ``per_sample`` (:func:`~qmlsec.attacks.intervals.metric_intervals`).
         deployment: what the attack acted on (device, shots, serving, trust levels,
             attacker position), when it ran on a deployment.
-        outputs: in-memory products handed to later stages (a stolen model, ...);
-            never serialised.
+        facts: typed facts this run established, by knowledge-base ID; a kill-chain
+            path hands them to the next stage (see :mod:`qmlsec.attacks.facts`).
+        outputs: in-memory artifacts of the run (a trained clone, adversarial
+            examples...) for the caller; never serialised, never handed to a later
+            stage (that is what ``facts`` are for).
     """
 
     attack: str
@@ -72,7 +76,15 @@ class AttackResult:
     notes: list[str] = field(default_factory=list)
     intervals: dict[str, Estimate | dict[str, Any]] = field(default_factory=dict)
     deployment: dict[str, Any] = field(default_factory=dict)
+    facts: dict[str, Fact] = field(default_factory=dict, repr=False)
     outputs: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def establish(self, *facts: Fact) -> None:
+        """Record typed facts this run established (and their IDs under ``provides``)."""
+        for fact in facts:
+            self.facts[fact.id] = fact
+            if fact.id not in self.provides:
+                self.provides.append(fact.id)
 
     def estimates(self) -> dict[str, Estimate]:
         """Sample size and 95 % interval of every metric a rule covers (stated ones first)."""
@@ -97,6 +109,7 @@ class AttackResult:
             "notes": list(self.notes),
             "intervals": {k: v.to_dict() for k, v in sorted(self.estimates().items())},
             "deployment": _jsonable(self.deployment),
+            "facts": {k: f.describe() for k, f in sorted(self.facts.items())},
         }
 
     def to_json(self, **kwargs: Any) -> str:

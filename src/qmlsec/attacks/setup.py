@@ -39,13 +39,14 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 
 from qmlsec.attacks.base import Attack, AttackContext
+from qmlsec.attacks.facts import Fact, Facts
 from qmlsec.attacks.queries import QueryCounter
 from qmlsec.attacks.registry import get_attack
 from qmlsec.attacks.result import AttackResult
@@ -169,7 +170,7 @@ class AttackSetup:
     def run(self, seed: int) -> AttackResult:
         """Construct the attack on this setup and run it, recording it in the ledger."""
         attack = self.attack_cls(self.target, dict(self.params), seed=seed)
-        ctx = dataclasses.replace(self.ctx, extras=dict(self.ctx.extras))
+        ctx = dataclasses.replace(self.ctx)  # the facts store records what the run reads
         if self.deployment is None:
             result = attack.run(ctx)
         else:
@@ -201,7 +202,7 @@ class AttackSetup:
         budget: int | None = None,
         output: str | None = None,
         train_victim: Callable[[np.ndarray, np.ndarray], Any] | None = None,
-        extras: dict[str, Any] | None = None,
+        facts: Iterable[Fact] = (),
     ) -> AttackSetup:
         """The setup of ``attack`` from ``position`` against ``deployment``.
 
@@ -218,7 +219,7 @@ class AttackSetup:
                 ``"probabilities"`` to a label-only attack).
             train_victim: how poisoning attacks retrain the victim (default: the same
                 recipe on the given data).
-            extras: outputs of earlier stages.
+            facts: what earlier stages established (typed facts).
 
         Raises:
             RequirementError: the position does not grant what the attack needs.
@@ -263,7 +264,7 @@ class AttackSetup:
         ctx = AttackContext(
             x_test=np.array(x_test, dtype=np.float64), y_test=np.array(y_test),
             x_train=np.array(x_train, dtype=np.float64), y_train=np.array(y_train),
-            train_victim=train_victim or refit_like(deployment.model), extras=dict(extras or {}),
+            train_victim=train_victim or refit_like(deployment.model), facts=Facts(facts),
         )  # fmt: skip
         return cls(attack_cls, target, ctx, dict(params or {}), deployment.model,
                    deployment=deployment, output=output)  # fmt: skip

@@ -14,7 +14,7 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -77,7 +77,6 @@ class Target:
         model: a white-box model (``QNNClassifier``) when the attacker holds one.
         endpoint: a black-box endpoint (usually a :class:`~qmlsec.attacks.queries.QueryCounter`).
         cloud: a provider handle (``QuantumCloud``) for attacks acting through its hooks.
-        extras: anything else a multi-stage path hands from one stage to the next.
     """
 
     position: Position
@@ -85,7 +84,6 @@ class Target:
     model: Any = None
     endpoint: Any = None
     cloud: Any = None
-    extras: dict[str, Any] = field(default_factory=dict)
 
     def missing(self, required: set[Capability] | frozenset[Capability]) -> set[Capability]:
         """The required capabilities this target lacks."""

@@ -3,10 +3,13 @@
 A stage's attack runs with a target matching the attacker's position (the profile's
 position the attack allows): white-box when the attack needs the model in hand (the
 path established model theft), a counted black-box endpoint otherwise, a provider
-session for provider-level attacks. The in-memory outputs of every earlier stage of
-the path (``AttackResult.outputs``: a substitute model, adversarial examples, a
-backdoored model...) are handed to the next stage in ``AttackContext.extras``, so an
-extraction stage's substitute is what the transfer-evasion stage attacks with.
+session for provider-level attacks. The typed facts every earlier stage of the path
+established (``AttackResult.facts``: a proxy model, the device, the co-location, the
+circuit and its parameters, stolen inputs and labels, a planted backdoor...) are handed
+to the next stage in ``AttackContext.facts``, so an extraction stage's proxy model is
+what the transfer-evasion stage attacks with. A white-box stage uses the model the
+path stole when an earlier stage established its architecture and parameters; otherwise
+it is given the victim's model and says so (oracle knowledge).
 
 Provider-level attacks run on the victim's device (their ``device`` / ``paid_device``
 params default to it) unless the config sets them.
@@ -33,9 +36,10 @@ from typing import Any
 
 import numpy as np
 
+from qmlsec.attacks.facts import Fact, Facts, KnownArchitecture, KnownParameters
 from qmlsec.attacks.registry import available_attacks
-from qmlsec.attacks.setup import AttackSetup
-from qmlsec.attacks.targets import Position
+from qmlsec.attacks.setup import MODEL_IN_HAND, AttackSetup
+from qmlsec.attacks.targets import Capability, Position
 from qmlsec.campaigns.assess_config import AssessConfig
 from qmlsec.campaigns.execute import headline
 from qmlsec.campaigns.planner import PlannedPath
@@ -65,7 +69,7 @@ class StageRun:
     result: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
     sweep: dict[str, Any] | None = None
-    outputs: dict[str, Any] = field(default_factory=dict, repr=False)
+    facts: dict[str, Fact] = field(default_factory=dict, repr=False)
     setup: Any = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -95,6 +99,17 @@ def retrain_recipe(victim: Victim, config: AssessConfig) -> Callable[[np.ndarray
         return type(model)(**params).fit(np.array(x[:n]), np.array(y[:n]))
 
     return train_victim
+
+
+def white_box_knowledge(attack_cls: Any, facts: Facts) -> tuple[frozenset[Capability], str]:
+    """What a white-box stage holds: the model the path stole, or (oracle) the victim's."""
+    if not frozenset(attack_cls.requires) & MODEL_IN_HAND:
+        return frozenset(), ""
+    stolen = facts.get(KnownArchitecture) is not None and facts.get(KnownParameters) is not None
+    if stolen:
+        return MODEL_IN_HAND, "white-box with the architecture and parameters stolen earlier"
+    return MODEL_IN_HAND, ("white-box with the victim's model: no earlier stage established "
+                           "know.architecture and know.parameters (oracle knowledge)")  # fmt: skip
 
 
 class DeadlineHook(ProviderHook):
@@ -151,19 +166,22 @@ class PathExecutor:
         self.runs: dict[str, StageRun] = {}
         self._cache: dict[tuple[Any, ...], list[str]] = {}
 
-    def setup(self, attack: str, position: Position | None, extras: dict[str, Any],
+    def setup(self, attack: str, position: Position | None, facts: Facts,
               params: dict[str, Any]) -> AttackSetup:  # fmt: skip
         """The attack setup for a stage: the victim's deployment seen from ``position``."""
         v, n = self.victim, self.config.samples_for(attack)
+        knowledge, note = white_box_knowledge(available_attacks()[attack], facts)
         setup = AttackSetup.from_deployment(
             attack, v.deployment, position, params=params, shots=self.config.endpoint_shots,
             x_train=v.x_train, y_train=v.y_train, x_test=v.x_test[:n], y_test=v.y_test[:n],
-            train_victim=retrain_recipe(v, self.config), extras=extras,
+            train_victim=retrain_recipe(v, self.config), facts=facts, knowledge=knowledge,
         )  # fmt: skip
+        if note:
+            setup.notes.append(note)
         return setup
 
     def _execute(self, attack: str, technique_id: str, position: Position | None,
-                 extras: dict[str, Any], inputs: tuple[str, ...],
+                 facts: Facts, inputs: tuple[str, ...],
                  sweep: dict[str, Any] | None) -> StageRun:  # fmt: skip
         cls = available_attacks()[attack]
         fields = cls.Params.model_fields
@@ -186,10 +204,10 @@ class PathExecutor:
         start = time.perf_counter()
         limit = self.config.run_time_limit_s
         try:
-            run.setup = self.setup(attack, position, extras, params)
+            run.setup = self.setup(attack, position, facts, params)
             with deadline(run.setup, limit):
                 result = run.setup.run(seed)
-            run.result, run.outputs = result.to_dict(), dict(result.outputs)
+            run.result, run.facts = result.to_dict(), dict(result.facts)
         except TimeLimitExceeded as err:
             run.status, run.error = "timed_out", str(err)
         except QmlsecError as err:
@@ -205,7 +223,7 @@ class PathExecutor:
         return run
 
     def run_stage(self, attack: str, technique_id: str, positions: tuple[str, ...],
-                  extras: dict[str, Any], inputs: tuple[str, ...]) -> list[StageRun]:  # fmt: skip
+                  facts: Facts, inputs: tuple[str, ...]) -> list[StageRun]:  # fmt: skip
         """Run one attack of a stage (every sweep point); the last run feeds forward."""
         key = (attack, inputs)
         if key in self._cache:
@@ -216,8 +234,8 @@ class PathExecutor:
             {k: v[i] for k, v in sweep.items()}
             for i in range(min(map(len, sweep.values()), default=0))
         ]
-        runs = [self._execute(attack, technique_id, position, extras, inputs, p)
-                for p in points] or [self._execute(attack, technique_id, position, extras, inputs, None)]  # fmt: skip
+        runs = [self._execute(attack, technique_id, position, facts, inputs, p)
+                for p in points] or [self._execute(attack, technique_id, position, facts, inputs, None)]  # fmt: skip
         self._cache[key] = [r.run_id for r in runs]
         return runs
 
@@ -227,7 +245,7 @@ class PathExecutor:
 
     def run_path(self, planned: PlannedPath) -> dict[str, Any]:
         """Execute one path; return its JSON-ready record with per-stage outcomes."""
-        extras: dict[str, Any] = {}
+        facts = Facts()
         inputs: tuple[str, ...] = ()
         stages = []
         for stage in planned.stages:
@@ -238,7 +256,7 @@ class PathExecutor:
             feeding = []
             for attack in stage.attacks:
                 runs = self.run_stage(attack, stage.technique_id, planned.profile.positions,
-                                      extras, inputs)  # fmt: skip
+                                      facts, inputs)  # fmt: skip
                 record["runs"].extend(r.run_id for r in runs)
                 last = runs[-1]
                 if last.status == "ok":
@@ -246,7 +264,9 @@ class PathExecutor:
             if stage.status == "runnable":
                 record["status"] = "executed" if feeding else "failed"
             for run in feeding:
-                extras.update(run.outputs)
+                for fact in run.facts.values():
+                    facts.add(fact)
+            record["facts"] = facts.ids()
             inputs = inputs + tuple(r.run_id for r in feeding)
             stages.append(record)
         return {

@@ -67,8 +67,8 @@ def defend_run(
         cls = get_defense(defense)
         params = {**dict(cls.check_params), **settings.params.get(defense, {})}
         instance = cls(params, seed=run.seed)
-        extras = dict(run.setup.ctx.extras)
-        fresh = executor.setup(run.attack, run.setup.target.position, extras, run.params)
+        facts = run.setup.ctx.facts.copy()
+        fresh = executor.setup(run.attack, run.setup.target.position, facts, run.params)
         with deadline(fresh, executor.config.run_time_limit_s):
             with_defense, cost = instance.defended_run(fresh, run.seed)
         without = AttackResult(**{k: v for k, v in run.result.items()

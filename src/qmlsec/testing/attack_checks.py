@@ -14,7 +14,11 @@
 7. every metric is a finite number;
 8. the same seed gives identical metrics (and identical query accounting);
 9. a target without the required capabilities is refused at construction, and the
-   error names every missing capability.
+   error names every missing capability;
+10. facts: given (perfect-knowledge) typed facts for everything its technique
+    ``requires``, the run reads each of them; every typed fact it hands on is one its
+    technique ``provides``, and every typed fact it claims under ``provides`` is handed
+    on as an object (:mod:`qmlsec.attacks.facts`).
 
 Example:
     >>> from qmlsec.testing import check_attack
@@ -34,6 +38,8 @@ import re
 from typing import Any
 
 from qmlsec.attacks.base import Attack
+from qmlsec.attacks.facts import FACT_TYPES
+from qmlsec.attacks.perfect_knowledge import perfect_facts
 from qmlsec.attacks.queries import QueryCounter
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.setup import AttackSetup
@@ -131,6 +137,30 @@ def check_requirements_error(attack_cls: type[Attack], target: Target) -> None:
     raise _fail(attack_cls, "accepted a target without any of its required capabilities")
 
 
+def required_facts(attack_cls: type[Attack]) -> list[str]:
+    """The typed facts the attack's technique requires (all of them or any of them)."""
+    technique = load_catalog().technique(attack_cls.technique_id)
+    return [f for f in (*technique.requires, *technique.requires_any) if f in FACT_TYPES]
+
+
+def check_facts(
+    attack_cls: type[Attack], result: AttackResult, needed: list[str], read: set[str]
+) -> None:
+    """Check 10: consumed and produced facts match the technique's requires/provides."""
+    unread = [f for f in needed if f not in read]
+    if unread:
+        raise _fail(attack_cls, f"never reads the fact(s) {unread} its technique requires")
+    provides = set(load_catalog().technique(attack_cls.technique_id).provides)
+    for fact_id, fact in result.facts.items():
+        if fact_id not in FACT_TYPES or not isinstance(fact, FACT_TYPES[fact_id]):
+            raise _fail(attack_cls, f"hands on {fact!r} under {fact_id!r}, not its typed fact")
+        if fact_id not in provides:
+            raise _fail(attack_cls, f"hands on {fact_id!r}, which its technique does not provide")
+    claimed = sorted(f for f in result.provides if f in FACT_TYPES and f not in result.facts)
+    if claimed:
+        raise _fail(attack_cls, f"claims {claimed} under provides without handing them on")
+
+
 def check_attack(
     setup: AttackSetup,
     *,
@@ -161,8 +191,15 @@ def check_attack(
         raise _fail(attack_cls, f"construction set learned state {learned}")
     if any(_queries(first_target).values()):
         raise _fail(attack_cls, "construction sent queries to the target")
+    needed = required_facts(attack_cls)
+    if needed and setup.deployment is not None:
+        ctx = setup.ctx
+        held = perfect_facts(setup.deployment, needed, ctx.x_train if ctx.x_train is not None
+                             else ctx.x_test, ctx.y_train if ctx.y_train is not None else ctx.y_test)  # fmt: skip
+        setup = setup.replace(ctx=dataclasses.replace(ctx, facts=held))
     first = setup.replace(target=first_target, params=params).run(seed)
     check_result(attack_cls, attack, first)
+    check_facts(attack_cls, first, needed, setup.ctx.facts.read)
     second_target = _fresh(setup.target)
     second = setup.replace(target=second_target, params=params).run(seed)
     if second.metrics != first.metrics:

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from qmlsec.attacks.base import Attack, AttackContext
+from qmlsec.attacks.facts import Fact, Facts
 from qmlsec.attacks.setup import AttackSetup, refit_like
 from qmlsec.cloud.deployment import Deployment, DeploymentSpec
 from qmlsec.data import load_dataset, split
@@ -42,14 +43,14 @@ class Victim:
     x_test: np.ndarray
     y_test: np.ndarray
 
-    def context(self, *, n_test: int | None = None, **extras: Any) -> AttackContext:
+    def context(self, *facts: Fact, n_test: int | None = None) -> AttackContext:
         """A fresh attack context (first ``n_test`` test samples; training split included),
         for unit tests that hand an attack a target of their own."""
         n = len(self.y_test) if n_test is None else n_test
         return AttackContext(
             x_test=np.array(self.x_test[:n]), y_test=np.array(self.y_test[:n]),
             x_train=np.array(self.x_train), y_train=np.array(self.y_train),
-            train_victim=refit_like(self.model), extras=dict(extras),
+            train_victim=refit_like(self.model), facts=Facts(facts),
         )  # fmt: skip
 
     def deployment(self, **settings: Any) -> Deployment:

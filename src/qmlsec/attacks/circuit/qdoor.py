@@ -40,6 +40,7 @@ from qmlsec.attacks.access import installed, predict, provider_cloud, serve
 from qmlsec.attacks.base import AttackContext
 from qmlsec.attacks.circuit.base import CircuitAttack
 from qmlsec.attacks.circuit.synthesis import round_angles_ste, synthesise
+from qmlsec.attacks.facts import BackdoorPlanted
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position
 from qmlsec.cloud.providers.hooks import ProviderHook
@@ -169,4 +170,9 @@ class QDoor(CircuitAttack):
         result.provides = (
             ["state.backdoor", "goal.integrity_lost"] if metrics["asr_increase"] > 0 else []
         )
+        if metrics["asr_increase"] > 0:
+            trigger = {"pass": "approximate synthesis", "target": int(self.params.target)}
+            result.facts[BackdoorPlanted.id] = BackdoorPlanted(
+                "circuit", model=backdoored, trigger=trigger
+            )
         return result

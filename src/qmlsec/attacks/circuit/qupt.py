@@ -39,6 +39,7 @@ from qmlsec.attacks.access import (
 from qmlsec.attacks.base import AttackContext
 from qmlsec.attacks.circuit.base import CircuitAttack
 from qmlsec.attacks.circuit.insertion import TriggerCondition, TrojanInsertion, run_trojan
+from qmlsec.attacks.facts import BackdoorPlanted
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position
 from qmlsec.cloud.providers import QuantumCloud
@@ -172,4 +173,8 @@ class DormantTrojan(CircuitAttack):
             "max_depth_change": float(np.max(np.abs(depth))),
         }
         result.provides = ["state.backdoor", "goal.integrity_lost"] if ok.any() else []
+        if ok.any():
+            result.facts[BackdoorPlanted.id] = BackdoorPlanted(
+                "circuit", trigger={"pass": "dormant trojan"}
+            )
         return result

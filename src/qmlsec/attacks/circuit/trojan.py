@@ -31,6 +31,7 @@ from qmlsec.attacks.access import ProviderRunParams, accuracy, installed, provid
 from qmlsec.attacks.base import AttackContext
 from qmlsec.attacks.circuit.base import CircuitAttack
 from qmlsec.attacks.circuit.insertion import TrojanInsertion, run_trojan
+from qmlsec.attacks.facts import BackdoorPlanted
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position
 from qmlsec.cloud.providers.hooks import ProviderHook
@@ -114,4 +115,7 @@ class CompilerTrojan(CircuitAttack):
             }
         )
         result.provides = ["state.backdoor", "goal.integrity_lost"] if max(asrs) > 0 else []
+        if max(asrs) > 0:
+            trigger = {"pass": "trojan gates", "counts": [int(c) for c in p.counts]}
+            result.facts[BackdoorPlanted.id] = BackdoorPlanted("circuit", trigger=trigger)
         return result

@@ -24,6 +24,7 @@ from qmlsec.attacks.evasion.base import EvasionAttack, EvasionParams
 from qmlsec.attacks.evasion.curve import CurveRecord, eps_key
 from qmlsec.attacks.evasion.oracle import VictimOracle
 from qmlsec.attacks.evasion.pgd import PGD
+from qmlsec.attacks.facts import ProxyModel
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Target
 from qmlsec.config import derive_seed
@@ -40,7 +41,7 @@ class TransferParams(EvasionParams):
     Attributes:
         steps, step_ratio, random_start: the PGD run on the substitute.
         substitute: ``QNNClassifier`` parameters of the substitute the attacker trains
-            when none is handed over in ``ctx.extras["substitute"]``, on top of
+            when no :class:`~qmlsec.attacks.facts.ProxyModel` is handed over, on top of
             :data:`SUBSTITUTE` (4 qubits, 2 layers, 20 epochs, lr 0.1).
         labels: train the substitute on the victim's answers (``"victim"``, counted
             queries) or on the true labels of the attacker's data (``"true"``).
@@ -56,7 +57,7 @@ class TransferParams(EvasionParams):
 class Transfer(EvasionAttack):
     """Black-box transfer: craft PGD adversarials on a substitute, send them to the victim.
 
-    The substitute is ``ctx.extras["substitute"]`` when an earlier stage (model
+    The substitute is the :class:`~qmlsec.attacks.facts.ProxyModel` fact when an earlier stage (model
     extraction) produced one, else a ``QNNClassifier`` trained on the attacker's data
     ``ctx.x_train`` labelled by the victim's answers. The victim is only queried for
     labels. Metrics: the victim's robust-accuracy curve, plus the substitute's own
@@ -84,13 +85,14 @@ class Transfer(EvasionAttack):
 
     def prepare(self, ctx: AttackContext) -> None:
         """Take the handed-over substitute or train one on the attacker's data."""
-        if "substitute" in ctx.extras:
-            self.substitute_ = ctx.extras["substitute"]
+        proxy = ctx.facts.get(ProxyModel)
+        if proxy is not None:
+            self.substitute_ = proxy.model
             return
         if ctx.x_train is None:
             raise RequirementError(
                 "transfer needs a substitute model or data to train one",
-                hint="pass ctx.extras['substitute'] (e.g. from extraction) or ctx.x_train",
+                hint="hand it a ProxyModel fact (e.g. from extraction) or ctx.x_train",
             )
         oracle = VictimOracle(self.target)
         if self.params.labels == "victim":

@@ -6,8 +6,9 @@ encoded training inputs, infers their labels by clustering, and trains a clone o
 (about 90% of labels recovered and about 90% clone accuracy in the paper's abstract).
 
 The stolen data come from the earlier stages of the path when they ran:
-``ctx.extras["stolen_inputs"]`` from ``inference.state_prep_theft`` and
-``ctx.extras["stolen_labels"]`` from ``inference.label_clustering``. Otherwise the
+the :class:`~qmlsec.attacks.facts.TrainingInputs` fact from ``inference.state_prep_theft``
+and the :class:`~qmlsec.attacks.facts.TrainingLabels` fact from
+``inference.label_clustering``. Otherwise the
 attack runs both itself through the provider foothold on the first ``max_samples``
 training inputs, so it also works standalone.
 
@@ -42,6 +43,7 @@ from pydantic import Field
 from qmlsec.attacks.base import AttackContext
 from qmlsec.attacks.extraction.base import ExtractionAttack
 from qmlsec.attacks.extraction.substitute_fit import SubstituteArch, fit_substitute, one_hot
+from qmlsec.attacks.facts import Facts, ProxyModel, TrainingInputs, TrainingLabels
 from qmlsec.attacks.inference.label_clustering import LabelClustering
 from qmlsec.attacks.inference.state_prep_theft import circuit_inputs
 from qmlsec.attacks.metrics import agreement
@@ -113,9 +115,10 @@ class CloneFromData(ExtractionAttack):
 
     def stolen(self, ctx: AttackContext) -> tuple[np.ndarray, np.ndarray, str]:
         """Stolen circuit inputs and their labels: from upstream stages or run here."""
-        inputs, labels = ctx.extras.get("stolen_inputs"), ctx.extras.get("stolen_labels")
-        if inputs is not None and labels is not None:
-            return np.asarray(inputs, float), np.asarray(labels), "upstream stages"
+        held_inputs, held_labels = ctx.facts.get(TrainingInputs), ctx.facts.get(TrainingLabels)
+        inputs = None if held_inputs is None else held_inputs.inputs
+        if inputs is not None and held_labels is not None:
+            return np.asarray(inputs, float), np.asarray(held_labels.labels), "upstream stages"
         if ctx.x_train is None or ctx.y_train is None:
             raise DataError(
                 "cloning needs stolen data or the victim's training split to steal it from",
@@ -123,16 +126,17 @@ class CloneFromData(ExtractionAttack):
                 "or pass x_train/y_train",
             )
         p = self.params
-        extras = {} if inputs is None else {"stolen_inputs": inputs}
-        sub_ctx = AttackContext(ctx.x_test, ctx.y_test, ctx.x_train, ctx.y_train, extras=extras)
+        facts = Facts() if held_inputs is None else Facts([held_inputs])
+        sub_ctx = AttackContext(ctx.x_test, ctx.y_test, ctx.x_train, ctx.y_train, facts=facts)
         clustering = LabelClustering(
             self.target,
             {"max_samples": p.max_samples, "shots": p.shots, "device": p.device},
             seed=derive_seed(self.seed, "clustering"),
         ).run(sub_ctx)
-        out = clustering.outputs
+        labelled = clustering.facts[TrainingLabels.id]
+        assert isinstance(labelled, TrainingLabels)
         ran = "theft and clustering run here" if inputs is None else "clustering run here"
-        return out["stolen_inputs"], out["stolen_labels"], ran
+        return clustering.outputs["stolen_inputs"], labelled.labels, ran
 
     def extract(self, inputs: np.ndarray, labels: np.ndarray) -> QNNClassifier:
         """Fit the clone on stolen circuit inputs and labels (victim class values)."""
@@ -181,5 +185,7 @@ class CloneFromData(ExtractionAttack):
                 "cluster names from the best matching: accuracy is up to that permutation",
             ],
         )
-        result.outputs.update({"clone": clone, "substitute": raw_space(clone, victim)})
+        substitute = raw_space(clone, victim)
+        result.outputs.update({"clone": clone, "substitute": substitute})
+        result.establish(ProxyModel(substitute, source=self.name))
         return result

@@ -53,6 +53,7 @@ from pydantic import Field
 from qmlsec.attacks.base import AttackContext
 from qmlsec.attacks.extraction.base import ExtractionAttack, PoolSource
 from qmlsec.attacks.extraction.substitute_fit import SubstituteArch, fit_substitute
+from qmlsec.attacks.facts import ProxyModel
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position
 from qmlsec.config import FrozenModel, derive_seed, torch_generator
@@ -286,4 +287,5 @@ class CopyQNN(ExtractionAttack):
             ],
         )
         result.outputs.update(outputs)
+        result.establish(ProxyModel(outputs["substitute"], source=self.name))
         return result

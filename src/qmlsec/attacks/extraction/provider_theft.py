@@ -17,8 +17,8 @@ After "Quantum Quandaries" (arXiv:2502.01486), "Quantum Imitation Game"
 
 Measured: identification accuracy per label and joint (held-out specs), whether the
 victim was identified (classifier, exact match), and the fraction of its weights
-recovered within ``1e-6``. ``outputs["stolen_spec"]`` / ``outputs["stolen_theta"]``
-carry the stolen circuit.
+recovered within ``1e-6``. The :class:`~qmlsec.attacks.facts.KnownArchitecture` and
+:class:`~qmlsec.attacks.facts.KnownParameters` facts carry the stolen circuit.
 
 Not covered: obfuscated circuits, transpiler settings other than the provider's own,
 architectures outside the enumerated family, and the classical
@@ -30,6 +30,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from qmlsec.attacks.base import AttackContext
+from qmlsec.attacks.facts import KnownArchitecture, KnownParameters
 from qmlsec.attacks.recon.encoding_inference import EncodingInference
 from qmlsec.attacks.result import AttackResult
 
@@ -43,5 +44,9 @@ class ProviderTheft(EncodingInference):
 
     def _run(self, ctx: AttackContext) -> AttackResult:
         result = super()._run(ctx)
-        result.provides = ["know.encoding", "know.architecture", "goal.ip_stolen"]
+        result.facts, result.provides = {}, ["goal.ip_stolen"]
+        spec, theta = result.outputs.get("stolen_spec"), result.outputs.get("stolen_theta")
+        if spec is not None and theta is not None and len(theta) == spec.n_weights:
+            result.establish(KnownArchitecture(spec=spec), KnownParameters(theta=theta))
+            result.provides.append("cap.model_white_box")
         return result

@@ -32,6 +32,7 @@ from qmlsec.attacks.base import AttackContext
 from qmlsec.attacks.extraction.base import ExtractionAttack, PoolSource
 from qmlsec.attacks.extraction.ensemble import SubstituteEnsemble
 from qmlsec.attacks.extraction.substitute_fit import SubstituteArch, fit_substitute
+from qmlsec.attacks.facts import ProxyModel
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position
 from qmlsec.config import FrozenModel, derive_seed, rng
@@ -172,4 +173,5 @@ class QuantumLeak(ExtractionAttack):
             ],
         )
         result.outputs.update(outputs)
+        result.establish(ProxyModel(outputs["substitute"], source=self.name))
         return result

@@ -28,6 +28,7 @@ from pydantic import Field
 from qmlsec.attacks.base import AttackContext
 from qmlsec.attacks.extraction.base import ExtractionAttack, PoolSource
 from qmlsec.attacks.extraction.substitute_fit import ResponseLoss, SubstituteArch, fit_substitute
+from qmlsec.attacks.facts import ProxyModel
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position
 from qmlsec.config import FrozenModel, derive_seed
@@ -109,4 +110,5 @@ class SubstituteExtraction(ExtractionAttack):
             ],
         )
         result.outputs["substitute"] = substitute
+        result.establish(ProxyModel(substitute, source=self.name))
         return result

@@ -10,7 +10,8 @@ physics is :class:`~qmlsec.cloud.crosstalk.CrosstalkModel` (documented there), p
 into every execution of the cloud as a
 :class:`~qmlsec.cloud.crosstalk.CrosstalkContributor` noise term.
 
-Where the victim sits: when an earlier stage supplied ``ctx.extras["colocation"]`` (the
+Where the victim sits: when an earlier stage supplied a
+:class:`~qmlsec.attacks.facts.Colocation` fact (the
 victim qubits estimated by ``recon.locality_fingerprint``), the pair is placed at
 distance ``d`` from those *estimated* qubits (the multi-stage path fingerprinting ->
 co-located crosstalk). Otherwise the hook reads the provider's true placement, which a
@@ -37,6 +38,7 @@ from qiskit import QuantumCircuit
 
 from qmlsec.attacks.access import installed, predict, provider_cloud, serve
 from qmlsec.attacks.base import AttackContext
+from qmlsec.attacks.facts import Colocation
 from qmlsec.attacks.hardware.base import FaultInjectionAttack
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position
@@ -157,7 +159,8 @@ class CrosstalkInjection(FaultInjectionAttack):
         base_acc = float(np.mean(base_pred == y))
         result = self.new_result()
         result.per_sample = {"label": list(y)}
-        colocation = ctx.extras.get("colocation")
+        known = ctx.facts.get(Colocation)
+        colocation = None if known is None else known.qubits
         result.metrics = {"baseline_accuracy": base_acc,
                           "oracle_placement": float(colocation is None)}  # fmt: skip
         result.notes.append(

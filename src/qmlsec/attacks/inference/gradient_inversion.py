@@ -40,6 +40,7 @@ from pydantic import Field
 from scipy.optimize import linear_sum_assignment
 
 from qmlsec.attacks.base import AttackContext
+from qmlsec.attacks.facts import TrainingInputs
 from qmlsec.attacks.inference.base import InferenceAttack
 from qmlsec.attacks.metrics import rowwise_cosine
 from qmlsec.attacks.result import AttackResult
@@ -180,6 +181,7 @@ class GradientInversion(InferenceAttack):
             k: [] for k in ("batch_size", "batch", "mse", "cosine", "label_correct", "random_mse")
         }
         metrics: dict[str, Any] = {}
+        recovered: list[np.ndarray] = []
         for b in self.params.batch_sizes:
             for j in range(self.params.batches_per_size):
                 idx = rng(self.seed, "gradient-inversion", "batch", b, j).choice(
@@ -192,6 +194,7 @@ class GradientInversion(InferenceAttack):
                 rec, rec_labels = self.infer(grads, b, given)
                 cost = ((rec[:, None, :] - truth[None, :, :]) ** 2).mean(axis=2)
                 r_idx, t_idx = linear_sum_assignment(cost)
+                recovered.append(np.asarray(rec, dtype=np.float64))
                 guess = lo + (hi - lo) * rng(self.seed, "random-guess", b, j).random(truth.shape)
                 g_cost = ((guess[:, None, :] - truth[None, :, :]) ** 2).mean(axis=2)
                 rows["batch_size"] += [b] * b
@@ -208,7 +211,7 @@ class GradientInversion(InferenceAttack):
                 metrics[f"{name}_b{b}"] = float(np.mean(np.asarray(rows[key], float)[sel]))
         metrics["mse"] = float(np.mean(rows["mse"]))
         metrics["random_mse"] = float(np.mean(rows["random_mse"]))
-        return self.new_result(
+        result = self.new_result(
             metrics=metrics,
             per_sample=rows,
             curves={
@@ -225,3 +228,5 @@ class GradientInversion(InferenceAttack):
                 f"labels {self.params.labels}",
             ],
         )
+        result.facts[TrainingInputs.id] = TrainingInputs(np.vstack(recovered), space="encoded")
+        return result

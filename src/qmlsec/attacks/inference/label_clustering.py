@@ -8,7 +8,8 @@ groups them, and clusters are named by the assignment that best matches the labe
 (Hungarian matching: the attacker learns the partition, not the class names).
 
 Measured: recovered fraction (labels right after the best cluster-to-label mapping) and
-cluster purity. The stolen inputs are ``ctx.extras["stolen_inputs"]`` when an earlier
+cluster purity. The stolen inputs are the :class:`~qmlsec.attacks.facts.TrainingInputs`
+fact when an earlier
 stage supplied them (rows in the order of ``ctx.x_train``), else the attack runs the
 theft itself. Outputs: ``stolen_inputs``, ``stolen_clusters`` (k-means ids) and
 ``stolen_labels`` (the clusters named by the best matching, as evaluated here).
@@ -27,6 +28,7 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
 
 from qmlsec.attacks.base import AttackContext
+from qmlsec.attacks.facts import TrainingInputs, TrainingLabels
 from qmlsec.attacks.inference.base import InferenceAttack
 from qmlsec.attacks.inference.state_prep_theft import StatePrepTheft
 from qmlsec.attacks.result import AttackResult
@@ -75,7 +77,8 @@ class LabelClustering(InferenceAttack):
         p = self.params
         if ctx.x_train is None or ctx.y_train is None:
             raise DataError("label clustering needs the victim's training split in the context")
-        inputs = ctx.extras.get("stolen_inputs")
+        stolen = ctx.facts.get(TrainingInputs)
+        inputs = None if stolen is None else stolen.inputs
         if inputs is None:
             theft = StatePrepTheft(
                 self.target,
@@ -91,8 +94,6 @@ class LabelClustering(InferenceAttack):
         result = self.new_result()
         result.per_sample = {"label": y.tolist(), "recovered_label": named.tolist()}
         result.metrics = {"recovered_fraction": float(np.mean(named == y)), "purity": purity}
-        result.provides = ["know.training_labels"]
-        result.outputs.update(
-            {"stolen_inputs": inputs, "stolen_clusters": clusters, "stolen_labels": named}
-        )
+        result.establish(TrainingLabels(labels=named, clusters=clusters))
+        result.outputs.update({"stolen_inputs": inputs})
         return result

@@ -29,6 +29,7 @@ from pydantic import Field
 
 from qmlsec.attacks.access import installed, predict, provider_cloud, serve
 from qmlsec.attacks.base import AttackContext
+from qmlsec.attacks.facts import KnownParameters, TrainingInputs
 from qmlsec.attacks.inference.base import InferenceAttack
 from qmlsec.attacks.recon.job_observer import JobObserver, solve_inputs
 from qmlsec.attacks.result import AttackResult
@@ -101,9 +102,8 @@ class StatePrepTheft(InferenceAttack):
             "weights_recovered_fraction": float(np.mean(np.abs(theta - weights) < p.tol)),
             "angle_residual": residual,
         }
-        result.provides = (
-            ["know.training_inputs"] if result.metrics["recovered_fraction"] > 0 else []
-        )
-        result.outputs["stolen_inputs"] = recovered
-        result.outputs["stolen_weights"] = theta
+        if result.metrics["recovered_fraction"] > 0:
+            result.establish(TrainingInputs(inputs=recovered, space="encoded"))
+        if result.metrics["weights_recovered_fraction"] > 0:
+            result.establish(KnownParameters(theta=theta))
         return result

@@ -44,6 +44,7 @@ from qiskit.quantum_info import Statevector
 
 from qmlsec.attacks.access import installed, predict, provider_cloud, serve
 from qmlsec.attacks.base import AttackContext
+from qmlsec.attacks.facts import Colocation, VictimState
 from qmlsec.attacks.leakage.base import LeakageAttack
 from qmlsec.attacks.leakage.reset import tvd
 from qmlsec.attacks.recon.executed import Executed, observe_queries
@@ -216,14 +217,17 @@ class CrosstalkLeakage(LeakageAttack):
         p = self.params
         endpoint = serve(self.target.model, cloud, device=p.device, shots=p.shots, seed=self.seed)
         watched = min(p.watched_qubit, len(victim.layout) - 1)
+        known = self.colocation_
+        avoid = victim.active if known is None else known.qubits
         hook = ReadoutProbe(distance, watched, victim.layout[watched], coupling, p.eps,
-                            derive_seed(self.seed, key), avoid=victim.active)  # fmt: skip
+                            derive_seed(self.seed, key), avoid=avoid)  # fmt: skip
         with installed(cloud, hook):
             predict(endpoint, X, seed=self.seed)
         return hook
 
     def _run(self, ctx: AttackContext) -> AttackResult:
         p = self.params
+        self.colocation_ = ctx.facts.get(Colocation)
         y = np.asarray(ctx.y_test)
         gen = rng(self.seed, "pairs")
         pairs = []
@@ -262,4 +266,7 @@ class CrosstalkLeakage(LeakageAttack):
                 result.curves[f"advantage_vs_kappa_d{d}"] = {"x": list(p.kappas), "y": exact_curve}
         leaked = any(v > 0 for k, v in result.metrics.items() if k.startswith("advantage_"))
         result.provides = ["know.victim_state", "goal.training_data_exposed"] if leaked else []
+        if leaked:
+            best = max(v for k, v in result.metrics.items() if k.startswith("advantage_"))
+            result.facts[VictimState.id] = VictimState(tuple(job.active), float(best))
         return result

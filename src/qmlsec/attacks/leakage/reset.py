@@ -42,6 +42,7 @@ from qiskit.quantum_info import DensityMatrix, Kraus, Statevector
 
 from qmlsec.attacks.access import provider_cloud
 from qmlsec.attacks.base import AttackContext
+from qmlsec.attacks.facts import VictimState
 from qmlsec.attacks.leakage.base import LeakageAttack
 from qmlsec.attacks.recon.executed import Executed, observe_queries
 from qmlsec.attacks.result import AttackResult
@@ -184,4 +185,8 @@ class ResetLeakage(LeakageAttack):
             result.metrics[f"basis_state_advantage_r{r:g}"] = tvd(pa, pb)
         leaked = any(v > 0 for k, v in result.metrics.items() if k.startswith("advantage_r"))
         result.provides = ["know.victim_state", "goal.training_data_exposed"] if leaked else []
+        if leaked:
+            best = max(v for k, v in result.metrics.items() if k.startswith("advantage_r"))
+            qubits = tuple(sorted({int(q) for j in jobs for q in j.active}))
+            result.facts[VictimState.id] = VictimState(qubits, float(best))
         return result

@@ -19,6 +19,7 @@ import numpy as np
 from pydantic import Field
 
 from qmlsec.attacks.base import AttackContext
+from qmlsec.attacks.facts import BackdoorPlanted
 from qmlsec.attacks.poisoning.base import PoisoningAttack
 from qmlsec.attacks.result import AttackResult
 from qmlsec.config import FrozenModel
@@ -148,4 +149,8 @@ class Backdoor(PoisoningAttack):
             "per-sample records are over the training set"
         )
         result.outputs["backdoored_model"] = victim
+        if metrics.get("attack_success_rate", 0.0) > 0:
+            label = target.item() if hasattr(target, "item") else target
+            trigger = {"features": feats.tolist(), "value": float(value), "target": label}
+            result.establish(BackdoorPlanted("data", model=victim, trigger=trigger))
         return result

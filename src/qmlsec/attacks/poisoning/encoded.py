@@ -38,9 +38,9 @@ def encoding_circuit(spec: QNNSpec) -> QuantumCircuit:
     return amplitude_encoding(n, x)
 
 
-def encoded_states(model: Any, x: np.ndarray) -> np.ndarray:
+def encoded_states(model: Any, x: np.ndarray, *, spec: QNNSpec | None = None) -> np.ndarray:
     """Statevectors ``(n, 2**q)`` of the raw inputs ``x`` after ``model``'s pre-processing
-    and encoding circuit.
+    and the encoding circuit of ``spec`` (default: ``model``'s own).
 
     Raises:
         RequirementError: if ``model`` does not expose its pre-processing and spec.
@@ -50,7 +50,7 @@ def encoded_states(model: Any, x: np.ndarray) -> np.ndarray:
             "simulating the victim's encoder needs its fitted pre-processing and circuit spec",
             hint="give the target the victim model (a fitted QNNClassifier)",
         )
-    spec = model.spec()
+    spec = model.spec() if spec is None else spec
     compiled = compile_circuit(encoding_circuit(spec))
     features = torch.as_tensor(model.preprocessing_.transform(np.asarray(x, dtype=np.float64)))
     with torch.no_grad():

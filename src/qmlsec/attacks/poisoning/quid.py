@@ -18,8 +18,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from qmlsec.attacks.base import AttackContext
+from qmlsec.attacks.facts import KnownEncoding
 from qmlsec.attacks.poisoning.encoded import centroid_overlaps, encoded_states
 from qmlsec.attacks.poisoning.flipping import LabelFlipping
+from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Target
 from qmlsec.exceptions import RequirementError
 
@@ -57,9 +60,20 @@ class QUID(LabelFlipping):
                 hint="build the target with model=<the victim QNNClassifier>",
             )
 
+    def _run(self, ctx: AttackContext) -> AttackResult:
+        known = ctx.facts.get(KnownEncoding)
+        self.encoding_ = None if known is None else known.spec
+        return super()._run(ctx)
+
     def overlaps(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """``Tr(ρ(x_i) ρ̄_c)`` for every training sample and class (``unique(y)`` order)."""
-        return centroid_overlaps(encoded_states(self.target.model, x), np.asarray(y))
+        """``Tr(ρ(x_i) ρ̄_c)`` for every training sample and class (``unique(y)`` order).
+
+        The encoding is the one an earlier stage inferred (a
+        :class:`~qmlsec.attacks.facts.KnownEncoding` fact) when there is one, else the
+        victim's own (the classical cloud holds the model).
+        """
+        spec = getattr(self, "encoding_", None)
+        return centroid_overlaps(encoded_states(self.target.model, x, spec=spec), np.asarray(y))
 
     def relabel(self, x: np.ndarray, y: np.ndarray, idx: np.ndarray) -> np.ndarray:
         classes = np.unique(y)

@@ -49,6 +49,7 @@ from sklearn.ensemble import RandomForestClassifier
 
 from qmlsec.attacks.access import provider_cloud
 from qmlsec.attacks.base import AttackContext
+from qmlsec.attacks.facts import KnownEncoding
 from qmlsec.attacks.recon.architecture_match import gate_signature, match_architecture
 from qmlsec.attacks.recon.base import ReconAttack
 from qmlsec.attacks.recon.executed import ExecutedJobs, observe_queries
@@ -152,7 +153,7 @@ class EncodingInference(ReconAttack):
         if self.target.model is not None:
             self._steal_victim(ctx, classifiers, result)
         ctx.report("identification", 3, 3)
-        result.provides = ["know.encoding", "goal.ip_stolen"]
+        result.provides = [*result.provides, "goal.ip_stolen"]
         return result
 
     def observe_victim(self, X: np.ndarray) -> ExecutedJobs:
@@ -195,6 +196,7 @@ class EncodingInference(ReconAttack):
                 recovered = float(np.mean(err < 1e-6))
             result.outputs["stolen_spec"] = matches[0]
             result.outputs["stolen_theta"] = theta
+            result.establish(KnownEncoding(matches[0]))
         result.metrics["victim_weights_recovered"] = recovered
 
     @staticmethod

@@ -24,7 +24,7 @@ with binomial shot-noise variance (or the enrolment spread when larger). Evaluat
 accuracy and the confusion (``per_sample``). The attack itself then fingerprints
 ``trials`` times through the victim's provider (no device requested: the provider's
 policy allocates) and takes the majority as the victim's device
-(``outputs["device"]``, ``provides know.device`` when it is the device the victim's
+(the :class:`~qmlsec.attacks.facts.KnownDevice` fact, ``provides know.device`` when it is the device the victim's
 endpoint runs on, which the attacker does not see). Devices of the provider's pool
 missing from ``candidates`` are enrolled too (a provider's device list is public).
 
@@ -48,6 +48,7 @@ from qiskit.circuit import Parameter
 
 from qmlsec.attacks.access import device_of, provider_cloud
 from qmlsec.attacks.base import AttackContext
+from qmlsec.attacks.facts import KnownDevice
 from qmlsec.attacks.recon.base import ReconAttack
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position
@@ -212,7 +213,9 @@ class DeviceFingerprint(ReconAttack):
                 f"the provider ran the probes on {sorted(set(truth[n_eval:]))}, "
                 f"not on the victim's device {victim_device}"
             )
-        result.outputs["device"] = vote
+        # the attacker's estimate is handed on whether or not it is right; ``provides``
+        # (scored against the truth) says whether it is
+        result.facts[KnownDevice.id] = KnownDevice(vote)
         result.outputs["confusion"] = dict(
             Counter(zip(truth[:n_eval], predicted[:n_eval], strict=True))
         )

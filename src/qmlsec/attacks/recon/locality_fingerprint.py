@@ -28,11 +28,13 @@ statistic, and a colocation is only claimed when it exceeds ``min_detection``.
 
 Measured per strength: mean Jaccard index and exact-match rate of the estimate against
 the victim's true active qubits over ``trials``, against chance (the mean over all
-candidate regions, and one over their count). ``outputs["colocation"]`` is the modal
+candidate regions, and one over their count). The :class:`~qmlsec.attacks.facts.Colocation`
+fact is the modal
 estimate at the largest strength; ``provides know.colocation`` when it is detected and
 overlaps the truth with Jaccard >= 0.5.
 
-The probes run on ``ctx.extras["device"]`` when a fingerprinting stage identified one
+The probes run on the :class:`~qmlsec.attacks.facts.KnownDevice` when a fingerprinting
+stage identified one
 (``recon.fingerprint``; ``device_from_fingerprint`` = 1), else on the victim's device
 (the attacker is then assumed to know it). Probes on another device than the victim's
 see no crosstalk from it, and the estimate scores 0.
@@ -54,6 +56,7 @@ from qiskit import QuantumCircuit
 
 from qmlsec.attacks.access import device_of, installed, provider_cloud, serve
 from qmlsec.attacks.base import AttackContext
+from qmlsec.attacks.facts import Colocation, KnownDevice
 from qmlsec.attacks.recon.base import ReconAttack
 from qmlsec.attacks.recon.regions import connected_regions, jaccard, locate
 from qmlsec.attacks.result import AttackResult
@@ -184,7 +187,8 @@ class LocalityFingerprint(ReconAttack):
                               hint="give the target the victim model (it runs its endpoint jobs)")  # fmt: skip
         victim_device = device_of(provider_cloud(self.target, device=p.device, seed=self.seed),
                                   p.device)  # fmt: skip
-        probe_device = ctx.extras.get("device", victim_device)
+        known = ctx.facts.get(KnownDevice)
+        probe_device = victim_device if known is None else known.device
         dev = get_device(probe_device)
         edges = [(int(a), int(b)) for a, b in dev.coupling_map]
         dist = qubit_distances(edges, dev.num_qubits)
@@ -250,7 +254,7 @@ class LocalityFingerprint(ReconAttack):
         m["regions"] = len(regions)
         m["victim_qubits"] = len(truth)
         m["shots_total"] = self.shots_
-        m["device_from_fingerprint"] = float("device" in ctx.extras)
+        m["device_from_fingerprint"] = float(KnownDevice.id in ctx.facts)
         top = max(p.strengths)
         mode = Counter(e for e, _ in estimates[top]).most_common(1)[0][0]
         detected = np.mean([g for e, g in estimates[top] if e == mode]) >= p.min_detection
@@ -258,8 +262,7 @@ class LocalityFingerprint(ReconAttack):
         if probe_device != victim_device:
             result.notes.append(f"probes ran on {probe_device}, the victim runs on {victim_device}")
         if detected:
-            result.outputs["colocation"] = mode
-            result.outputs["device"] = probe_device
+            result.facts[Colocation.id] = Colocation(probe_device, tuple(int(q) for q in mode))
             result.provides = ["know.colocation"] if jaccard(mode, truth) >= 0.5 else []
         else:
             result.notes.append("no crosstalk above the detection threshold: no colocation claimed")

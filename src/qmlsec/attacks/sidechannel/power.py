@@ -42,6 +42,7 @@ from scipy.optimize import nnls
 
 from qmlsec.attacks.access import provider_cloud
 from qmlsec.attacks.base import AttackContext
+from qmlsec.attacks.facts import KnownArchitecture
 from qmlsec.attacks.recon.executed import ExecutedJobs, observe_queries
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.sidechannel.base import SideChannelAttack
@@ -235,6 +236,7 @@ class PowerSideChannel(SideChannelAttack):
                 )
                 noisy = add_noise(full, snr, rng(self.seed, "noise", i, k), lib)
                 cells, counts = self.leak(noisy, templates)
+                recovered = tuple(f"{c[0]}{c[1:]}:{g}" for c, g in sorted(cells.items()))
                 truth = truth_cells(sched, lib)
                 union = set(truth) | set(cells)
                 accs.append(sum(truth.get(c) == cells.get(c) for c in union) / max(1, len(union)))
@@ -256,4 +258,6 @@ class PowerSideChannel(SideChannelAttack):
         result.curves["structure_recovery_vs_snr"] = {"x": list(p.snr_db), "y": struct}
         result.curves["total_power_slot_accuracy_vs_snr"] = {"x": list(p.snr_db), "y": total_acc}
         result.provides = ["know.architecture", "goal.ip_stolen"] if max(struct) == 1.0 else []
+        if max(struct) == 1.0:
+            result.facts[KnownArchitecture.id] = KnownArchitecture(gates=recovered)
         return result

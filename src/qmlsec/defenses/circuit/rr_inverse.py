@@ -178,7 +178,7 @@ class RRInverse(CircuitDefense):
         attack.tamper = tamper
         cloud = getattr(setup.target, "cloud", None)
         seen = len(cloud.history) if cloud is not None else 0
-        result = attack.run(dataclasses.replace(setup.ctx, extras=dict(setup.ctx.extras)))
+        result = attack.run(dataclasses.replace(setup.ctx, facts=setup.ctx.facts.copy()))
         depths = [d for h in hooks for d in h.depths]
         base = max(1, max((d[0] for d in depths), default=1))
         obf = max((d[1] for d in depths), default=base)

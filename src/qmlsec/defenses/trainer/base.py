@@ -66,7 +66,7 @@ class TrainerDefense(Defense):
         protected = setup.with_model(model)
         protected = protected.replace(ctx=type(ctx)(
             x_test=ctx.x_test, y_test=ctx.y_test, x_train=ctx.x_train, y_train=ctx.y_train,
-            train_victim=self.fit, extras=dict(ctx.extras), progress=ctx.progress))  # fmt: skip
+            train_victim=self.fit, facts=ctx.facts.copy(), progress=ctx.progress))  # fmt: skip
         protected.notes.append(f"victim trained by {self.name}")
         base_acc = float(setup.model.score(ctx.x_test, ctx.y_test))
         acc = float(model.score(ctx.x_test, ctx.y_test))

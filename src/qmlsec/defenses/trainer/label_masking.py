@@ -135,7 +135,7 @@ class LabelMasking(TrainerDefense):
                   "max_samples": int(math.ceil(observed * (1 + p.decoy_ratio)))}  # fmt: skip
         protected = protected.replace(
             ctx=type(ctx)(x_test=ctx.x_test, y_test=ctx.y_test, x_train=stream, y_train=labels,
-                          train_victim=ctx.train_victim, extras=dict(ctx.extras),
+                          train_victim=ctx.train_victim, facts=ctx.facts.copy(),
                           progress=ctx.progress),
             params=params,
         )  # fmt: skip
