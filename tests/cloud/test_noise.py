@@ -92,3 +92,18 @@ def test_contributor_sees_context_and_its_terms_take_effect(circuit3, values3) -
     np.testing.assert_allclose(flipped[:, 0], -exact[:, 0], atol=0.08)
     np.testing.assert_allclose(flipped[:, 1:], exact[:, 1:], atol=0.08)
     assert np.abs(flipped[:, 0] - exact[:, 0]).max() > 0.2
+
+
+def test_noise_for_a_few_qubits_equals_the_whole_calibration_restricted():
+    noise = device_noise(get_device("fake_jakarta"), 1.5)
+    qubits = [4, 5, 6]
+    part = noise.terms_on(qubits)
+    whole = [t for t in noise.terms if t.qubits is not None and set(t.qubits) <= set(qubits)]
+    assert len(part) == len(whole) > 0
+    for a, b in zip(
+        sorted(part, key=lambda t: (t.instructions, t.qubits)),
+        sorted(whole, key=lambda t: (t.instructions, t.qubits)),
+        strict=True,
+    ):
+        assert (a.instructions, a.qubits) == (b.instructions, b.qubits)
+        assert a.error == b.error

@@ -1,9 +1,10 @@
 """Noise models: from a device's calibration (scaled) or from parts, plus contributors.
 
-A :class:`DeviceNoise` is a list of :class:`NoiseTerm` on *physical* qubits. It is built
+A :class:`DeviceNoise` is a list of :class:`NoiseTerm` on *physical* qubits. It is made
 once per (device, scale) and turned into a small Aer ``NoiseModel`` for the qubits a
-transpiled circuit actually uses (:meth:`DeviceNoise.noise_model`), so a 127-qubit
-calibration does not slow down an 8-qubit job.
+transpiled circuit actually uses (:meth:`DeviceNoise.noise_model`); a calibration's
+terms are built only for those qubits, on first use, so a 127-qubit calibration does not
+slow down an 8-qubit job.
 
 **How ``scale`` works** (calibration noise, :func:`device_noise`). For a scale ``s >= 0``
 every calibrated gate error ``e`` becomes ``s * e`` (Aer caps it at the physical
@@ -32,7 +33,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from pydantic import Field
@@ -88,9 +89,13 @@ class NoiseContributor(Protocol):
         ...
 
 
-@dataclass(frozen=True)
 class DeviceNoise:
     """Noise terms on physical qubits, turned into Aer noise models on demand.
+
+    Terms come from two sources: ``terms`` given up front, and, for a device's
+    calibration, a target read lazily: the calibration terms of a set of qubits are
+    built the first time a job on those qubits asks for them (and kept), so an 8-qubit
+    job on a 127-qubit device builds 8 qubits' errors, not 127.
 
     Example:
         >>> from qmlsec.cloud.devices import get_device
@@ -99,15 +104,42 @@ class DeviceNoise:
         [0, 1]
     """
 
-    source: str
-    scale: float
-    terms: tuple[NoiseTerm, ...]
-    summary: dict[str, Any] = field(default_factory=dict, compare=False)
+    def __init__(
+        self,
+        source: str,
+        scale: float,
+        terms: Sequence[NoiseTerm] = (),
+        summary: dict[str, Any] | None = None,
+        calibration: Target | None = None,
+    ) -> None:
+        self.source = source
+        self.scale = scale
+        self.summary = dict(summary or {})
+        self._fixed = tuple(terms)
+        self._calibration = calibration
+        self._built: dict[frozenset[int] | None, tuple[NoiseTerm, ...]] = {}
+
+    def __repr__(self) -> str:
+        return f"DeviceNoise(source={self.source!r}, scale={self.scale})"
+
+    @property
+    def terms(self) -> tuple[NoiseTerm, ...]:
+        """Every term, on every qubit (builds the whole calibration once)."""
+        return self.terms_on(None)
+
+    def terms_on(self, qubits: Sequence[int] | None) -> tuple[NoiseTerm, ...]:
+        """The terms that act on ``qubits`` only (all terms when None)."""
+        if self._calibration is None:
+            return self._fixed
+        key = None if qubits is None else frozenset(int(q) for q in qubits)
+        if key not in self._built:
+            self._built[key] = self._fixed + _calibration_terms(self._calibration, self.scale, key)
+        return self._built[key]
 
     @property
     def is_noiseless(self) -> bool:
         """True when there is nothing to add (e.g. ``scale == 0``)."""
-        return not self.terms
+        return not self._fixed and self._calibration is None
 
     def noise_model(
         self, qubits: Sequence[int] | None = None, extra: Sequence[NoiseTerm] = ()
@@ -119,7 +151,7 @@ class DeviceNoise:
         index = None if qubits is None else {q: i for i, q in enumerate(qubits)}
         model = NoiseModel()
         added = False
-        for term in (*self.terms, *extra):
+        for term in (*self.terms_on(qubits), *extra):
             if term.qubits is not None and index is not None:
                 if not set(term.qubits) <= index.keys():
                     continue
@@ -129,6 +161,19 @@ class DeviceNoise:
             _add(model, term, mapped)
             added = True
         return model if added else None
+
+
+def _calibration_terms(
+    target: Target, scale: float, qubits: frozenset[int] | None
+) -> tuple[NoiseTerm, ...]:
+    """Aer's gate and readout errors of ``target`` scaled, on ``qubits`` (all when None)."""
+    target = _scaled_target(target, scale, qubits)
+    terms = [
+        NoiseTerm(err, (name,), tuple(q))
+        for name, q, err in basic_device_gate_errors(target=target)
+    ]
+    terms += [NoiseTerm(err, (), tuple(q)) for q, err in basic_device_readout_errors(target=target)]
+    return tuple(terms)
 
 
 def _add(model: NoiseModel, term: NoiseTerm, qubits: tuple[int, ...] | None) -> None:
@@ -143,7 +188,9 @@ def _add(model: NoiseModel, term: NoiseTerm, qubits: tuple[int, ...] | None) -> 
         model.add_quantum_error(term.error, list(term.instructions), qubits, warnings=False)
 
 
-def _scaled_target(target: Target, scale: float) -> Target:
+def _scaled_target(target: Target, scale: float, keep: frozenset[int] | None = None) -> Target:
+    """``target`` with errors scaled by ``scale``, restricted to the qubits ``keep``."""
+
     def qprop(q: QubitProperties | None) -> QubitProperties | None:
         if q is None:
             return None
@@ -162,18 +209,16 @@ def _scaled_target(target: Target, scale: float) -> Target:
         if isinstance(op, type):  # variadic control flow: no calibration
             continue
         cap = 0.5 if name == "measure" else 1.0
-        scaled.add_instruction(
-            op,
-            {
-                qargs: InstructionProperties(
-                    duration=p.duration,
-                    error=None if p.error is None else min(cap, p.error * scale),
-                )
-                for qargs, p in props.items()
-                if p is not None
-            },
-            name=name,
-        )
+        kept = {
+            qargs: InstructionProperties(
+                duration=p.duration,
+                error=None if p.error is None else min(cap, p.error * scale),
+            )
+            for qargs, p in props.items()
+            if p is not None and (keep is None or (qargs is not None and set(qargs) <= keep))
+        }
+        if kept or keep is None:
+            scaled.add_instruction(op, kept, name=name)
     return scaled
 
 
@@ -197,13 +242,7 @@ def device_noise(device: DeviceProfile, scale: float = 1.0) -> DeviceNoise:
     }
     if scale == 0:
         return DeviceNoise(device.name, 0.0, (), summary)
-    target = _scaled_target(device.backend.target, scale)
-    terms = [
-        NoiseTerm(err, (name,), tuple(qubits))
-        for name, qubits, err in basic_device_gate_errors(target=target)
-    ]
-    terms += [NoiseTerm(err, (), tuple(q)) for q, err in basic_device_readout_errors(target=target)]
-    return DeviceNoise(device.name, float(scale), tuple(terms), summary)
+    return DeviceNoise(device.name, float(scale), (), summary, calibration=device.backend.target)
 
 
 def _scaled(value: float | None, scale: float) -> float | None:
