@@ -19,9 +19,10 @@ import numpy as np
 import torch
 
 from qmlsec.attacks import Target
+from qmlsec.attacks.base import AttackContext
 from qmlsec.attacks.evasion.fgsm import FGSM
 from qmlsec.attacks.evasion.pgd import PGD
-from qmlsec.attacks.harness import context_for
+from qmlsec.attacks.setup import refit_like
 from qmlsec.data import load_dataset, split
 from qmlsec.models.classifier import QNNClassifier
 from qmlsec.models.persist import load_classifier
@@ -62,7 +63,9 @@ def main() -> None:
     )
     curves: dict[str, object] = {"eps": EPS, "norm": args.norm}
     for name, cls in (("fgsm", FGSM), ("pgd", PGD)):
-        ctx = context_for(clf, x_train, y_train, x, y)
+        ctx = AttackContext(
+            x_test=x, y_test=y, x_train=x_train, y_train=y_train, train_victim=refit_like(clf)
+        )
         result = cls(target, {"eps": EPS, "norm": args.norm}).run(ctx)
         curves["clean_accuracy"] = result.metrics["clean_accuracy"]
         curves[name] = [round(v, 4) for v in result.curves["robust_accuracy"]["y"]]

@@ -16,10 +16,11 @@ import numpy as np
 import torch
 
 from qmlsec.attacks import Capability, Position, Target
-from qmlsec.attacks.harness import context_for
+from qmlsec.attacks.base import AttackContext
 from qmlsec.attacks.poisoning.backdoor import Backdoor
 from qmlsec.attacks.poisoning.label_flip import RandomLabelFlip
 from qmlsec.attacks.poisoning.quid import QUID
+from qmlsec.attacks.setup import refit_like
 from qmlsec.data import load_dataset, split
 from qmlsec.models.classifier import QNNClassifier
 
@@ -39,7 +40,13 @@ def main() -> None:
     clf = QNNClassifier(
         n_qubits=args.qubits, layers=args.layers, epochs=args.epochs, random_state=0
     ).fit(x_train, y_train)
-    ctx = context_for(clf, x_train, y_train, np.array(test.X), np.array(test.y))
+    ctx = AttackContext(
+        x_test=np.array(test.X),
+        y_test=np.array(test.y),
+        x_train=x_train,
+        y_train=y_train,
+        train_victim=refit_like(clf),
+    )
     writer = Target(
         Position.UNTRUSTED_CLASSICAL_CLOUD, frozenset({Capability.TRAINING_DATA_WRITE}), model=clf
     )
