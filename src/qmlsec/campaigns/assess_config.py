@@ -185,11 +185,12 @@ class AssessConfig(FrozenModel):
     sweeps: dict[str, dict[str, list[Any]]] = Field(
         default_factory=lambda: {"extraction.substitute": {"queries": [25, 50, 100, 200]}}
     )
-    test_samples: int = Field(default=40, ge=4)
-    samples: dict[str, int] = Field(default_factory=lambda: {"inference.membership_shadow": 48})
+    # 100 samples: a rate's 95 % Wilson interval is at most +-0.10 wide (n = 96 suffices)
+    test_samples: int = Field(default=100, ge=4)
+    samples: dict[str, int] = Field(default_factory=lambda: {"inference.membership_shadow": 120})
     endpoint_shots: int | None = Field(default=None, ge=1)
     noise_scales: tuple[float, ...] = (0.0, 1.0, 2.0, 4.0, 8.0)
-    noise_samples: int = Field(default=60, ge=1)
+    noise_samples: int = Field(default=100, ge=1)
     noise_shots: int = Field(default=512, ge=1)
     retrain_epochs: int = Field(default=5, ge=1)
     retrain_max_train: int = Field(default=200, ge=8)
