@@ -83,3 +83,10 @@ def test_attack_result_json_carries_n_and_ci():
     again = AttackResult(**{k: v for k, v in data.items()
                             if k in AttackResult.__dataclass_fields__})  # fmt: skip
     assert again.to_dict()["intervals"] == data["intervals"]
+
+
+def test_rate_over_the_triggered_subset():
+    triggered = [True] * 18 + [False] * 42
+    iv = metric_intervals({"attack_success_rate": 1 / 18}, {"label": [0] * 60,
+                                                            "triggered": triggered})  # fmt: skip
+    assert iv["attack_success_rate"].n == 18 and iv["attack_success_rate"].ci == wilson(1, 18).ci

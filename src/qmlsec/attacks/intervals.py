@@ -19,7 +19,8 @@ series it was computed from, to one rule:
 * a rate (accuracy, agreement, success rate, fraction, availability, identification)
   that is a whole number of successes out of some per-sample length: Wilson;
 * a mean perturbation distance (``mean_l2@eps``): the bootstrap of that ε's distances;
-* a cost ratio: ``exact`` (prices are deterministic for the circuits run);
+* a cost ratio and the share of data an attack chose to poison or trigger: ``exact``
+  (prices are deterministic for the circuits run; the shares are settings);
 * ``victim_identified``: one trial (Wilson with ``n = 1``).
 
 Metrics matching no rule (counts, seconds, settings) carry no interval.
@@ -52,6 +53,7 @@ from qmlsec.stats import (
 RATE = re.compile(r"accuracy|agreement|rate|fraction|availability|identified|match|recovered")
 CLEAN_KEYS = ("clean_accuracy", "baseline_accuracy", "paid_accuracy")
 LABEL_KEYS = ("label", "y_true", "is_member", "true_device", "truth", "true_encoding")
+SET_BY_ATTACK = re.compile(r"^(flipped|poisoned|triggered)_fraction")
 SINGLE_TRIAL = frozenset({"victim_identified"})
 EXACT_SERIES = re.compile(r"^advantage")
 
@@ -67,8 +69,22 @@ def _whole(value: float, n: int) -> bool:
     return abs(value * n - round(value * n)) < 1e-6 * max(n, 1)
 
 
-def _rate(value: float, lengths: list[int], metrics: dict[str, Any]) -> Estimate | None:
-    """Wilson over the first length where ``value`` is a whole number of successes."""
+def _subsets(per_sample: dict[str, list[Any]]) -> list[int]:
+    """Sizes of the subsets boolean per-sample series mark (``triggered``: 18 of 60)."""
+    sizes = []
+    for series in per_sample.values():
+        if series and all(isinstance(v, bool | np.bool_) for v in series):
+            sizes.append(sum(series))
+    return sizes
+
+
+def _rate(value: float, lengths: list[int], metrics: dict[str, Any],
+          subsets: list[int]) -> Estimate | None:  # fmt: skip
+    """Wilson over the first length where ``value`` is a whole number of successes.
+
+    Candidates: the per-sample lengths, the samples the victim got right (success rates
+    of evasion), then the subsets boolean series mark (success rates on triggered inputs).
+    """
     if not 0.0 <= value <= 1.0:
         return None
     candidates = list(lengths)
@@ -76,6 +92,7 @@ def _rate(value: float, lengths: list[int], metrics: dict[str, Any]) -> Estimate
     for n in lengths:  # success rates are over the samples the victim got right
         if isinstance(clean, int | float) and 0 < clean <= 1:
             candidates.append(round(clean * n))
+    candidates += subsets
     for n in candidates:
         if n > 0 and _whole(value, n):
             return proportion(value, n)
@@ -202,7 +219,7 @@ def metric_interval(
         return _auc(value, per_sample, seed)
     if name == "latency_increase_p50_s":
         return _median_increase(per_sample, seed)
-    if name == "cost_ratio":
+    if name == "cost_ratio" or SET_BY_ATTACK.match(name):
         return exact(value)
     if name in SINGLE_TRIAL and 0.0 <= value <= 1.0:
         return proportion(value, 1)
@@ -218,7 +235,7 @@ def metric_interval(
     if series is not None:
         return series
     if RATE.search(name):
-        return _rate(value, lengths, metrics)
+        return _rate(value, lengths, metrics, _subsets(per_sample))
     return None
 
 

@@ -24,6 +24,7 @@ from qmlsec.attacks.poisoning.base import PoisoningAttack
 from qmlsec.attacks.result import AttackResult
 from qmlsec.config import FrozenModel
 from qmlsec.exceptions import ConfigError
+from qmlsec.stats import proportion
 
 
 class BackdoorParams(FrozenModel):
@@ -144,6 +145,15 @@ class Backdoor(PoisoningAttack):
                 "poisoned_label": y_p.tolist(),
             },
         )
+        # the rates are over test data, not the training-set records above
+        n_test, n_triggered = len(y_test), int(others.sum())
+        result.intervals = {
+            key: proportion(metrics[key], n)
+            for key, n in (("clean_accuracy", n_test), ("attack_success_rate", n_triggered),
+                           ("baseline_clean_accuracy", n_test),
+                           ("baseline_trigger_rate", n_triggered))
+            if key in metrics and n > 0
+        }  # fmt: skip
         result.notes.append(
             f"trigger: features {feats.tolist()} set to {value:g}; target class {target}; "
             "per-sample records are over the training set"

@@ -19,6 +19,7 @@ from qmlsec.attacks.base import AttackContext
 from qmlsec.attacks.poisoning.base import PoisoningAttack, rate_key
 from qmlsec.attacks.result import AttackResult
 from qmlsec.config import FrozenModel
+from qmlsec.stats import difference, proportion
 
 
 class FlipParams(FrozenModel):
@@ -96,6 +97,13 @@ class LabelFlipping(PoisoningAttack):
                 "accuracy_drop": {"x": rates, "y": [clean_acc - a for a in accuracy]},
             },
         )
+        n_test = len(y_test)  # the accuracies are over test data, not the records above
+        clean_est = proportion(clean_acc, n_test)
+        result.intervals["clean_accuracy"] = clean_est
+        for k, rate in enumerate(rates):
+            est = proportion(accuracy[k], n_test)
+            result.intervals[rate_key("accuracy", rate)] = est
+            result.intervals[rate_key("accuracy_drop", rate)] = difference(clean_est, est)
         result.notes.append(
             "per-sample records are over the training set; accuracy on ctx test data"
         )
