@@ -43,6 +43,7 @@ from qmlsec.cloud.devices import get_device
 from qmlsec.config import FrozenModel, derive_seed, rng
 from qmlsec.defenses.base import DefenseCost
 from qmlsec.defenses.circuit.base import CircuitDefense
+from qmlsec.stats import proportion
 
 
 class EncodingObfuscationParams(FrozenModel):
@@ -118,6 +119,7 @@ class EncodingObfuscation(CircuitDefense):
             hits.append(pred == np.array([getattr(s, label) for s in test]))
             result.metrics[f"{label}_accuracy"] = float(hits[-1].mean())
         result.metrics["joint_accuracy"] = float(np.mean(np.all(hits, axis=0)))
+        result.intervals = {k: proportion(v, len(test)) for k, v in result.metrics.items()}
         result.notes.append(f"{self.name}: test jobs obfuscated by a transient layer")
         return result, DefenseCost(depth_overhead=float(np.mean(overheads)),
                                    seconds=time.perf_counter() - start)  # fmt: skip

@@ -43,6 +43,7 @@ from qmlsec.cloud.devices import get_device
 from qmlsec.config import FrozenModel, derive_seed, rng
 from qmlsec.defenses.base import DefenseCost
 from qmlsec.defenses.circuit.base import CircuitDefense
+from qmlsec.stats import proportion
 
 
 class SplitCompilationParams(FrozenModel):
@@ -125,6 +126,7 @@ class SplitCompilation(CircuitDefense):
             result.metrics[f"{label}_accuracy"] = max(
                 result.metrics[f"provider_{w}_{label}_accuracy"] for w in rows
             )
+        result.intervals = {k: proportion(v, len(test)) for k, v in result.metrics.items()}
         result.notes.append(f"{self.name}: each provider compiled one part")
         return result, DefenseCost(depth_overhead=float(np.mean(overheads)),
                                    seconds=time.perf_counter() - start,
