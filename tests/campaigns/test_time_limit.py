@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pytest
 
+from qmlsec.attacks import setup as attack_setup
 from qmlsec.attacks.base import Attack, AttackContext
 from qmlsec.attacks.result import AttackResult
 from qmlsec.campaigns import chain
@@ -16,7 +17,6 @@ from qmlsec.campaigns.defended import defend_run
 from qmlsec.campaigns.victim import train_victim
 from qmlsec.campaigns.victim_spec import VictimSpec
 from qmlsec.config import FrozenModel
-from qmlsec.attacks import setup as attack_setup
 from qmlsec.exceptions import TimeLimitExceeded
 
 TINY = VictimSpec(dataset="iris", classes=None, qubits=4, layers=1, epochs=2)

@@ -7,6 +7,7 @@ import pytest
 
 from qmlsec.attacks import QueryCounter, Target
 from qmlsec.attacks.evasion.transfer import Transfer
+from qmlsec.attacks.facts import ProxyModel
 from qmlsec.attacks.local_endpoint import LocalEndpoint
 from qmlsec.exceptions import RequirementError
 
@@ -32,7 +33,7 @@ def test_substitute_is_trained_on_victim_answers_and_transfers(victim, labels_on
 
 
 def test_a_handed_over_substitute_is_used_as_is(victim, labels_only):
-    ctx = victim.context(substitute=victim.model)
+    ctx = victim.context(ProxyModel(victim.model))
     result = Transfer(labels_only, {"eps": [0.1]}).run(ctx)
     assert result.outputs["substitute"] is victim.model
     # the victim itself as substitute: transfer equals white-box PGD

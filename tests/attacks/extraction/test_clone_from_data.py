@@ -8,6 +8,7 @@ import pytest
 from qmlsec.attacks import AttackContext
 from qmlsec.attacks.evasion.transfer import Transfer
 from qmlsec.attacks.extraction.clone_from_data import CloneFromData
+from qmlsec.attacks.facts import ProxyModel, TrainingInputs, TrainingLabels
 from qmlsec.attacks.inference.label_clustering import LabelClustering
 from qmlsec.attacks.inference.state_prep_theft import StatePrepTheft, circuit_inputs
 from qmlsec.testing.victims import small_victim
@@ -51,23 +52,23 @@ def test_same_seed_gives_the_same_clone(standalone, victim):
 
 
 def test_upstream_stages_feed_the_clone(standalone, victim):
-    """state_prep_theft -> label_clustering -> clone_from_data through ctx.extras."""
+    """state_prep_theft -> label_clustering -> clone_from_data through typed facts."""
     theft = StatePrepTheft(victim.setup(StatePrepTheft).target, {"max_samples": 40, "shots": 64})
-    stolen = theft.run(victim.context()).outputs
-    assert stolen["stolen_inputs"].shape == (40, 4)
+    stolen = theft.run(victim.context()).facts[TrainingInputs.id]
+    assert stolen.inputs.shape == (40, 4)
     clustering = LabelClustering(victim.setup(LabelClustering).target, {"max_samples": 60})
-    labelled = clustering.run(victim.context(**stolen))
-    out = labelled.outputs
-    np.testing.assert_array_equal(out["stolen_inputs"], stolen["stolen_inputs"])
-    assert len(out["stolen_labels"]) == len(out["stolen_clusters"]) == 40
+    labelled = clustering.run(victim.context(stolen))
+    np.testing.assert_array_equal(labelled.outputs["stolen_inputs"], stolen.inputs)
+    out = labelled.facts[TrainingLabels.id]
+    assert len(out.labels) == len(out.clusters) == 40
     clone = CloneFromData(victim.setup(CloneFromData).target, PARAMS, seed=0)
-    result = clone.run(victim.context(**{**stolen, **out}))
+    result = clone.run(victim.context(stolen, out))
     assert result.metrics["stolen_samples"] == 40
     assert result.metrics["stolen_label_accuracy"] == labelled.metrics["recovered_fraction"]
     assert any("upstream stages" in n for n in result.notes)
     assert result.metrics["clone_accuracy"] >= 0.7
     # with the inputs only, the clone clusters them itself
-    inputs_only = clone.run(victim.context(**stolen))
+    inputs_only = clone.run(victim.context(stolen))
     assert inputs_only.metrics["stolen_samples"] == 40
     assert any("from clustering run here" in n for n in inputs_only.notes)
     assert inputs_only.metrics["clone_accuracy"] >= 0.7
@@ -78,19 +79,19 @@ def test_clone_learns_the_labels_it_is_handed(standalone, victim):
     inputs = circuit_inputs(victim.model, victim.x_train[:60])
     labels = np.asarray(victim.y_train[:60])
     attack = CloneFromData(victim.setup(CloneFromData).target, PARAMS, seed=0)
-    rotated = attack.run(victim.context(stolen_inputs=inputs, stolen_labels=(labels + 1) % 3))
+    rotated = attack.run(victim.context(TrainingInputs(inputs), TrainingLabels((labels + 1) % 3)))
     assert rotated.metrics["stolen_label_accuracy"] == 0.0
     assert rotated.metrics["clone_accuracy"] < 0.2
-    exact = attack.run(victim.context(stolen_inputs=inputs, stolen_labels=labels)).metrics
+    exact = attack.run(victim.context(TrainingInputs(inputs), TrainingLabels(labels))).metrics
     # measured 0.933 (the victim's accuracy) against 0.822 with the clustered labels
     assert exact["clone_accuracy"] > standalone.metrics["clone_accuracy"] + 0.05
 
 
 def test_transfer_evasion_attacks_with_the_clone(standalone, victim):
     result = Transfer(victim.setup(Transfer).target, {"eps": [0.3]}, seed=0).run(
-        victim.context(**standalone.outputs)
+        victim.context(*standalone.facts.values())
     )
-    assert result.outputs["substitute"] is standalone.outputs["substitute"]
+    assert result.outputs["substitute"] is standalone.facts[ProxyModel.id].model
     assert result.metrics["substitute_agreement"] == standalone.metrics["clone_agreement"]
     assert result.metrics["adversarial_accuracy@0.3"] < result.metrics["clean_accuracy"]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from qmlsec.attacks.facts import Colocation
 from qmlsec.attacks.hardware.crosstalk_injection import CoTenantHook, CrosstalkInjection
 from qmlsec.attacks.targets import Capability, Position, Target
 from qmlsec.cloud.devices import get_device
@@ -32,8 +33,12 @@ def test_attack_uses_the_colocation_from_an_earlier_stage():
     tgt = Target(Position.CO_TENANT, frozenset({Capability.CO_TENANCY}), model=victim.model)
     params = {"distances": (1,), "strengths": (0.0, 0.8), "shots": 1000, "max_samples": 6}
     oracle = CrosstalkInjection(tgt, params, seed=0).run(victim.context())
-    right = CrosstalkInjection(tgt, params, seed=0).run(victim.context(colocation=(0, 1)))
-    wrong = CrosstalkInjection(tgt, params, seed=0).run(victim.context(colocation=(13, 14)))
+    right = CrosstalkInjection(tgt, params, seed=0).run(
+        victim.context(Colocation("fake_manila", (0, 1)))
+    )
+    wrong = CrosstalkInjection(tgt, params, seed=0).run(
+        victim.context(Colocation("fake_manila", (13, 14)))
+    )
     assert oracle.metrics["oracle_placement"] == 1.0 and right.metrics["oracle_placement"] == 0.0
     assert right.metrics["output_shift_d1_s0.8"] == oracle.metrics["output_shift_d1_s0.8"] > 0
     assert wrong.metrics["true_distance_d1"] > 3  # beyond the crosstalk range: no effect

@@ -39,7 +39,7 @@ def test_identifies_devices_from_their_noise_deterministically():
     assert m["chance_accuracy"] == pytest.approx(1 / 3)
     assert m["identification_accuracy"] >= 0.9
     assert m["victim_identification_accuracy"] == 1.0
-    assert first.outputs["device"] == "fake_manila" and first.provides == ["know.device"]
+    assert first.facts["know.device"].device == "fake_manila" and first.provides == ["know.device"]
     assert m["shots_total"] == m["jobs"] * 2 * 300
     assert first.metrics == second.metrics
     assert first.per_sample == second.per_sample
@@ -64,6 +64,6 @@ def test_probes_follow_the_providers_allocation_not_the_victims_device():
     result = run({"candidates": ("fake_manila", "fake_quito"), "device": "fake_manila",
                   "enrol_runs": 1, "trials": 2, "shots": 300}, cloud=cloud)  # fmt: skip
     assert set(result.per_sample["true_device"][-2:]) == {"fake_quito"}
-    assert result.outputs["device"] == "fake_quito"
+    assert result.facts["know.device"].device == "fake_quito"
     assert result.metrics["victim_identified"] == 0.0 and result.provides == []
     assert any("not on the victim's device" in n for n in result.notes)

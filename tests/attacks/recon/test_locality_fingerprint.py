@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from qmlsec.attacks.facts import KnownDevice
 from qmlsec.attacks.recon.locality_fingerprint import (
     CoRunHook,
     LocalityFingerprint,
@@ -75,7 +76,9 @@ def test_finds_the_victim_with_crosstalk_and_nothing_without():
     assert m["exact_match_s0"] <= 0.5 and m["locality_jaccard_s0"] <= 0.5
     assert 0 < m["chance_jaccard"] < 0.5 and m["locality_accuracy"] == 1.0
     truth = tuple(int(q) for q in result.per_sample["truth"][0].split(","))
-    assert result.outputs["colocation"] == truth and result.provides == ["know.colocation"]
+    assert result.facts["know.colocation"].qubits == tuple(truth) and result.provides == [
+        "know.colocation"
+    ]
 
 
 def test_claims_no_colocation_without_crosstalk():
@@ -85,7 +88,7 @@ def test_claims_no_colocation_without_crosstalk():
               "victim_samples": 2, "max_region": 4}  # fmt: skip
     result = LocalityFingerprint(tgt, params, seed=1).run(victim.context())
     assert result.metrics["colocation_claimed"] == 0.0
-    assert "colocation" not in result.outputs and result.provides == []
+    assert "know.colocation" not in result.facts and result.provides == []
 
 
 def test_probes_on_another_device_than_the_victims_find_nothing():
@@ -93,7 +96,7 @@ def test_probes_on_another_device_than_the_victims_find_nothing():
     tgt = Target(Position.CO_TENANT, frozenset({Capability.CO_TENANCY}), model=victim.model)
     params = {"device": "fake_jakarta", "strengths": (0.3,), "trials": 1, "baseline_runs": 1,
               "victim_samples": 2, "max_region": 4}  # fmt: skip
-    ctx = victim.context(device="fake_nairobi")  # a wrong fingerprinting result
+    ctx = victim.context(KnownDevice("fake_nairobi"))  # a wrong fingerprinting result
     result = LocalityFingerprint(tgt, params, seed=0).run(ctx)
     m = result.metrics
     assert m["device_from_fingerprint"] == 1.0 and m["locality_accuracy"] == 0.0

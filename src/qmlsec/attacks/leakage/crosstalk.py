@@ -217,7 +217,7 @@ class CrosstalkLeakage(LeakageAttack):
         p = self.params
         endpoint = serve(self.target.model, cloud, device=p.device, shots=p.shots, seed=self.seed)
         watched = min(p.watched_qubit, len(victim.layout) - 1)
-        known = self.colocation_
+        known = getattr(self, "colocation_", None)
         avoid = victim.active if known is None else known.qubits
         hook = ReadoutProbe(distance, watched, victim.layout[watched], coupling, p.eps,
                             derive_seed(self.seed, key), avoid=avoid)  # fmt: skip
