@@ -257,8 +257,12 @@ def load_assess_config(
         except FileNotFoundError:
             raise ConfigError(f"config file {path} not found",
                               hint="see examples/assess.yaml") from None  # fmt: skip
-        except yaml.YAMLError as err:
-            raise ConfigError(f"{path.name}: not valid YAML: {err}") from None
+        except (yaml.YAMLError, UnicodeDecodeError) as err:
+            raise ConfigError(f"{path.name}: not valid YAML: {' '.join(str(err).split())}",
+                              hint="see examples/assess.yaml") from None  # fmt: skip
+        except OSError as err:
+            raise ConfigError(f"cannot read config file {path}: {err.strerror or err}",
+                              hint="pass a readable YAML file") from None  # fmt: skip
         if not isinstance(data, dict):
             raise ConfigError(f"{path.name}: expected a mapping", hint="see examples/assess.yaml")
     if seed is not None:

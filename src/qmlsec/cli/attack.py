@@ -51,6 +51,9 @@ def list_command(
 
 
 def _list(family: str) -> list[dict[str, Any]]:
+    families = sorted({cls.family for cls in available_attacks().values()})
+    if family and family not in families:
+        raise ConfigError(f"no attack family {family!r}", hint=f"one of {', '.join(families)}")
     rows = []
     for name, cls in available_attacks().items():
         if family and cls.family != family:

@@ -21,6 +21,7 @@ from qmlsec.cli.output import console, emit_json, handle_errors
 from qmlsec.cli.target import open_target
 from qmlsec.defenses.evaluate import evaluate_defense
 from qmlsec.defenses.registry import available_defenses, get_defense
+from qmlsec.exceptions import ConfigError
 
 app = typer.Typer(help="List and evaluate defenses.", no_args_is_help=True)
 
@@ -42,6 +43,9 @@ def list_command(
 
 
 def _list(role: str) -> list[dict[str, Any]]:
+    roles = sorted({cls.role for cls in available_defenses().values()})
+    if role and role not in roles:
+        raise ConfigError(f"no defense role {role!r}", hint=f"one of {', '.join(roles)}")
     rows = []
     for name, cls in available_defenses().items():
         if role and cls.role != role:
