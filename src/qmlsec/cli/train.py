@@ -107,6 +107,9 @@ def _settings(opts: dict[str, Any]) -> DeploymentSpec:
 
 
 def _train(**opts: Any) -> dict[str, Any]:
+    out = Path(opts["out"])
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file", hint="pass a directory to write the model to")
     settings = _settings(opts)
     chosen = opts["classes"]
     if chosen is None:
