@@ -104,7 +104,7 @@ class DeploymentSpec(FrozenModel):
     seed: int = 0
     tenant: str = Field(default="victim", min_length=1)
     co_tenants: tuple[str, ...] = ()
-    """Other tenants known to share the quantum cloud."""
+    """Other tenants of the quantum cloud (their background jobs run beside the user's)."""
     classical: ClassicalSettings = ClassicalSettings()
     quantum: QuantumSettings = QuantumSettings()
     transpiler_host: Literal["quantum_cloud", "classical_cloud"] = "quantum_cloud"
@@ -158,7 +158,7 @@ class Deployment:
         self.quantum = QuantumCloud(
             list(q.devices), policy=q.policy, trust=q.trust, noise_scale=q.noise_scale,
             optimization_level=q.optimization_level, seed=derive_seed(spec.seed, "quantum-cloud"),
-            ledger=self.ledger, cost=self.cost,
+            ledger=self.ledger, cost=self.cost, tenants=spec.co_tenants,
         )  # fmt: skip
         self._endpoint: InferenceEndpoint | None = None
 

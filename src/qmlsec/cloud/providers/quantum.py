@@ -62,6 +62,8 @@ class QuantumCloud:
         seed: fans out to the transpiler, simulators, queues and co-tenancy.
         ledger, cost: where hand-offs and executions are recorded (optional).
         contributors: extra noise terms for every execution (crosstalk...).
+        tenants: the other tenants whose background jobs share the devices (names drawn
+            at random when empty).
     """
 
     def __init__(
@@ -80,6 +82,7 @@ class QuantumCloud:
         cost: CostAccount | None = None,
         contributors: Sequence[NoiseContributor] = (),
         rep_delay_s: float = DEFAULT_REP_DELAY_S,
+        tenants: Sequence[str] = (),
     ) -> None:
         if not devices:
             raise ConfigError(
@@ -103,6 +106,7 @@ class QuantumCloud:
         self.cost = cost
         self.contributors = tuple(contributors)
         self.rep_delay_s = rep_delay_s
+        self.tenants = tuple(tenants)
         self.clock = 0.0
         self.hooks: list[Any] = []
         self.history: deque[JobResult] = deque(maxlen=1000)
@@ -275,7 +279,11 @@ class QuantumCloud:
                     break
                 qubits.append(frontier[int(self._co_rng.integers(len(frontier)))])
             taken.update(qubits)
-            tenant = f"tenant-{int(self._co_rng.integers(1, 10_000)):04d}"
+            tenant = (
+                self.tenants[int(self._co_rng.integers(len(self.tenants)))]
+                if self.tenants
+                else f"tenant-{int(self._co_rng.integers(1, 10_000)):04d}"
+            )
             jobs.append(CoJob(tenant=tenant, qubits=tuple(sorted(qubits))))
         return jobs
 
