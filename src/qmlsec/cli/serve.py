@@ -20,10 +20,11 @@ from typing import Annotated
 
 import typer
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from qmlsec.cli.output import console, emit_json, handle_errors
-from qmlsec.exceptions import ConfigError
-from qmlsec.service.auth import KeyStore, new_key
+from qmlsec.exceptions import ArtifactError, ConfigError, NotFoundError
+from qmlsec.service.auth import KeyStore, check_scopes, new_key
 from qmlsec.service.db import Database
 from qmlsec.service.registry import ModelRegistry
 from qmlsec.service.runner import ArtifactLoader
@@ -66,6 +67,31 @@ def parse_duration(text: str) -> float:
 
 def _settings(data_dir: Path | None, database_url: str | None, **more: object) -> ServiceSettings:
     return ServiceSettings.from_env(data_dir=data_dir, database_url=database_url, **more)
+
+
+def _database(data_dir: Path | None, database_url: str | None, *, create: bool) -> Database:
+    """The service database; commands that only read or remove need an existing one."""
+    raw = _settings(data_dir, database_url).resolved_database_url()
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        return Database(raw)  # raises the configuration error that names the URL
+    sqlite_file = url.database if url.get_backend_name() == "sqlite" else None
+    missing = sqlite_file not in (None, "", ":memory:") and not Path(str(sqlite_file)).is_file()
+    if missing and not create:
+        raise NotFoundError(
+            f"no service database at {sqlite_file}",
+            hint="issue a key with `qmlsec serve keys create` or run the service first",
+        )
+    return Database(raw)
+
+
+def _check_backends(names: list[str]) -> None:
+    """Every offered backend names a known device (or ``ideal``) before anything starts."""
+    from qmlsec.cloud.devices import get_device
+
+    for name in names:
+        get_device(name)
 
 
 @app.callback()
@@ -125,6 +151,7 @@ def serve(
     from qmlsec.service.app import create_app, freeze_heap
 
     torch.set_num_threads(torch_threads)
+    _check_backends(list(backend or []))
 
     settings = _settings(
         data_dir,
@@ -177,8 +204,9 @@ def keys_create(
 ) -> None:
     """Issue a key; prints it once, as JSON."""
     lifetime = None if expires_in is None else parse_duration(expires_in)
-    store = KeyStore(Database(_settings(data_dir, database_url).resolved_database_url()))
-    info, key = store.create(tenant, scope, name=name, expires_in=lifetime)
+    scopes = check_scopes(scope)  # before the database is created
+    store = KeyStore(_database(data_dir, database_url, create=True))
+    info, key = store.create(tenant, scopes, name=name, expires_in=lifetime)
     emit_json(
         {
             "key": key,
@@ -194,22 +222,22 @@ def keys_create(
 @handle_errors
 def keys_list(data_dir: DataDir = None, database_url: DbUrl = None) -> None:
     """List keys (never their secrets)."""
-    store = KeyStore(Database(_settings(data_dir, database_url).resolved_database_url()))
+    store = KeyStore(_database(data_dir, database_url, create=False))
     emit_json([vars(k) for k in store.list()])
 
 
 @keys_app.command("revoke")
 @handle_errors
 def keys_revoke(key_id: str, data_dir: DataDir = None, database_url: DbUrl = None) -> None:
-    """Revoke a key by its id."""
-    store = KeyStore(Database(_settings(data_dir, database_url).resolved_database_url()))
+    """Revoke a key by its id (the last usable admin key cannot be revoked)."""
+    store = KeyStore(_database(data_dir, database_url, create=False))
     emit_json(vars(store.revoke(key_id)))
 
 
-def _registry(data_dir: Path | None, database_url: str | None) -> ModelRegistry:
+def _registry(data_dir: Path | None, database_url: str | None, *, create: bool) -> ModelRegistry:
     s = _settings(data_dir, database_url)
     return ModelRegistry(
-        Database(s.resolved_database_url()),
+        _database(data_dir, database_url, create=create),
         ArtifactLoader(),
         model_root=s.model_root,
         signing_key=s.signing_key,
@@ -227,7 +255,12 @@ def models_register(
     database_url: DbUrl = None,
 ) -> None:
     """Verify a saved model artifact and serve it as MODEL_ID."""
-    record = _registry(data_dir, database_url).register(model_id, path, tenant, by="cli")
+    if not path.is_dir():  # before the database is created
+        raise ArtifactError(f"no artifact folder at {path}", hint="pass a saved model folder")
+    ArtifactLoader().inspect(path)
+    record = _registry(data_dir, database_url, create=True).register(
+        model_id, path, tenant, by="cli"
+    )
     emit_json(vars(record))
 
 
@@ -235,11 +268,11 @@ def models_register(
 @handle_errors
 def models_list(data_dir: DataDir = None, database_url: DbUrl = None) -> None:
     """List registered models."""
-    emit_json([vars(r) for r in _registry(data_dir, database_url).list()])
+    emit_json([vars(r) for r in _registry(data_dir, database_url, create=False).list()])
 
 
 @models_app.command("remove")
 @handle_errors
 def models_remove(model_id: str, data_dir: DataDir = None, database_url: DbUrl = None) -> None:
     """Stop serving MODEL_ID."""
-    emit_json(vars(_registry(data_dir, database_url).remove(model_id)))
+    emit_json(vars(_registry(data_dir, database_url, create=False).remove(model_id)))

@@ -80,7 +80,8 @@ def new_key() -> tuple[str, str]:
     return key_id, f"qk_{key_id}.{secrets.token_urlsafe(32)}"
 
 
-def _check_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
+def check_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
+    """The sorted, de-duplicated scopes; raises :class:`ConfigError` for unknown ones."""
     out = tuple(sorted(set(scopes)))
     bad = [s for s in out if s not in SCOPES]
     if not out or bad:
@@ -119,7 +120,7 @@ class KeyStore:
             key: Use this key (``qk_<id>.<secret>``) instead of a fresh one.
             expires_in: Seconds until the key stops working; ``None`` never expires.
         """
-        scope_t = _check_scopes(scopes)
+        scope_t = check_scopes(scopes)
         if expires_in is not None and not 0 < expires_in <= MAX_EXPIRY_S:
             raise ConfigError(
                 f"expires_in must lie in (0, {MAX_EXPIRY_S}] seconds, got {expires_in}",
