@@ -79,7 +79,7 @@ def test_verdicts_reach_report_json_and_html(assessment, evaluations, tmp_path):
         doc["defenses"].append(record)
     write_report(doc, tmp_path)
     data = json.loads((tmp_path / "report.json").read_text())
-    verdicts = {d["defense"]: d["verdict"] for d in data["defenses"]}
+    verdicts = {d["defense"]: d.get("verdict") for d in data["defenses"]}
     assert verdicts["postprocessor.constant_answer"] == "made it worse"
     assert verdicts["postprocessor.pass_through"] == "inconclusive"
     worse = data["posture"]["made_worse"]
