@@ -68,7 +68,7 @@ class ResultStore:
             if not self.path.is_file():
                 raise NotFoundError(f"result store {self.path} does not exist",
                                 hint="run `qmlsec campaign run spec.yaml --db ...` first")  # fmt: skip
-            with self._connect() as conn:
+            with self._connect(readonly=True) as conn:  # a foreign file is left untouched
                 tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
             if not {"runs", "campaigns"} <= tables:
                 raise DataError(f"{self.path} is not a campaign result store (no runs table)",
@@ -83,15 +83,19 @@ class ResultStore:
             conn.executescript(SCHEMA)
 
     @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
+    def _connect(self, *, readonly: bool = False) -> Iterator[sqlite3.Connection]:
         try:
-            conn = sqlite3.connect(self.path, timeout=30.0)
+            if readonly:
+                conn = sqlite3.connect(f"{self.path.absolute().as_uri()}?mode=ro", uri=True)
+            else:
+                conn = sqlite3.connect(self.path, timeout=30.0)
         except sqlite3.Error as err:
             raise ConfigError(f"cannot open result store {self.path}: {err}",
                               hint="pass a writable --db path") from None  # fmt: skip
         try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
+            if not readonly:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=FULL")
             with conn:
                 yield conn
         except sqlite3.DatabaseError as err:  # not SQLite, corrupt, locked, read-only
