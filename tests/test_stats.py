@@ -94,3 +94,7 @@ def test_vectorised_mean_bootstrap_matches_the_row_by_row_one():
     fast, slow = bootstrap_mean(x, seed=4), bootstrap(lambda s: float(s.mean()), x, seed=4)
     assert fast.value == slow.value and fast.n == slow.n
     assert fast.ci == pytest.approx(slow.ci, abs=0.05)
+
+
+def test_wilson_ends_are_exact_at_zero_and_all():
+    assert wilson(0, 20).ci[0] == 0.0 and wilson(20, 20).ci[1] == 1.0

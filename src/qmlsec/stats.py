@@ -125,7 +125,8 @@ def wilson(successes: float, n: int, level: float = LEVEL) -> Estimate:
     denom = 1.0 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    lo, hi = max(0.0, centre - half), min(1.0, centre + half)
+    lo = 0.0 if successes == 0 else max(0.0, centre - half)  # exact ends, no rounding dust
+    hi = 1.0 if successes == n else min(1.0, centre + half)
     return Estimate(p, int(n), (lo, hi), "wilson", level)
 
 
