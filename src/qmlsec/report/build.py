@@ -41,8 +41,8 @@ def _env() -> Environment:
     env = Environment(loader=PackageLoader("qmlsec.report", "templates"),
                       autoescape=select_autoescape(["html", "j2"]), trim_blocks=True,
                       lstrip_blocks=True)  # fmt: skip
-    env.filters["num"] = lambda v, d=3: (
-        "-" if v is None else (f"{v:.{d}g}" if isinstance(v, float) else str(v))
+    env.filters["num"] = lambda v, d=3: (  # + 0.0: no "-0" for a negative zero
+        "-" if v is None else (f"{v + 0.0:.{d}g}" if isinstance(v, float) else str(v))
     )
     env.filters["ci"] = _ci
     env.filters["slug"] = lambda v: str(v).replace(" ", "-").replace(",", "")
@@ -51,7 +51,7 @@ def _env() -> Environment:
 
 def _ci(ci: list[float] | None, n: int | None = None) -> str:
     """`` [lo, hi]`` (and ``, n=N``) of a 95 % interval; ``no CI`` without one."""
-    text = " no CI" if not ci else f" [{ci[0]:.3g}, {ci[1]:.3g}]"
+    text = " no CI" if not ci else f" [{ci[0] + 0.0:.3g}, {ci[1] + 0.0:.3g}]"
     return text + (f" n={n}" if n is not None else "")
 
 
