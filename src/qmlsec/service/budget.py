@@ -122,6 +122,10 @@ class QueryBudget:
         else:
             self.store.add(conn, {(res.key_id, res.day): delta})
 
+    def undo(self, res: Reservation, conn: Connection) -> None:
+        """Take back a charge (its request count too) inside the transaction that made it."""
+        self.store.add(conn, {(res.key_id, res.day): [-1, -res.samples, -res.shots, 0]})
+
     def reject(self, key_id: str) -> None:
         """Count one refused request of ``key_id`` today."""
         with self.db.write() as conn:

@@ -43,6 +43,7 @@ from qmlsec.service.auth import Principal
 from qmlsec.service.batcher import Batcher
 from qmlsec.service.budget import QueryBudget, Reservation
 from qmlsec.service.context import RequestContext
+from qmlsec.service.group_commit import GroupCommit
 from qmlsec.service.metrics import ServiceMetrics
 from qmlsec.service.registry import ModelRegistry
 from qmlsec.service.runner import execute
@@ -88,24 +89,27 @@ class Predictor:
             max_workers=settings.inference_workers, thread_name_prefix="qmlsec-predict"
         )
         self._batcher = Batcher(self._run_batch, self._pool, max_rows=settings.max_batch)
+        self._admissions = GroupCommit(budget.db, self._pool)
 
     async def answer(
         self, who: Principal, model_id: str, req: PredictRequest, ctx: RequestContext
     ) -> PredictResponse:
         """Prepare, admit, execute and settle a synchronous prediction.
 
-        Checks and the budget transaction run on the predict pool (``inference_workers``
+        Checks and the budget charge run on the predict pool (``inference_workers``
         threads, FIFO), so however many clients wait, only that many requests compete
-        with the event loop for the interpreter. Exact queries are micro-batched with
-        other waiting queries of the same model (:mod:`qmlsec.service.batcher`).
+        with the event loop for the interpreter. Admissions waiting together share one
+        transaction (:mod:`qmlsec.service.group_commit`), and exact queries are
+        micro-batched with other waiting queries of the same model
+        (:mod:`qmlsec.service.batcher`): under load, both costs are shared.
         """
         loop = asyncio.get_running_loop()
 
-        def check() -> tuple[PreparedQuery, Reservation]:
+        def check(conn: Connection) -> tuple[PreparedQuery, Reservation]:
             prepared = self.prepare(who, model_id, req, ctx)
-            return prepared, self.admit(prepared, who, ctx)
+            return prepared, self.admit(prepared, who, ctx, conn=conn)
 
-        q, charge = await loop.run_in_executor(self._pool, check)
+        q, charge = await asyncio.wrap_future(self._admissions.submit(check))
         try:
             if q.request.shots is None:
                 pending = self._batcher.submit(q.endpoint, q.X, q.request.output)
@@ -214,6 +218,7 @@ class Predictor:
                     ]
                 )
                 if self.settings.on_alert == "block":
+                    self.budget.undo(reservation, tx)  # the transaction may hold others' work
                     raise DetectionError(
                         f"query pattern flagged by the {alert.detector} monitor: {alert.detail}",
                         hint="this key's queries look like model extraction; contact an admin",
