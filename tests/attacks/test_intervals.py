@@ -90,3 +90,18 @@ def test_rate_over_the_triggered_subset():
     iv = metric_intervals({"attack_success_rate": 1 / 18}, {"label": [0] * 60,
                                                             "triggered": triggered})  # fmt: skip
     assert iv["attack_success_rate"].n == 18 and iv["attack_success_rate"].ci == wilson(1, 18).ci
+
+
+def test_metric_samples_are_the_per_input_hits_behind_a_rate():
+    from qmlsec.attacks.intervals import metric_samples
+
+    metrics = {"adversarial_accuracy@0.1": 0.75, "adversarial_accuracy@0.3": 0.25}
+    per_sample = {"label": [0, 1, 2, 3], "adversarial_prediction": [[0, 0], [1, 0], [2, 0], [0, 0]]}
+    hits = metric_samples("adversarial_accuracy@0.3", 0.25, metrics, per_sample)
+    assert hits.tolist() == [1.0, 0.0, 0.0, 0.0]
+    agree = metric_samples("substitute_agreement", 0.5, {},
+                           {"victim": [0, 1], "substitute": [0, 0]})  # fmt: skip
+    assert agree.tolist() == [1.0, 0.0]
+    assert (
+        metric_samples("substitute_agreement", 0.9, {}, {"victim": [0], "substitute": [0]}) is None
+    )

@@ -57,14 +57,15 @@ def test_a_defense_that_strengthens_the_attack_is_made_it_worse(evaluations):
     # every answer is class 0: accuracy under attack falls to the share of class 0
     assert ev.with_defense < ev.without and ev.reduction < 0
     assert ev.reduction_estimate.ci[1] < 0 and ev.reduction_estimate.n == 45
+    assert ev.reduction_estimate.method == "bootstrap"  # paired over the same 45 inputs
     assert ev.verdict == "made it worse" and not ev.helped
 
 
 def test_a_defense_without_effect_is_inconclusive(evaluations):
     ev = evaluations["none"]
     assert ev.with_defense == ev.without and ev.reduction == 0.0
-    ci = ev.reduction_estimate.ci
-    assert ci[0] < 0 < ci[1]
+    ci = ev.reduction_estimate.ci  # paired: every input answered alike, so [0, 0]
+    assert ev.reduction_estimate.method == "bootstrap" and ci[0] <= 0 <= ci[1]
     assert ev.verdict == "inconclusive" and not ev.helped
 
 

@@ -210,6 +210,47 @@ def _distance(name: str, value: float, metrics: dict[str, Any],
     return bootstrap_mean(column, seed=seed)
 
 
+#: Agreement metrics and the per-sample series compared with the victim's labels.
+AGREEMENT_SERIES = {"substitute_agreement": "substitute", "ensemble_agreement": "ensemble",
+                    "copyqnn_agreement": "copyqnn"}  # fmt: skip
+
+
+def metric_samples(
+    name: str, value: float, metrics: dict[str, Any], per_sample: dict[str, list[Any]]
+) -> np.ndarray | None:
+    """The per-sample contributions whose mean is the metric, or ``None``.
+
+    Covers accuracy under attack (``adversarial_accuracy@eps``: correct at that ε),
+    copy agreement (the copy's label equals the victim's), clone accuracy and
+    identification rates (predicted equals true). Two runs over the same inputs give
+    paired series, so a difference between them can be bootstrapped pairwise.
+    """
+    pairs: list[tuple[np.ndarray, np.ndarray]] = []
+    if name.startswith("adversarial_accuracy@") and "adversarial_prediction" in per_sample:
+        columns = [k for k in metrics if k.startswith("adversarial_accuracy@")]
+        table = np.asarray(per_sample["adversarial_prediction"], dtype=object)
+        labels = np.asarray(per_sample.get("label", []), dtype=object)
+        if table.ndim == 2 and table.shape[1] == len(columns) and len(labels) == len(table):
+            pairs.append((table[:, columns.index(name)], labels))
+    elif name in AGREEMENT_SERIES and {"victim", AGREEMENT_SERIES[name]} <= set(per_sample):
+        pairs.append((np.asarray(per_sample[AGREEMENT_SERIES[name]], dtype=object),
+                      np.asarray(per_sample["victim"], dtype=object)))  # fmt: skip
+    elif name == "clone_accuracy" and {"clone", "y_true"} <= set(per_sample):
+        pairs.append((np.asarray(per_sample["clone"], dtype=object),
+                      np.asarray(per_sample["y_true"], dtype=object)))  # fmt: skip
+    elif name.endswith("_accuracy") and f"predicted_{name[: -len('_accuracy')]}" in per_sample:
+        label = name[: -len("_accuracy")]
+        pairs.append((np.asarray(per_sample[f"predicted_{label}"], dtype=object),
+                      np.asarray(per_sample.get(f"true_{label}", []), dtype=object)))  # fmt: skip
+    for got, want in pairs:
+        if got.shape != want.shape or got.size == 0:
+            continue
+        hits = (got == want).astype(np.float64)
+        if abs(hits.mean() - value) < 1e-9:
+            return hits
+    return None
+
+
 def metric_interval(
     name: str, value: float, metrics: dict[str, Any], per_sample: dict[str, list[Any]], seed: int
 ) -> Estimate | None:

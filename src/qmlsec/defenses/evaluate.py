@@ -4,10 +4,12 @@
 undefended setup and on the setup the defense protects (or through the defense's own
 :meth:`~qmlsec.defenses.base.Defense.defended_run`), reads the attack's headline metric
 from both results (:data:`ATTACK_METRICS`: which metric, and whether higher means the
-attack did better), and reports the change with its 95 % interval: the MOVER interval
-of the difference of the two runs' intervals (:func:`qmlsec.stats.difference`; Newcombe's
-for two rates), the sample size and interval of each run coming from its
-``intervals``. The verdict follows the interval of the reduction of the attack's
+attack did better), and reports the change with its 95 % interval: the paired bootstrap
+of the per-sample differences when both runs scored the same inputs
+(:func:`~qmlsec.attacks.intervals.metric_samples`: accuracy under attack, copy
+agreement, clone and identification accuracy), else the MOVER interval of the
+difference of the two runs' intervals (:func:`qmlsec.stats.difference`; Newcombe's for
+two rates), the sample size and interval of each run coming from its ``intervals``. The verdict follows the interval of the reduction of the attack's
 success:
 
 * ``helped``: the interval lies above zero (and the reduction is at least
@@ -35,12 +37,14 @@ from typing import Any, Literal
 
 import numpy as np
 
+from qmlsec.attacks.intervals import metric_samples
 from qmlsec.attacks.result import AttackResult, _jsonable
 from qmlsec.attacks.setup import AttackSetup
 from qmlsec.cloud.deployment import Deployment
+from qmlsec.config import derive_seed
 from qmlsec.defenses.base import Defense, DefenseCost
 from qmlsec.exceptions import ConfigError
-from qmlsec.stats import Estimate, difference
+from qmlsec.stats import Estimate, bootstrap_mean, difference
 
 ATTACK_METRICS: dict[str, tuple[str, int]] = {
     "extraction.substitute": ("substitute_agreement", 1),
@@ -204,6 +208,25 @@ def reduction_interval(
     return difference(before, after) if direction > 0 else difference(after, before)
 
 
+def paired_reduction(
+    without: AttackResult, with_defense: AttackResult, name: str, direction: int
+) -> Estimate | None:
+    """The paired bootstrap of the reduction when both runs scored the same inputs.
+
+    ``None`` unless both runs hold per-sample contributions to ``name``
+    (:func:`~qmlsec.attacks.intervals.metric_samples`) of the same length.
+    """
+    if name not in without.metrics or name not in with_defense.metrics:
+        return None
+    before = metric_samples(name, float(without.metrics[name]), without.metrics,
+                            without.per_sample)  # fmt: skip
+    after = metric_samples(name, float(with_defense.metrics[name]), with_defense.metrics,
+                           with_defense.per_sample)  # fmt: skip
+    if before is None or after is None or before.shape != after.shape:
+        return None
+    return bootstrap_mean(-direction * (after - before), seed=derive_seed(without.seed, name))
+
+
 def compare(
     defense: Defense,
     attack: str,
@@ -226,7 +249,9 @@ def compare(
     flag = cost.extra.get("detected")
     est_before = run_estimate(without, name, before)
     est_after = run_estimate(with_defense, name, after)
-    drop = reduction_interval(est_before, est_after, direction)
+    drop = paired_reduction(without, with_defense, name, direction) or reduction_interval(
+        est_before, est_after, direction
+    )
     helped = drop is not None and drop.above(0.0) and reduction >= min_effect
     return DefenseEvaluation(
         defense=defense.name, mitigation_id=defense.mitigation_id, role=defense.role,
