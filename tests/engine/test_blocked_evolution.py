@@ -8,7 +8,7 @@ import torch
 from qiskit.quantum_info import SparsePauliOp, Statevector
 
 from qmlsec.circuits import QNNSpec
-from qmlsec.engine import compile_circuit
+from qmlsec.engine import compile_circuit, statevector
 from qmlsec.engine.kernels import RealChunk
 from qmlsec.engine.ops import KronLayer, Monomial
 
@@ -16,6 +16,12 @@ from .random_circuits import bind, random_circuit
 
 #: block sizes in KiB: one column per block for every register size used here
 TINY_BLOCK = 1e-3
+
+
+@pytest.fixture(autouse=True)
+def _small_blocks(monkeypatch):
+    """Blocks of a single state are allowed here (by default at least 16 states)."""
+    monkeypatch.setattr(statevector, "_MIN_BLOCK_COLUMNS", 1)
 
 
 def _data(cc, seed: int, batch: int, per_row: bool):
@@ -111,3 +117,11 @@ def test_adjoint_saves_only_the_output_and_small_tensors():
     assert len(large) == 1
     out.backward()
     assert theta.grad is not None
+
+
+def test_blocks_hold_at_least_sixteen_states_that_fit_a_mebibyte(monkeypatch):
+    monkeypatch.setattr(statevector, "_MIN_BLOCK_COLUMNS", 16)
+    sizes = {
+        n: compile_circuit(QNNSpec(n_qubits=n, layers=1).build())._block() for n in (4, 8, 12, 16)
+    }
+    assert sizes == {4: 1024, 8: 64, 12: 16, 16: 1}

@@ -41,7 +41,7 @@ def compile_circuit(
     chunk_qubits: int = 4,
     fuse_max_qubits: int = 4,
     adjoint_threshold_mb: float = 128.0,
-    block_kb: float = 1024.0,
+    block_kb: float = 256.0,
 ) -> CompiledCircuit:
     """Compile ``circuit`` whose gate angles are linear in ``x[i]`` and ``theta[j]``.
 
@@ -59,8 +59,8 @@ def compile_circuit(
         adjoint_threshold_mb: in ``auto`` mode, use the adjoint backward when keeping the
             intermediate states would take more than this many MiB.
         block_kb: the adjoint mode and gradient-free runs evolve the batch in blocks of
-            columns of about this many KiB (at least one state), so a block stays in
-            the CPU cache through all steps.
+            columns of about this many KiB (at least 16 states while they fit in 1 MiB,
+            at least one state), so a block stays in the CPU cache through all steps.
 
     Returns:
         The :class:`CompiledCircuit`.

@@ -32,6 +32,7 @@ from qmlsec.engine.sampling import MeasurementPlan
 from qmlsec.exceptions import ConfigError
 
 Backward = Literal["auto", "autograd", "stored", "adjoint"]
+_MIN_BLOCK_COLUMNS = 16
 Executor = Callable[[torch.Tensor], torch.Tensor]
 
 
@@ -47,7 +48,8 @@ class CompiledCircuit:
         a_x, a_theta, offset: the linear angle map ``a = x a_x^T + theta a_theta^T + offset``.
         input_dependent, weight_dependent: (G,) bool masks of the angles.
         backward: ``auto`` (``adjoint`` when keeping every step's input state would take
-            more than ``adjoint_threshold_mb`` MiB, else ``stored``), ``autograd``,
+            more than ``adjoint_threshold_mb`` MiB or the batch spans more than one
+            block, else ``stored``), ``autograd``,
             ``stored`` or ``adjoint`` (see :mod:`qmlsec.engine.adjoint`).
     """
 
@@ -60,7 +62,7 @@ class CompiledCircuit:
         dtype: torch.dtype,
         backward: Backward,
         adjoint_threshold_mb: float,
-        block_kb: float = 1024.0,
+        block_kb: float = 256.0,
     ) -> None:
         self.circuit = circuit
         self.n_qubits, self.n_inputs, self.n_weights = low.n_qubits, low.n_inputs, low.n_weights
@@ -134,11 +136,19 @@ class CompiledCircuit:
         if self.backward != "auto":
             return self.backward
         stored = batch * self._column_bytes * n_steps / 2**20
-        return "adjoint" if stored > self.adjoint_threshold_mb else "stored"
+        large = stored > self.adjoint_threshold_mb or batch > self._block()
+        return "adjoint" if large else "stored"
 
     def _block(self) -> int:
-        """Columns per block of the adjoint and gradient-free evolutions."""
-        return max(1, int(self.block_kb * 2**10 // self._column_bytes))
+        """Columns per block of the adjoint and gradient-free evolutions.
+
+        About ``block_kb`` KiB, but at least 16 states (GEMMs on too few columns are
+        slow) as long as they fit in 1 MiB, and never less than one state.
+        """
+        cols = int(self.block_kb * 2**10 // self._column_bytes)
+        if cols < _MIN_BLOCK_COLUMNS:
+            cols = min(_MIN_BLOCK_COLUMNS, 2**20 // self._column_bytes)
+        return max(1, cols)
 
     def _with_phase(self, state: torch.Tensor, angles: torch.Tensor) -> torch.Tensor:
         """Row-major states (B, 2**n) with the global phase, from column-major ones."""
