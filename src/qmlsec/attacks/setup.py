@@ -13,6 +13,7 @@ position                    capabilities
 ``untrusted_quantum_cloud`` honest-but-curious: sees submitted circuits and results;
                             malicious: also controls allocation, circuits, results,
                             timing, co-tenancy (and the transpiler when it hosts it)
+                            and runs the victim's circuits on the victim's account
 ``untrusted_classical_cloud`` honest-but-curious: holds the model, the training data
                             and the gradients; malicious: also writes training data,
                             controls pre/post-processing (and the transpiler when it
@@ -77,7 +78,8 @@ def granted(position: Position, spec: DeploymentSpec) -> frozenset[Capability]:
         if q.may_observe:
             caps |= {C.CIRCUIT_ACCESS}
         if q.may_modify:
-            caps |= {C.PROVIDER_CONTROL, C.CO_TENANCY, C.SEQUENTIAL_TENANCY}
+            # it also runs the victim's circuits at will on the victim's account
+            caps |= {C.PROVIDER_CONTROL, C.CO_TENANCY, C.SEQUENTIAL_TENANCY, C.QUERY_ACCESS}
             if spec.transpiler_host == "quantum_cloud":
                 caps.add(C.TRANSPILER_CONTROL)
         return frozenset(caps)

@@ -71,8 +71,8 @@ def defend_run(
         fresh = executor.setup(run.attack, run.setup.target.position, facts, run.params)
         with deadline(fresh, executor.config.run_time_limit_s):
             with_defense, cost = instance.defended_run(fresh, run.seed)
-        without = AttackResult(**{k: v for k, v in run.result.items()
-                                  if k in AttackResult.__dataclass_fields__})  # fmt: skip
+        without = AttackResult(**{k: v for k, v in run.result.items()  # facts stay in memory
+                                  if k in AttackResult.__dataclass_fields__ and k != "facts"})  # fmt: skip
         evaluation = compare(instance, run.attack, without, with_defense, cost, seed=run.seed,
                              notes=list(with_defense.notes))  # fmt: skip
         data = evaluation.to_dict()
