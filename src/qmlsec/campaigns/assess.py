@@ -136,8 +136,9 @@ def assess(config: AssessConfig, progress: Progress | None = None) -> dict[str, 
             "settings": victim.deployment.spec.model_dump(mode="json"),
             "system": system.model_dump(mode="json"),
             "ledger": ledger_before,
-            "attack_footprints": {a: victim.deployment.ledger.footprint(a)
-                                  for a in victim.deployment.ledger.actors()},
+            "attack_footprints": {
+                a: victim.deployment.ledger.footprint(a) for a in victim.deployment.ledger.actors()
+            },
             "cost": victim.deployment.cost.summary(),
             "pipeline": victim.pipeline,
         },

@@ -68,8 +68,10 @@ def typed_entries(entries: Iterable[LedgerEntry | Mapping[str, Any]]) -> list[Le
                        else f"{where}: {detail['msg']}")  # fmt: skip
             raise ConfigError(
                 f"ledger entry #{i}: {problem}",
-                hint="parties: " + ", ".join(p.value for p in Party)
-                + "; assets: " + ", ".join(a.value for a in Asset),
+                hint="parties: "
+                + ", ".join(p.value for p in Party)
+                + "; assets: "
+                + ", ".join(a.value for a in Asset),
             ) from None
     return out
 
