@@ -88,6 +88,9 @@ def perfect_facts(
             out.append(ProxyModel(model, source="perfect knowledge"))
         elif fact_id == VictimState.id:
             out.append(VictimState(true_placement(deployment), advantage=1.0))
-        else:
-            out.append(BackdoorPlanted("perfect knowledge", model=model))
+        else:  # state.backdoor: a change an attack makes, not knowledge the truth holds
+            raise ConfigError(
+                f"{BackdoorPlanted.id} has no perfect-knowledge form",
+                hint="run the attack that plants the backdoor",
+            )
     return Facts(out)

@@ -107,7 +107,11 @@ def white_box_knowledge(attack_cls: Any, facts: Facts) -> tuple[frozenset[Capabi
         return frozenset(), ""
     stolen = facts.get(KnownArchitecture) is not None and facts.get(KnownParameters) is not None
     if stolen:
-        return MODEL_IN_HAND, "white-box with the architecture and parameters stolen earlier"
+        return MODEL_IN_HAND, (
+            "white-box: an earlier stage stole the architecture and parameters; gradients "
+            "come from the deployed model, which also holds the pre-processing and head "
+            "the theft does not recover"
+        )
     return MODEL_IN_HAND, ("white-box with the victim's model: no earlier stage established "
                            "know.architecture and know.parameters (oracle knowledge)")  # fmt: skip
 
