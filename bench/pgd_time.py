@@ -51,7 +51,7 @@ def main() -> None:
         print(f"trained the default model in {time.perf_counter() - start:.1f} s")
     box = (float(x_train.min()), float(x_train.max()))
     target = Target.white_box(clf)
-    pgd = PGD(target, {"steps": 10, "norm": args.norm})
+    pgd = PGD(target, {"steps": 10, "norm": args.norm, "eps_units": "box"})
     times = []
     for _ in range(args.repeats):
         start = time.perf_counter()
@@ -66,7 +66,7 @@ def main() -> None:
         ctx = AttackContext(
             x_test=x, y_test=y, x_train=x_train, y_train=y_train, train_victim=refit_like(clf)
         )
-        result = cls(target, {"eps": EPS, "norm": args.norm}).run(ctx)
+        result = cls(target, {"eps": EPS, "norm": args.norm, "eps_units": "box"}).run(ctx)
         curves["clean_accuracy"] = result.metrics["clean_accuracy"]
         curves[name] = [round(v, 4) for v in result.curves["robust_accuracy"]["y"]]
         curves[f"{name}_mean_linf"] = [round(v, 3) for v in result.curves["mean_linf"]["y"]]

@@ -58,8 +58,8 @@ def test_art_pgd_and_ours_agree(setup, norm):
     x_art = art_pgd.generate(x.astype(np.float32), y=y_idx).astype(np.float64)
     params = {"norm": norm, "steps": steps, "step_ratio": 2.5, "keep_best": False}
     x_ours = PGD(Target.white_box(victim.model), params).generate(
-        x, victim.y_test, eps=eps, box=box
-    )
+        x, victim.y_test, eps=radius, box=box
+    )  # raw units, as ART's eps
     acc_art = victim.model.score(x_art, victim.y_test)
     acc_ours = victim.model.score(x_ours, victim.y_test)
     assert abs(acc_art - acc_ours) <= TOLERANCE, (acc_art, acc_ours)
@@ -71,5 +71,5 @@ def test_art_fgsm_matches_ours(setup):
     radius = 0.05 * (box[1] - box[0])
     fgm = FastGradientMethod(art_clf, norm=np.inf, eps=radius)
     x_art = fgm.generate(x.astype(np.float32), y=victim.model.class_index(victim.y_test))
-    x_ours = FGSM(Target.white_box(victim.model)).generate(x, victim.y_test, eps=0.05, box=box)
+    x_ours = FGSM(Target.white_box(victim.model)).generate(x, victim.y_test, eps=radius, box=box)
     assert np.mean(np.isclose(x_art, x_ours, atol=1e-4)) > 0.99

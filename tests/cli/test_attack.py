@@ -49,6 +49,8 @@ def test_run_pgd_writes_the_result_and_prints_json(model_dir, tmp_path):
             "--param", "steps=3", "--seed", "0", "--out", str(tmp_path), "--json"]  # fmt: skip
     data = _json(runner.invoke(app, args))
     assert data["params"]["eps"] == [0.05, 0.1] and data["params"]["steps"] == 3
+    assert data["params"]["eps_units"] == "raw"  # raw feature units unless asked otherwise
+    assert data["curves"]["eps_raw_radius"]["y"] == [0.05, 0.1]
     assert data["curves"]["robust_accuracy"]["x"] == [0.05, 0.1]
     stored = json.loads((tmp_path / "evasion.pgd.json").read_text())
     assert stored["metrics"] == data["metrics"]

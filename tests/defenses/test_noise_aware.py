@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from qmlsec.defenses.trainer.noise_aware import NoiseAwareTraining
 
-PGD = {"eps": [0.03, 0.05], "steps": 5}
+PGD = {"eps": [0.03, 0.05], "eps_units": "box", "steps": 5}
 
 
 def test_noise_aware_training_raises_pgd_robust_accuracy(iris_victim):

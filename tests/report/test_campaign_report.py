@@ -17,7 +17,7 @@ from qmlsec.report.build import campaign_document, write_report
 def store(tmp_path_factory):
     store = ResultStore(tmp_path_factory.mktemp("campaign") / "results.db")
     victim = VictimSpec(dataset="iris", classes=None, qubits=4, layers=1, epochs=2)
-    for attack, params in (("evasion.fgsm", {"eps": [0.1, 0.3]}),
+    for attack, params in (("evasion.fgsm", {"eps": [0.1, 0.3], "eps_units": "box"}),
                            ("extraction.substitute", {"queries": 20, "epochs": 2})):  # fmt: skip
         store.add(execute_run(RunConfig(campaign="c", model=victim, attack=attack,
                                         params=params, samples=20)))  # fmt: skip

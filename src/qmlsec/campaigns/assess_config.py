@@ -154,6 +154,10 @@ class AssessConfig(FrozenModel):
             from its ``check_params`` (what ``--quick`` uses).
         params: attack name -> params (over the attack's defaults or ``check_params``).
         eps: the ε list of every attack taking ``eps``.
+        eps_units: the unit of ``eps`` (``box``: a fraction of the input box width, so
+            one list suits every dataset; ``raw``: raw feature units, the attacks'
+            own default). Set on every attack taking ``eps_units`` unless its
+            ``params`` name one.
         sweeps: attack name -> {param: values}; the stage runs once per value (for
             curves such as extraction agreement vs queries) and the last feeds forward.
         test_samples: test samples the attacks are evaluated on.
@@ -182,6 +186,7 @@ class AssessConfig(FrozenModel):
     budgets: Literal["attack", "check"] = "attack"
     params: dict[str, dict[str, Any]] = Field(default_factory=lambda: dict(DEFAULT_PARAMS))
     eps: tuple[float, ...] = (0.05, 0.1, 0.2, 0.3)
+    eps_units: Literal["box", "raw"] = "box"
     sweeps: dict[str, dict[str, list[Any]]] = Field(
         default_factory=lambda: {"extraction.substitute": {"queries": [25, 50, 100, 200]}}
     )
@@ -234,6 +239,8 @@ class AssessConfig(FrozenModel):
         params = {**dict(base), **over.get(name, {})}
         if "eps" in fields:
             params["eps"] = list(self.eps)
+        if "eps_units" in fields:
+            params.setdefault("eps_units", self.eps_units)
         return params
 
     def samples_for(self, attack: str) -> int:

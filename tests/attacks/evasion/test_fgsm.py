@@ -13,8 +13,8 @@ from qmlsec.exceptions import ConfigError, RequirementError
 def test_linf_perturbation_is_exactly_eps_where_the_box_allows(victim, white_box):
     x, y = victim.x_test, victim.y_test
     box = (float(x.min()), float(x.max()))
-    x_adv = FGSM(white_box).generate(x, y, eps=0.05, box=box)
     radius = 0.05 * (box[1] - box[0])
+    x_adv = FGSM(white_box).generate(x, y, eps=radius, box=box)  # raw units (default)
     diff = np.abs(x_adv - x)
     assert diff.max() <= radius + 1e-9
     interior = (x - radius > box[0]) & (x + radius < box[1])
@@ -31,7 +31,7 @@ def test_l2_perturbation_has_norm_eps_without_clipping(victim, white_box):
 
 
 def test_run_lowers_accuracy_and_reports_the_curve(victim, white_box):
-    result = FGSM(white_box, {"eps": [0.0, 0.1]}).run(victim.context())
+    result = FGSM(white_box, {"eps": [0.0, 0.1], "eps_units": "box"}).run(victim.context())
     m = result.metrics
     assert m["adversarial_accuracy@0"] == m["clean_accuracy"]
     assert m["adversarial_accuracy@0.1"] < m["clean_accuracy"]

@@ -15,7 +15,7 @@ EPS = [0.02, 0.05, 0.1, 0.2]
 
 def _curves(victim, norm: str) -> tuple[np.ndarray, np.ndarray]:
     target = Target.white_box(victim.model)
-    params = {"eps": EPS, "norm": norm}
+    params = {"eps": EPS, "eps_units": "box", "norm": norm}
     fgsm = FGSM(target, params).run(victim.context())
     pgd = PGD(target, {**params, "steps": 10}).run(victim.context())
     acc = [np.array(r.curves["robust_accuracy"]["y"]) for r in (fgsm, pgd)]

@@ -44,7 +44,9 @@ def test_same_seed_gives_the_same_adversarials_under_shot_noise(victim, black_bo
 
 def test_black_box_run_breaks_samples_within_the_budget(victim, black_box):
     ctx = victim.context()
-    result = SPSA(black_box, {"eps": [0.2], "steps": 15, "samples": 8, "lr": 0.02}).run(ctx)
+    result = SPSA(
+        black_box, {"eps": [0.2], "eps_units": "box", "steps": 15, "samples": 8, "lr": 0.02}
+    ).run(ctx)
     m = result.metrics
     assert m["success_rate@0.2"] > 0.2
     box = ctx.x_train.max() - ctx.x_train.min()

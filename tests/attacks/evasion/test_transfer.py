@@ -23,7 +23,7 @@ def labels_only(victim) -> Target:
 
 def test_substitute_is_trained_on_victim_answers_and_transfers(victim, labels_only):
     ctx = victim.context()
-    result = Transfer(labels_only, {"eps": [0.2], "substitute": SUB}).run(ctx)
+    result = Transfer(labels_only, {"eps": [0.2], "eps_units": "box", "substitute": SUB}).run(ctx)
     m = result.metrics
     assert labels_only.endpoint.stats.samples >= len(ctx.x_train)
     assert m["substitute_agreement"] > 0.6
@@ -34,7 +34,7 @@ def test_substitute_is_trained_on_victim_answers_and_transfers(victim, labels_on
 
 def test_a_handed_over_substitute_is_used_as_is(victim, labels_only):
     ctx = victim.context(ProxyModel(victim.model))
-    result = Transfer(labels_only, {"eps": [0.1]}).run(ctx)
+    result = Transfer(labels_only, {"eps": [0.1], "eps_units": "box"}).run(ctx)
     assert result.outputs["substitute"] is victim.model
     # the victim itself as substitute: transfer equals white-box PGD
     assert result.metrics["success_rate@0.1"] == result.metrics["substitute_success_rate@0.1"]

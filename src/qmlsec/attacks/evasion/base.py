@@ -2,12 +2,17 @@
 
 Threat model shared by the family: the attacker perturbs *raw* input features (before
 the victim's pre-processing). ``eps`` is the radius of the perturbation ball in the
-chosen norm (L∞ or L2). With ``eps_units="box"`` (the default) ε is a fraction of the
-width of the valid input box ``[lo, hi]``, i.e. the raw radius is ``ε·(hi − lo)``
-(digits: box [0, 16], ε = 0.1 is 1.6 grey levels per pixel under L∞); with
-``eps_units="raw"`` ε is the raw radius itself. Adversarial inputs are always clipped
-into the box, which is ``params.clip`` when given, else the min/max of the training data
-in the run context (of the attacked inputs when calling ``generate`` directly).
+chosen norm (L∞ or L2). With ``eps_units="raw"`` (the default, as in IBM ART's
+``eps`` and the papers it follows: Goodfellow et al. 2015, Madry et al. 2018) ε is the
+raw radius itself, in the units of the features (digits: grey levels 0-16, so ε = 1.6
+is 10 % of the range). With ``eps_units="box"`` ε is a fraction of the width of the
+valid input box ``[lo, hi]``, i.e. the raw radius is ``ε·(hi − lo)`` (digits: ε = 0.1 is
+1.6 grey levels per pixel under L∞), which makes one ε list comparable across
+datasets; the assessment uses it (``AssessConfig.eps_units``). Every result records the
+unit (the ``eps_units`` parameter, a note and ``outputs["eps_units"]``) and the raw
+radius of every ε (the ``eps_raw_radius`` curve). Adversarial inputs are always clipped into
+the box, which is ``params.clip`` when given, else the min/max of the training data in
+the run context (of the attacked inputs when calling ``generate`` directly).
 
 :meth:`EvasionAttack.run` evaluates every test sample at every ε in one call and returns
 the robust-accuracy curve (Foolbox-style "one call, many epsilons").
@@ -35,14 +40,15 @@ class EvasionParams(FrozenModel):
     Attributes:
         eps: perturbation budgets, evaluated in this order.
         norm: ``"inf"`` (L∞) or ``"2"`` (L2).
-        eps_units: ``"box"``: ε is a fraction of the box width; ``"raw"``: raw units.
+        eps_units: ``"raw"`` (default): raw feature units, as IBM ART; ``"box"``: a
+            fraction of the box width.
         clip: the valid raw-feature box ``[lo, hi]``; default: training-data min/max.
         batch_size: samples attacked together.
     """
 
     eps: tuple[float, ...] = (0.05, 0.1, 0.2)
     norm: Norm = "inf"
-    eps_units: Literal["box", "raw"] = "box"
+    eps_units: Literal["raw", "box"] = "raw"
     clip: tuple[float, float] | None = None
     batch_size: int = Field(256, ge=1)
 
@@ -137,9 +143,15 @@ class EvasionAttack(Attack):
             per_sample=record.per_sample(),
             curves=record.curves(),
         )
+        units = self.params.eps_units
         result.notes.append(
-            f"eps in {self.params.eps_units} units, norm L{self.params.norm}, "
+            f"eps in {units} units, norm L{self.params.norm}, "
             f"inputs clipped to [{box[0]:g}, {box[1]:g}]"
         )
+        result.outputs["eps_units"] = units
+        result.outputs["eps_raw"] = {e: self.radius(e, box) for e in eps_list}
+        result.curves["eps_raw_radius"] = {
+            "x": list(eps_list), "y": [self.radius(e, box) for e in eps_list]
+        }
         result.outputs["adversarial_examples"] = dict(zip(eps_list, adversarials, strict=True))
         return result
