@@ -79,8 +79,11 @@ def run_command(
     deployment: Path = typer.Option(None, help="Deployment directory (from `qmlsec train`)."),
     model: Path = typer.Option(None, help="A bare model artifact (an assumed deployment)."),
     position: str = typer.Option("", help="Attacker position (default: the first that works)."),
-    eps: str = typer.Option("", help="Comma-separated ε values in raw feature units, e.g. 0.5,1,2 "
-        "(--param eps_units=box: fractions of the input box width)."),
+    eps: str = typer.Option(
+        "",
+        help="Comma-separated ε values in raw feature units, e.g. 0.5,1,2 "
+        "(--param eps_units=box: fractions of the input box width).",
+    ),
     param: list[str] = typer.Option([], "--param", help="Attack parameter k=v (repeatable)."),
     params_file: Path = typer.Option(None, "--params", help="YAML file of attack parameters."),
     seed: int = typer.Option(0, help="The run seed; everything random derives from it."),

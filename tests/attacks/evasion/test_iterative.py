@@ -40,7 +40,9 @@ def test_keeping_the_best_iterate_never_raises_the_loss_above_the_last(victim, w
     x, y = victim.x_test, victim.y_test
     model = victim.model
     best = PGD(white_box, {**BOXED, "steps": 5}).generate(x, y, eps=0.1, box=BOX)
-    last = PGD(white_box, {**BOXED, "steps": 5, "keep_best": False}).generate(x, y, eps=0.1, box=BOX)
+    last = PGD(white_box, {**BOXED, "steps": 5, "keep_best": False}).generate(
+        x, y, eps=0.1, box=BOX
+    )
     wrong_best = model.predict(best) != y
     wrong_last = model.predict(last) != y
     assert np.all(wrong_best | ~wrong_last)

@@ -88,9 +88,9 @@ def test_clone_learns_the_labels_it_is_handed(standalone, victim):
 
 
 def test_transfer_evasion_attacks_with_the_clone(standalone, victim):
-    result = Transfer(victim.setup(Transfer).target, {"eps": [0.3], "eps_units": "box"}, seed=0).run(
-        victim.context(*standalone.facts.values())
-    )
+    result = Transfer(
+        victim.setup(Transfer).target, {"eps": [0.3], "eps_units": "box"}, seed=0
+    ).run(victim.context(*standalone.facts.values()))
     assert result.outputs["substitute"] is standalone.facts[ProxyModel.id].model
     assert result.metrics["substitute_agreement"] == standalone.metrics["clone_agreement"]
     assert result.metrics["adversarial_accuracy@0.3"] < result.metrics["clean_accuracy"]

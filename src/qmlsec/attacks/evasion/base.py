@@ -151,7 +151,8 @@ class EvasionAttack(Attack):
         result.outputs["eps_units"] = units
         result.outputs["eps_raw"] = {e: self.radius(e, box) for e in eps_list}
         result.curves["eps_raw_radius"] = {
-            "x": list(eps_list), "y": [self.radius(e, box) for e in eps_list]
+            "x": list(eps_list),
+            "y": [self.radius(e, box) for e in eps_list],
         }
         result.outputs["adversarial_examples"] = dict(zip(eps_list, adversarials, strict=True))
         return result
