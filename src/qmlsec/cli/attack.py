@@ -89,7 +89,24 @@ def run_command(
     seed: int = typer.Option(0, help="The run seed; everything random derives from it."),
     samples: int = typer.Option(0, min=0, help="Attack only the first N test samples (0: all)."),
     shots: int = typer.Option(0, min=0, help="Shots per query; 0: the deployment's."),
-    budget: int = typer.Option(0, min=0, help="Query budget in samples (black-box); 0: none."),
+    budget: int = typer.Option(
+        0, "--budget", "--query-budget", min=0, help="Query budget in samples (black-box); 0: none."
+    ),
+    target_url: str = typer.Option(
+        "", help="Attack a model served over HTTP (black-box attacks only), e.g. http://host:8000."
+    ),
+    api_key: str = typer.Option(
+        "", envvar="QMLSEC_TARGET_API_KEY", help="API key of --target-url."
+    ),
+    protocol: str = typer.Option(
+        "", help="API of --target-url: qmlsec or oip (default: from URL)."
+    ),
+    model_name: str = typer.Option("", help="Model name at --target-url (default: from URL)."),
+    timeout: float = typer.Option(30.0, min=0.1, help="Seconds per HTTP request to --target-url."),
+    dataset: str = typer.Option(
+        "",
+        help="The attacker's data for --target-url: a built-in dataset (default: --deployment's).",
+    ),
     out: Path = typer.Option(None, help="Directory to write <attack>.json to."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
@@ -109,6 +126,15 @@ def run_command(
     if result["queries"]:
         console.print("queries: " + ", ".join(f"{k} {v}" for k, v in result["queries"].items()))
     where = result["deployment"]
+    if "target_url" in where:
+        http = where["http"]
+        console.print(f"on {where['target_url']} ({where['protocol']}, model {where['model']}): "
+                      f"{http['requests']} requests, {http['rate_limited']} answered 429, "
+                      f"{http['backoff_s']:.1f} s backed off")  # fmt: skip
+        console.print(
+            f"{result['seconds']:.1f} s" + (f" -> {result['out']}" if result.get("out") else "")
+        )
+        return
     console.print(f"on {where['device']} ({where['shots'] or 'exact'} shots), attacker at "
                   f"{where['position']}; {result['footprint']} ledger entries recorded")  # fmt: skip
     console.print(
@@ -158,6 +184,8 @@ def _run(**opts: Any) -> dict[str, Any]:
     if "eps" in params and "eps" not in attack_cls.Params.model_fields:
         raise ConfigError(f"attack {attack_cls.name!r} takes no eps")
     attack_cls.validate_params(params)
+    if opts["target_url"]:
+        return _run_url(attack_cls, params, opts)
     deployment, described = open_target(opts["deployment"], opts["model"])
     train, test = deployment.split()
     n = opts["samples"] or test.n_samples
@@ -192,4 +220,52 @@ def _run(**opts: Any) -> dict[str, Any]:
         path.write_text(result.to_json(indent=2) + "\n")
         payload["out"] = str(path)
     payload["footprint"] = len(deployment.ledger.footprint(attack_cls.name))
+    return payload
+
+
+def _run_url(attack_cls: type[Any], params: dict[str, Any], opts: dict[str, Any]) -> dict[str, Any]:
+    """Run a black-box attack against the model at ``--target-url``."""
+    from qmlsec.attacks.http_target import HttpEndpoint
+    from qmlsec.attacks.remote import check_remote, remote_setup, run_remote
+    from qmlsec.data import load_dataset, split
+
+    check_remote(attack_cls)  # before any request
+    if opts["model"] is not None:
+        raise ConfigError("--model and --target-url exclude each other",
+                          hint="the model is the one at the URL")  # fmt: skip
+    if opts["dataset"]:
+        ds = load_dataset(opts["dataset"], seed=opts["seed"])
+        train, test = split(ds, test_size=0.25, seed=opts["seed"])
+        data = f"dataset {opts['dataset']}"
+    elif opts["deployment"] is not None:
+        train, test = open_target(opts["deployment"], None)[0].split()
+        data = f"the data split of deployment {opts['deployment']}"
+    else:
+        raise ConfigError(
+            "--target-url needs the attacker's data: --dataset NAME or --deployment DIR",
+            hint="e.g. --dataset iris",
+        )
+    n = opts["samples"] or test.n_samples
+    endpoint = HttpEndpoint(
+        opts["target_url"], protocol=opts["protocol"] or None, model_name=opts["model_name"] or None,
+        api_key=opts["api_key"] or None, timeout=opts["timeout"], seed=opts["seed"],
+    )  # fmt: skip
+    try:
+        setup = remote_setup(
+            attack_cls, endpoint, params=params, shots=opts["shots"] or None,
+            budget=opts["budget"] or None, x_train=train.X, y_train=train.y,
+            x_test=test.X[:n], y_test=test.y[:n],
+        )  # fmt: skip
+        setup.notes.append(f"attacker's data: {data}")
+        with console.status(f"{attack_cls.name} against {endpoint.base_url}"):
+            result = run_remote(setup, opts["seed"])
+    finally:
+        endpoint.close()
+    payload = result.to_dict()
+    if opts["out"] is not None:
+        opts["out"].mkdir(parents=True, exist_ok=True)
+        path = opts["out"] / f"{attack_cls.name}.json"
+        path.write_text(result.to_json(indent=2) + "\n")
+        payload["out"] = str(path)
+    payload["footprint"] = 0
     return payload

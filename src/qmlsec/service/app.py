@@ -9,6 +9,9 @@ budgets and a query monitor, with every error answered as problem+json. All rout
 - ``POST /v1/jobs``, ``GET /v1/jobs/{id}``, ``GET /v1/usage``
 - ``POST|GET /admin/keys``, ``DELETE /admin/keys/{id}``, ``POST /admin/models``,
   ``DELETE /admin/models/{id}``, ``GET /admin/audit``
+- the Open Inference Protocol v2 (:mod:`qmlsec.service.oip`): ``GET /v2/health/live``,
+  ``GET /v2/health/ready``, ``GET /v2/models/{name}``, ``GET /v2/models/{name}/ready``,
+  ``POST /v2/models/{name}/infer``
 
 Example:
     >>> import tempfile
@@ -33,6 +36,7 @@ from fastapi.openapi.utils import get_openapi
 
 import qmlsec
 from qmlsec.cloud.endpoint import QueryMonitor
+from qmlsec.service import oip
 from qmlsec.service.middleware import ServiceMiddleware
 from qmlsec.service.problems import install_handlers
 from qmlsec.service.routes import admin, health, jobs, models
@@ -73,7 +77,7 @@ def create_app(
     )
     app.state.service = state
     install_handlers(app)
-    for module in (health, models, jobs, admin):
+    for module in (health, models, jobs, admin, oip):
         app.include_router(module.router)
     app.add_middleware(ServiceMiddleware)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

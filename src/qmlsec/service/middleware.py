@@ -6,7 +6,7 @@ admits the request, cheapest check first:
 
 1. a declared ``Content-Length`` above the limit (``max_body_bytes``, or
    ``max_job_body_bytes`` for ``POST /v1/jobs``) is refused with 413;
-2. on ``/v1/...`` and ``/admin/...`` the API key is authenticated (401), the key's rate
+2. on ``/v1/...``, ``/v2/models/...`` and ``/admin/...`` the API key is authenticated (401), the key's rate
    limit counted (429) and one of its concurrent-request slots taken (429);
 3. only then is the body read, at most the limit (413 beyond, also for chunked bodies),
    and handed to the app, which parses it.
@@ -42,7 +42,7 @@ from qmlsec.service.context import SCOPE_KEY, RequestContext, new_request_id
 from qmlsec.service.problems import error_response, problem_response
 
 log = logging.getLogger("qmlsec.service")
-PROTECTED = ("/v1/", "/admin/")
+PROTECTED = ("/v1/", "/admin/", "/v2/models/")
 
 
 class ServiceMiddleware:

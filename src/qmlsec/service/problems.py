@@ -115,8 +115,11 @@ def problem_response(
         reason=reason,
         errors=None if errors is None else [FieldError(**e) for e in errors],
     )
+    content = body.model_dump(exclude_none=True)
+    if request.url.path.startswith("/v2/"):  # the Open Inference Protocol's error field
+        content["error"] = detail
     return JSONResponse(
-        body.model_dump(exclude_none=True),
+        content,
         status_code=status,
         media_type=MEDIA_TYPE,
         headers=headers,

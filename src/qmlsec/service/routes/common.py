@@ -50,7 +50,7 @@ def document_problems(schema: dict[str, Any]) -> None:
         for operation in item.values():
             responses = operation.setdefault("responses", {})
             extra = [400, 413] if "requestBody" in operation else []
-            if path.startswith(("/v1/", "/admin/")):
+            if path.startswith(("/v1/", "/admin/", "/v2/models/")):
                 extra += [401, 429]
             for code in extra:
                 responses.setdefault(
