@@ -83,3 +83,82 @@ def test_dormant_trojan_attack_leaves_untriggered_inputs_alone():
     assert m["untriggered_accuracy_after"] == m["untriggered_accuracy_before"]
     assert 0 < m["triggered_fraction"] < 1
     assert m["max_depth_change"] == 0.0
+
+
+def _on_wire(circuit: QuantumCircuit, q: int) -> list[str]:
+    """Names of the operations touching physical qubit ``q``, in order."""
+    return [i.operation.name for i in circuit.data
+            if q in {circuit.find_bit(b).index for b in i.qubits}]  # fmt: skip
+
+
+def _measured_bits(circuit: QuantumCircuit) -> str:
+    from qiskit.quantum_info import Statevector
+
+    body = circuit.remove_final_measurements(inplace=False)
+    probs = Statevector(body).probabilities_dict()
+    return max(probs, key=probs.get)
+
+
+def test_pre_measure_x_on_a_wire_flips_exactly_that_output_bit():
+    qc = QuantumCircuit(3)
+    qc.x(0)
+    qc.measure_all()
+    out = run_trojan(qc, TrojanInsertion("x", 1, wire=2, position="pre_measure"))
+    assert _measured_bits(qc) == "001" and _measured_bits(out) == "101"
+    # the gate sits right before wire 2's measurement, after the final barrier
+    assert _on_wire(out, 2)[-3:] == ["barrier", "x", "measure"]
+    assert _on_wire(out, 1) == _on_wire(qc, 1)
+
+
+def test_pre_measure_on_an_unmeasured_circuit_appends_on_the_wire():
+    qc = QuantumCircuit(2)
+    qc.h(0)
+    qc.cx(0, 1)
+    out = run_trojan(qc, TrojanInsertion("z", 1, wire=1, position="pre_measure"))
+    last = out.data[-1]
+    assert last.operation.name == "z" and out.find_bit(last.qubits[0]).index == 1
+
+
+def test_pre_measure_follows_the_final_layout_of_a_transpiled_circuit(physical):
+    out = run_trojan(physical, TrojanInsertion("x", 1, wire=1, position="pre_measure"))
+    q = physical.layout.final_index_layout()[1]
+    assert _on_wire(out, q)[-2:] == ["x", "measure"]
+    assert out.count_ops()["x"] == physical.count_ops().get("x", 0) + 1
+
+
+def test_gap_insertion_on_a_wire_only_touches_that_wire(physical):
+    wire = 2
+    q = physical.layout.initial_index_layout()[wire]
+    out = run_trojan(physical, TrojanInsertion("h", 5, seed=0, wire=wire))
+    assert out.count_ops().get("h", 0) > physical.count_ops().get("h", 0)
+    for other in range(physical.num_qubits):
+        if other != q:
+            assert _on_wire(out, other) == _on_wire(physical, other)
+    assert _on_wire(out, q).count("h") > _on_wire(physical, q).count("h")
+    assert out.depth() == physical.depth()
+
+
+def test_start_position_puts_the_gate_ahead_of_the_wire():
+    qc = QuantumCircuit(2)
+    qc.ry(0.4, 0)
+    qc.ry(0.4, 1)
+    out = run_trojan(qc, TrojanInsertion("x", 1, wire=1, position="start"))
+    assert _on_wire(out, 1) == ["x", "ry"] and _on_wire(out, 0) == ["ry"]
+
+
+def test_a_wire_outside_the_circuit_and_unknown_positions_are_refused():
+    with pytest.raises(ConfigError, match="wire"):
+        run_trojan(QuantumCircuit(2), TrojanInsertion("x", 1, wire=5, position="start"))
+    with pytest.raises(ConfigError, match="position"):
+        TrojanInsertion("x", 1, position="middle")
+
+
+def test_readout_wire_trojan_attack_flips_predictions():
+    victim = small_victim(n_qubits=3, layers=2, epochs=15, classes="0-1")
+    params = {"counts": (0, 1), "max_samples": 12, "shots": 512, "position": "pre_measure",
+              "wire": 0, "gate": "x"}  # fmt: skip
+    result = CompilerTrojan(tgt(victim.model), params, seed=0).run(victim.context())
+    m = result.metrics
+    assert m["attack_success_rate_0"] == 0.0 and m["gates_inserted_1"] == 1.0
+    assert m["attack_success_rate_1"] > 0
+    assert result.params["position"] == "pre_measure" and result.params["wire"] == 0

@@ -15,6 +15,23 @@ final barrier/measurement) in the ASAP layering that ``QuantumCircuit.depth`` us
 a one-qubit gate placed there leaves the depth unchanged. ``count = 0`` or a trigger
 that does not fire returns an identical circuit.
 
+**Where the gates go** (``position``, ``wire``, ``gate``):
+
+- ``gap`` (default): depth-preserving gaps chosen by the seed, as in Roy et al.;
+  with ``wire`` only the gaps of that logical qubit (located through the initial
+  layout).
+- ``pre_measure``: just before the final measurement of the wire (appended at its
+  end when the circuit is not measured yet, as a submitted logical circuit is): the
+  readout-wire trojan of the trojan literature (an X there flips that output bit, a
+  Z/S/T before a Z measurement does nothing, an H randomises it). The wire is located
+  through the final layout; without ``wire`` the seed picks ``count`` distinct wires,
+  one gate each; with ``wire`` all ``count`` gates go on it. May add one layer of depth.
+- ``start``: before the wire's first operation, i.e. on the input state ahead of the
+  data encoding (the encoding-layer placement of QTrojan, arXiv:2302.08090).
+
+``gate`` is any of ``x``, ``y``, ``z``, ``h``, ``s``, ``t``, ``sx`` (the two-gate
+choice of the ISQED paper is ``x``/``h``).
+
 Example:
     >>> from qiskit import QuantumCircuit
     >>> qc = QuantumCircuit(2); _ = qc.sx(1); _ = qc.sx(0); _ = qc.sx(0); _ = qc.cx(0, 1)
@@ -26,6 +43,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from qiskit import QuantumCircuit
@@ -101,14 +119,35 @@ def depth_gaps(circuit: QuantumCircuit) -> list[tuple[int, int]]:
     return gaps
 
 
+GATES = ("x", "y", "z", "h", "s", "t", "sx")
+POSITIONS = ("gap", "pre_measure", "start")
+Placement = Literal["gap", "pre_measure", "start"]
+
+
+def _final_physical(circuit: QuantumCircuit, logical: int) -> int:
+    layout = circuit.layout
+    if layout is None:
+        return logical
+    return int(layout.final_index_layout()[logical])
+
+
+def _logical_wires(circuit: QuantumCircuit) -> int:
+    layout = circuit.layout
+    if layout is None:
+        return circuit.num_qubits
+    return len(layout.initial_index_layout(filter_ancillas=True))
+
+
 class TrojanInsertion(TransformationPass):
-    """Insert ``count`` gates (``x`` or ``h``) at depth-preserving gaps chosen by ``seed``.
+    """Insert ``count`` one-qubit gates at the chosen position (see the module docstring).
 
     Args:
-        gate: ``"x"`` or ``"h"``.
-        count: gates to insert (at most the number of gaps); 0 is the identity.
-        seed: which gaps are chosen.
+        gate: one of :data:`GATES` (``x`` or ``h`` in Roy et al.).
+        count: gates to insert (``gap``: at most the number of gaps); 0 is the identity.
+        seed: which gaps (or wires) are chosen.
         trigger: optional condition; without it the trojan is always active.
+        wire: the logical qubit to attack (``None``: any).
+        position: ``gap`` (depth-preserving), ``pre_measure`` or ``start``.
     """
 
     def __init__(
@@ -117,34 +156,89 @@ class TrojanInsertion(TransformationPass):
         count: int = 1,
         seed: int = 0,
         trigger: TriggerCondition | None = None,
+        *,
+        wire: int | None = None,
+        position: str = "gap",
     ) -> None:
         super().__init__()
-        if gate not in ("x", "h"):
-            raise ConfigError(f"unknown trojan gate {gate!r}", hint="use 'x' or 'h'")
+        if gate not in GATES:
+            raise ConfigError(f"unknown trojan gate {gate!r}", hint=f"use one of {GATES}")
         if count < 0:
             raise ConfigError(f"count must be >= 0, got {count}")
+        if position not in POSITIONS:
+            raise ConfigError(f"unknown trojan position {position!r}", hint=f"use {POSITIONS}")
+        if wire is not None and wire < 0:
+            raise ConfigError(f"wire must be a logical qubit index >= 0, got {wire}")
         self.gate, self.count, self.seed, self.trigger = gate, count, seed, trigger
+        self.wire, self.position = wire, position
 
     def apply(self, circuit: QuantumCircuit) -> QuantumCircuit:
-        """The circuit with the trojan inserted (a new circuit; layout kept)."""
+        """The circuit with the trojan inserted (a new circuit; layout kept).
+
+        Raises:
+            ConfigError: ``wire`` is not a qubit of the circuit.
+        """
         out = circuit.copy()
         if self.count == 0 or (self.trigger is not None and not self.trigger.fires(circuit)):
             return out
-        gaps = depth_gaps(circuit)
-        if not gaps:
-            return out
-        gen = np.random.default_rng(self.seed)
-        chosen = gen.choice(len(gaps), size=min(self.count, len(gaps)), replace=False)
-        after: dict[int, list[int]] = {}
-        for k in sorted(int(c) for c in chosen):
-            index, qubit = gaps[k]
-            after.setdefault(index, []).append(qubit)
+        if self.wire is not None and self.wire >= _logical_wires(circuit):
+            raise ConfigError(
+                f"trojan wire {self.wire} is not a qubit of the {_logical_wires(circuit)}-qubit "
+                "circuit",
+                hint="pick a logical qubit index of the victim's circuit",
+            )
+        before, after = self._placements(circuit)
         out = circuit.copy_empty_like()
+        for q in before.get(-1, []):
+            getattr(out, self.gate)(q)
         for i, inst in enumerate(circuit.data):
+            for q in before.get(i, []):
+                getattr(out, self.gate)(q)
             out.append(inst.operation, inst.qubits, inst.clbits)
             for q in after.get(i, []):
                 getattr(out, self.gate)(q)
+        for q in after.get(len(circuit.data), []):
+            getattr(out, self.gate)(q)
         return out
+
+    def _placements(
+        self, circuit: QuantumCircuit
+    ) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
+        """Physical qubits to insert on, keyed by instruction index (before / after it)."""
+        gen = np.random.default_rng(self.seed)
+        before: dict[int, list[int]] = {}
+        after: dict[int, list[int]] = {}
+        if self.position == "gap":
+            gaps = depth_gaps(circuit)
+            if self.wire is not None:
+                physical = _physical(circuit, self.wire)
+                gaps = [g for g in gaps if g[1] == physical]
+            if not gaps:
+                return before, after
+            chosen = gen.choice(len(gaps), size=min(self.count, len(gaps)), replace=False)
+            for k in sorted(int(c) for c in chosen):
+                index, qubit = gaps[k]
+                after.setdefault(index, []).append(qubit)
+            return before, after
+        n = _logical_wires(circuit)
+        if self.wire is not None:
+            wires = [self.wire] * self.count
+        else:
+            picks = gen.choice(n, size=min(self.count, n), replace=False)
+            wires = sorted(int(w) for w in picks)
+        for w in wires:
+            if self.position == "pre_measure":
+                q = _final_physical(circuit, w)
+                last = [i for i, inst in enumerate(circuit.data)
+                        if inst.operation.name == "measure"
+                        and circuit.find_bit(inst.qubits[0]).index == q]  # fmt: skip
+                if last:
+                    before.setdefault(last[-1], []).append(q)
+                else:
+                    after.setdefault(len(circuit.data), []).append(q)
+            else:  # start: ahead of the wire's first operation
+                before.setdefault(-1, []).append(_physical(circuit, w))
+        return before, after
 
     def run(self, dag: DAGCircuit) -> DAGCircuit:
         return circuit_to_dag(self.apply(dag_to_circuit(dag)))
@@ -157,4 +251,4 @@ def run_trojan(circuit: QuantumCircuit, trojan: TrojanInsertion) -> QuantumCircu
     return PassManager([trojan]).run(circuit)
 
 
-__all__ = ["TriggerCondition", "TrojanInsertion", "depth_gaps", "run_trojan"]
+__all__ = ["GATES", "POSITIONS", "TriggerCondition", "TrojanInsertion", "depth_gaps", "run_trojan"]

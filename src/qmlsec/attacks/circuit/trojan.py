@@ -14,6 +14,13 @@ of the submitted circuit (0 by construction: positions are depth-preserving) and
 gates actually inserted
 (a circuit without idle slots, e.g. a symmetric two-qubit one, takes none).
 
+Where the gates go is configurable (see :mod:`qmlsec.attacks.circuit.insertion`):
+``position="gap"`` (default, Roy et al.), ``"pre_measure"`` (the readout-wire trojan:
+just before the measurement of ``wire``, e.g. ``--param position=pre_measure --param
+wire=0 --param gate=x`` flips qubit 0's readout) or ``"start"`` (ahead of the
+encoding, QTrojan); ``gate`` is any of x, y, z, h, s, t, sx. A pre-measure or start
+gate may add a layer of depth, which ``depth_change_<count>`` then shows.
+
 Not covered: trojans that survive re-transpilation by the user, detection
 (a CNN "TrojanNet" reaches ~90% in arXiv:2402.01552), and the QTrojan variant that
 places gates in the encoding layer of the logical circuit.
@@ -54,8 +61,15 @@ class TrojanHook(ProviderHook):
 class TrojanParams(ProviderRunParams):
     """Parameters of :class:`CompilerTrojan`."""
 
-    gate: Literal["x", "h"] = "x"
+    gate: Literal["x", "y", "z", "h", "s", "t", "sx"] = "x"
+    """The inserted one-qubit gate (Roy et al.: x or h)."""
     counts: tuple[int, ...] = Field(default=(0, 1, 2, 4))
+    """Gates inserted per run (swept; 0 is the identity)."""
+    position: Literal["gap", "pre_measure", "start"] = "gap"
+    """``gap``: depth-preserving slots; ``pre_measure``: just before the wire's
+    measurement (the readout-wire trojan); ``start``: ahead of the encoding."""
+    wire: int | None = Field(default=None, ge=0)
+    """Logical qubit attacked (``None``: any, chosen by the seed)."""
 
 
 class CompilerTrojan(CircuitAttack):
@@ -70,8 +84,11 @@ class CompilerTrojan(CircuitAttack):
 
     def tamper(self, count: int) -> TrojanHook:
         """The provider hook inserting ``count`` trojan gates (install with ``add_hook``)."""
+        p = self.params
         return TrojanHook(
-            TrojanInsertion(self.params.gate, count, derive_seed(self.seed, "trojan"))
+            TrojanInsertion(
+                p.gate, count, derive_seed(self.seed, "trojan"), wire=p.wire, position=p.position
+            )  # fmt: skip
         )
 
     def _run(self, ctx: AttackContext) -> AttackResult:
