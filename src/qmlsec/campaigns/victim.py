@@ -117,6 +117,7 @@ def classifier_for(spec: VictimSpec, seed: int) -> QNNClassifier:
     """The unfitted classifier ``spec`` describes."""
     return QNNClassifier(
         n_qubits=spec.qubits, layers=spec.layers, entanglement=spec.entanglement,
+        readout=spec.readout, head=spec.head, head_scale=spec.head_scale,
         epochs=spec.epochs, lr=spec.lr,
         batch_size=spec.batch_size, gradient=spec.gradient, shots=spec.shots, random_state=seed,
     )  # fmt: skip

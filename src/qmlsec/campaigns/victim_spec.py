@@ -53,6 +53,9 @@ class VictimSpec(FrozenModel):
             default is the worst case, both malicious, so every attacker position is
             available and a grid over attacks runs each of them; a more trusted
             deployment refuses the attacks its trust forbids.
+        readout, head, head_scale: the readout observables and the head (see
+            :class:`~qmlsec.models.classifier.QNNClassifier`; ``head: none`` uses the
+            expectations as class scores).
         serving: where inference circuits run (``simulation``, the default: the
             classical cloud's exact simulation, sampling the query's shots; ``device``:
             every query is a job on ``device``, about a second per circuit on the
@@ -64,6 +67,9 @@ class VictimSpec(FrozenModel):
     qubits: int = Field(default=8, ge=1, le=20)
     layers: int = Field(default=3, ge=1)
     entanglement: str = "linear"
+    readout: tuple[str, ...] | None = None
+    head: Literal["linear", "none"] = "linear"
+    head_scale: float = Field(default=1.0, gt=0)
     epochs: int = Field(default=15, ge=1)
     lr: float = Field(default=0.05, gt=0)
     batch_size: int = Field(default=32, ge=0)

@@ -47,6 +47,15 @@ def train_command(
     encoding: str = typer.Option("angle", help="angle | amplitude | iqp | reupload"),
     ansatz: str = typer.Option("hardware_efficient", help="Ansatz family."),
     entanglement: str = typer.Option("ring", help="linear | ring | full"),
+    readout: str = typer.Option(
+        "",
+        help="Readout Pauli labels, comma-separated (Qiskit order: IIZ is Z on qubit 0); "
+        "'' for Z on every qubit.",
+    ),
+    head: str = typer.Option(
+        "linear", help="linear (trainable layer) | none (expectations are the class scores)."
+    ),
+    head_scale: float = typer.Option(1.0, min=0.0, help="Logit scale of --head none."),
     reduction: str = typer.Option("pca", help="pca | autoencoder | none"),
     epochs: int = typer.Option(30, min=1),
     lr: float = typer.Option(0.05, min=0.0),
@@ -119,6 +128,8 @@ def _train(**opts: Any) -> dict[str, Any]:
     clf = QNNClassifier(
         n_qubits=opts["qubits"], layers=opts["layers"], encoding=opts["encoding"],
         ansatz=opts["ansatz"], entanglement=opts["entanglement"], reduction=opts["reduction"],
+        readout=tuple(r.strip() for r in opts["readout"].split(",") if r.strip()) or None,
+        head=opts["head"], head_scale=opts["head_scale"],
         epochs=opts["epochs"], lr=opts["lr"], batch_size=opts["batch_size"],
         optimizer=opts["optimizer"], gradient=opts["gradient"],
         shots=(opts["shots"] or None) if hardware else None, random_state=opts["seed"],

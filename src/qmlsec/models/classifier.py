@@ -2,7 +2,18 @@
 
 It owns the whole pipeline of the QMLaaS paper's Fig. 1: raw features -> pre-processing
 (PCA or autoencoder, then scaling into rotation angles) -> encoding + PQC -> <Z_i> ->
-linear head -> class probabilities. :meth:`QNNClassifier.loss_gradient` differentiates
+head -> class probabilities.
+
+**Readout and head** (``readout``, ``head``, ``head_scale``). ``readout`` lists the
+measured observables as Qiskit Pauli labels (default ``Z`` on every qubit, as in the
+QMLaaS SoK's Fig. 1); ``head="linear"`` (default) maps them to class logits with a
+trainable linear layer, ``head="none"`` uses the expectations themselves as the class
+scores, the setting of many QNN papers (Farhi & Neven, arXiv:1802.06002; Schuld,
+Bocharov, Svore, Wiebe, PRA 101, 032308): with ``readout=("...Z",)`` and two classes
+the prediction is the sign of ``⟨Z₀⟩`` (class 0 for ``⟨Z₀⟩ > 0``); with one observable
+per class the largest expectation wins. ``head_scale`` multiplies the expectations
+before the softmax of the cross-entropy (a fixed temperature; predictions do not
+depend on it). From the CLI: ``qmlsec train --readout IIZ --head none``. :meth:`QNNClassifier.loss_gradient` differentiates
 through all of it, so white-box attacks work on raw features.
 
 Example:
@@ -25,10 +36,11 @@ from qmlsec.circuits import QNNSpec
 from qmlsec.config import derive_seed
 from qmlsec.data import PreprocessingPipeline, make_pipeline
 from qmlsec.exceptions import ConfigError, DataError
-from qmlsec.models.hybrid import HybridQNN
+from qmlsec.models.hybrid import HEADS, ExpectationHead, HybridQNN
 from qmlsec.models.training import TrainingConfig, train_module
 
-_SPEC_KEYS = ("n_qubits", "layers", "encoding", "rotation", "ansatz", "entanglement")
+_SPEC_KEYS = ("n_qubits", "layers", "encoding", "rotation", "ansatz", "entanglement", "readout")
+_HEAD_KEYS = ("head", "head_scale")
 _PRE_KEYS = ("reduction", "scaling", "feature_range")
 _TRAIN_KEYS = ("optimizer", "lr", "epochs", "batch_size", "early_stopping", "patience")
 
@@ -40,6 +52,11 @@ class QNNClassifier:
         n_qubits: qubits of the PQC (= features after reduction for angle encoding).
         layers: ansatz layers.
         encoding, rotation, ansatz, entanglement: see :class:`~qmlsec.circuits.QNNSpec`.
+        readout: Pauli labels of the measured observables in Qiskit order (``"IIZ"``
+            is Z on qubit 0); default Z on every qubit.
+        head: ``linear`` (trainable linear layer) or ``none`` (expectations as class
+            scores; see the module docstring).
+        head_scale: the fixed logit scale of ``head="none"``.
         reduction, scaling, feature_range: see
             :class:`~qmlsec.data.PreprocessingConfig`.
         optimizer, lr, epochs, batch_size, early_stopping, patience: see
@@ -67,6 +84,9 @@ class QNNClassifier:
         rotation: str = "Z",
         ansatz: str = "hardware_efficient",
         entanglement: str = "ring",
+        readout: tuple[str, ...] | None = None,
+        head: str = "linear",
+        head_scale: float = 1.0,
         reduction: str = "pca",
         scaling: str = "minmax",
         feature_range: tuple[float, float] | None = None,
@@ -86,6 +106,9 @@ class QNNClassifier:
         self.rotation = rotation
         self.ansatz = ansatz
         self.entanglement = entanglement
+        self.readout = None if readout is None else tuple(readout)
+        self.head = head
+        self.head_scale = head_scale
         self.reduction = reduction
         self.scaling = scaling
         self.feature_range = feature_range
@@ -101,7 +124,8 @@ class QNNClassifier:
 
     # -- scikit-learn plumbing -------------------------------------------------------
     def get_params(self, deep: bool = True) -> dict[str, Any]:
-        keys = (*_SPEC_KEYS, *_PRE_KEYS, *_TRAIN_KEYS, "gradient", "shots", "random_state")
+        keys = (*_SPEC_KEYS, *_HEAD_KEYS, *_PRE_KEYS, *_TRAIN_KEYS, "gradient", "shots",
+                "random_state")  # fmt: skip
         return {k: getattr(self, k) for k in keys}
 
     def set_params(self, **params: Any) -> QNNClassifier:
@@ -115,6 +139,13 @@ class QNNClassifier:
     def spec(self) -> QNNSpec:
         """The circuit spec these parameters describe."""
         return QNNSpec(**{k: getattr(self, k) for k in _SPEC_KEYS})
+
+    def head_module_check(self, n_classes: int) -> None:
+        """Refuse a head that cannot produce ``n_classes`` scores, before any work."""
+        if self.head not in HEADS:
+            raise ConfigError(f"unknown head {self.head!r}", hint="use 'linear' or 'none'")
+        if self.head == "none":
+            ExpectationHead(len(self.spec().observables()), n_classes, self.head_scale)
 
     def training_config(self) -> TrainingConfig:
         return TrainingConfig(**{k: getattr(self, k) for k in _TRAIN_KEYS})
@@ -170,6 +201,8 @@ class QNNClassifier:
             gradient=self.gradient,
             shots=self.shots,
             seed=derive_seed(self.random_state, "model"),
+            head=self.head,
+            head_scale=self.head_scale,
         )
         self.history_: list[dict[str, float]] = []
         return self.model_

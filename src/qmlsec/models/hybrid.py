@@ -32,6 +32,34 @@ from qmlsec.exceptions import ConfigError
 from qmlsec.gradients import GradientMethod, get_gradient
 
 Executor = Callable[[torch.Tensor], torch.Tensor]
+HEADS = ("linear", "none")
+
+
+class ExpectationHead(torch.nn.Module):
+    """No trainable head: the readout expectations themselves are the class scores.
+
+    With one observable and two classes the logits are ``scale·(⟨O⟩, −⟨O⟩)``, so the
+    prediction is class 0 when ``⟨O⟩ > 0`` and class 1 when ``⟨O⟩ < 0`` (the sign of
+    ``⟨Z₀⟩`` as the label, as in Farhi & Neven, arXiv:1802.06002, and Schuld et al.,
+    PRA 101, 032308); with one observable per class the logits are
+    ``scale·⟨O_c⟩`` (the class with the largest expectation wins). ``scale`` is a fixed
+    softmax temperature for the cross-entropy, not a parameter.
+    """
+
+    def __init__(self, n_observables: int, n_classes: int, scale: float = 1.0) -> None:
+        super().__init__()
+        if not (n_observables == n_classes or (n_observables == 1 and n_classes == 2)):
+            raise ConfigError(
+                f"head='none' needs one readout observable per class or one observable for "
+                f"two classes, got {n_observables} observables for {n_classes} classes",
+                hint="set readout to as many Pauli strings as classes, or use head='linear'",
+            )
+        self.in_features, self.out_features, self.scale = n_observables, n_classes, scale
+
+    def forward(self, expectations: torch.Tensor) -> torch.Tensor:
+        if self.in_features == 1 and self.out_features == 2:
+            expectations = torch.cat([expectations, -expectations], dim=1)
+        return self.scale * expectations
 
 
 class HybridQNN(torch.nn.Module):
@@ -39,7 +67,10 @@ class HybridQNN(torch.nn.Module):
 
     Args:
         spec: the circuit spec (encoding, ansatz, layers, readout).
-        n_classes: outputs of the linear head.
+        n_classes: outputs of the head (classes).
+        head: ``linear`` (a trainable ``Linear(n_observables, n_classes)``, default) or
+            ``none`` (:class:`ExpectationHead`: the expectations are the class scores).
+        head_scale: the fixed logit scale of ``head="none"``.
         gradient: ``backprop``, ``parameter-shift``, ``spsa`` or ``finite-diff``.
         shots: ``None`` for exact expectations, else shots per circuit (local engine).
         seed: initial weights and shot sampling derive from it.
@@ -53,10 +84,16 @@ class HybridQNN(torch.nn.Module):
         gradient: str = "backprop",
         shots: int | None = None,
         seed: int = 0,
+        head: str = "linear",
+        head_scale: float = 1.0,
     ) -> None:
         super().__init__()
         if n_classes < 2:
             raise ConfigError(f"n_classes must be >= 2, got {n_classes}")
+        if head not in HEADS:
+            raise ConfigError(f"unknown head {head!r}", hint="use 'linear' or 'none'")
+        if not head_scale > 0:
+            raise ConfigError(f"head_scale must be > 0, got {head_scale}")
         if shots is not None and shots < 1:
             raise ConfigError(f"shots must be >= 1 or None, got {shots}")
         if gradient == "backprop" and shots is not None:
@@ -75,6 +112,11 @@ class HybridQNN(torch.nn.Module):
         init = torch_generator(seed, "weights")
         theta = torch.rand(spec.n_weights, generator=init, dtype=torch.float64) * 2 * torch.pi
         self.theta = torch.nn.Parameter(theta)
+        self.head_kind, self.head_scale = head, float(head_scale)
+        self.head: torch.nn.Module
+        if head == "none":
+            self.head = ExpectationHead(len(spec.observables()), n_classes, self.head_scale)
+            return
         self.head = torch.nn.Linear(len(spec.observables()), n_classes).double()
         with torch.no_grad():
             bound = 1.0 / max(1, len(spec.observables())) ** 0.5
@@ -141,4 +183,6 @@ class HybridQNN(torch.nn.Module):
             "spec": self.spec.model_dump(mode="json"),
             "gradient": self.gradient,
             "shots": self.shots,
+            "head": self.head_kind,
+            "head_scale": self.head_scale,
         }

@@ -76,8 +76,9 @@ def load_classifier(path: str | Path) -> QNNClassifier:
     except (KeyError, TypeError, ValidationError) as err:
         raise ArtifactError(f"{path}: manifest spec/params are invalid: {err}") from None
     model = HybridQNN(
-        spec, n_classes=len(manifest["classes"]), gradient="backprop", seed=clf.random_state
-    )
+        spec, n_classes=len(manifest["classes"]), gradient="backprop", seed=clf.random_state,
+        head=clf.head, head_scale=clf.head_scale,
+    )  # fmt: skip
     expected = qasm3.dumps(model.circuit)
     if art.qasm != expected:
         raise ArtifactError(
