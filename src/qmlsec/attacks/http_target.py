@@ -265,6 +265,12 @@ class HttpEndpoint:
         if self._client is not None:
             self._client.close()
 
+    def __enter__(self) -> HttpEndpoint:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     # -- protocols --------------------------------------------------------------------------
     def _only_model(self) -> str:
         if self.protocol == "oip":
