@@ -16,6 +16,16 @@ tops the infidelity up to the (scaled) calibrated error, exactly as
 ``NoiseModel.from_backend`` does; since the relaxation infidelity is ~``t / T1`` it also
 scales by ``s`` to first order. ``s = 0`` yields no term at all: the run is noiseless.
 
+**Idle qubits** (``delay`` instructions, which the transpiler's ALAP scheduling inserts
+for every idle period of a circuit that has a delay or ``id``; see
+:mod:`qmlsec.cloud.transpile`) relax thermally: each delay of length ``t`` on qubit
+``q`` is followed by ``thermal_relaxation_error(T1_q, T2_q, t)`` with the (scaled)
+calibrated ``T1``/``T2`` (``T2`` truncated to ``2 T1``), as Aer's
+``NoiseModel.from_backend(thermal_relaxation=True)`` does with its
+``RelaxationNoisePass``; a ``NoiseSpec`` with ``t1`` does the same with its uniform
+times. The excited population of ``|1⟩`` after a delay ``t`` is therefore
+``exp(-t/T1)`` before readout error.
+
 Extra effects (crosstalk, injected faults) plug in as :class:`NoiseContributor` objects:
 given a :class:`NoiseContext` (the transpiled circuit, the final layout, the physical
 qubits in use and the jobs co-scheduled beside it) they return more terms.
@@ -36,8 +46,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+import numpy as np
 from pydantic import Field
 from qiskit import QuantumCircuit
+from qiskit.circuit import Delay
 from qiskit.transpiler import InstructionProperties, QubitProperties, Target
 from qiskit_aer.noise import (
     NoiseModel,
@@ -47,6 +59,7 @@ from qiskit_aer.noise import (
     thermal_relaxation_error,
 )
 from qiskit_aer.noise.device import basic_device_gate_errors, basic_device_readout_errors
+from qiskit_aer.noise.passes import RelaxationNoisePass
 
 from qmlsec.cloud.devices import DeviceProfile
 from qmlsec.cloud.tenancy import CoJob
@@ -111,12 +124,16 @@ class DeviceNoise:
         terms: Sequence[NoiseTerm] = (),
         summary: dict[str, Any] | None = None,
         calibration: Target | None = None,
+        idle: tuple[float, float] | None = None,
+        dt: float | None = None,
     ) -> None:
         self.source = source
         self.scale = scale
         self.summary = dict(summary or {})
         self._fixed = tuple(terms)
         self._calibration = calibration
+        self._idle = idle
+        self._dt = dt
         self._built: dict[frozenset[int] | None, tuple[NoiseTerm, ...]] = {}
 
     def __repr__(self) -> str:
@@ -139,7 +156,34 @@ class DeviceNoise:
     @property
     def is_noiseless(self) -> bool:
         """True when there is nothing to add (e.g. ``scale == 0``)."""
-        return not self._fixed and self._calibration is None
+        return not self._fixed and self._calibration is None and self._idle is None
+
+    def relaxation_times(self, qubits: Sequence[int]) -> tuple[list[float], list[float]]:
+        """Scaled ``(T1, T2)`` in seconds of ``qubits`` (``inf``: no relaxation known)."""
+        if self._idle is not None:
+            t1, t2 = self._idle
+            return [t1] * len(qubits), [t2] * len(qubits)
+        props = self._calibration.qubit_properties if self._calibration is not None else None
+        t1s: list[float] = []
+        t2s: list[float] = []
+        for q in qubits:
+            prop = props[q] if props is not None and q < len(props) else None
+            q_t1 = float(prop.t1) if prop is not None and prop.t1 else None
+            q_t2 = float(prop.t2) if prop is not None and prop.t2 else None
+            t1s.append(np.inf if q_t1 is None or self.scale == 0 else q_t1 / self.scale)
+            t2s.append(np.inf if q_t2 is None or self.scale == 0 else q_t2 / self.scale)
+        t2s = [min(b, 2 * a) for a, b in zip(t1s, t2s, strict=True)]
+        return t1s, t2s
+
+    def idle_pass(self, qubits: Sequence[int]) -> RelaxationNoisePass | None:
+        """Thermal relaxation over every ``delay`` on ``qubits`` (renumbered ``0..k-1``)."""
+        if self.scale == 0 or (self._calibration is None and self._idle is None):
+            return None
+        t1s, t2s = self.relaxation_times(qubits)
+        if all(np.isinf(t1s)) and all(np.isinf(t2s)):
+            return None
+        dt = self._calibration.dt if self._calibration is not None else self._dt
+        return RelaxationNoisePass(t1s=t1s, t2s=t2s, dt=dt, op_types=Delay)
 
     def noise_model(
         self, qubits: Sequence[int] | None = None, extra: Sequence[NoiseTerm] = ()
@@ -159,6 +203,12 @@ class DeviceNoise:
             else:
                 mapped = term.qubits
             _add(model, term, mapped)
+            added = True
+        n = self._calibration.num_qubits if self._calibration is not None else None
+        idle_qubits = list(qubits) if qubits is not None else (list(range(n)) if n else None)
+        idle = self.idle_pass(idle_qubits) if idle_qubits is not None else None
+        if idle is not None:  # Aer runs it on circuits with delays (as from_backend does)
+            model._custom_noise_passes.append(idle)  # noqa: SLF001
             added = True
         return model if added else None
 
@@ -252,7 +302,8 @@ def _scaled(value: float | None, scale: float) -> float | None:
 class NoiseSpec(FrozenModel):
     """Noise built from parts, applied identically to every qubit.
 
-    Times in seconds. ``scale`` multiplies the probabilities and divides T1/T2.
+    Times in seconds. ``scale`` multiplies the probabilities and divides T1/T2. With
+    ``t1`` set, scheduled idles (delays, in units of ``dt``) relax with ``t1``/``t2``.
 
     Example:
         >>> spec = NoiseSpec(depolarizing_1q=1e-3, depolarizing_2q=1e-2, readout_error=0.02)
@@ -269,6 +320,8 @@ class NoiseSpec(FrozenModel):
     gate_time_2q: float = Field(default=300e-9, ge=0)
     readout_error: float = Field(default=0.0, ge=0, le=0.5)
     scale: float = Field(default=1.0, ge=0)
+    dt: float = Field(default=2.0e-9 / 9, gt=0)
+    """Sample time of the scheduled circuits' delays (IBM devices: 2/9 ns)."""
     gates_1q: tuple[str, ...] = ("sx", "x", "h", "ry", "rx", "u", "u2", "u3")
     gates_2q: tuple[str, ...] = ("cx", "cz", "ecr")
 
@@ -294,4 +347,8 @@ def noise_from_parts(spec: NoiseSpec) -> DeviceNoise:
     if ro > 0:
         terms.append(NoiseTerm(ReadoutError([[1 - ro, ro], [ro, 1 - ro]])))
     summary = spec.model_dump() | {"source": "parts"}
-    return DeviceNoise("parts", s, tuple(terms), summary)
+    idle = None
+    if spec.t1 is not None and s > 0:
+        t1 = spec.t1 / s
+        idle = (t1, min(spec.t2 / s if spec.t2 is not None else 2 * t1, 2 * t1))
+    return DeviceNoise("parts", s, tuple(terms), summary, idle=idle, dt=spec.dt)

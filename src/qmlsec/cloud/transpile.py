@@ -12,6 +12,20 @@ and 3 over several derived seeds and routes within the best connected regions of
 many qubits as the circuit has, and keeps the candidate with the highest ESP that uses
 no ancilla qubit (a larger noisy simulation costs far more than the gates it saves).
 
+**Idles and scheduling.** A circuit with ``delay`` instructions (or ``id`` gates, each
+turned into a delay of the device's single-qubit gate time on that qubit, as IBM
+hardware executes ``id``) is scheduled as late as possible (``ALAP``, the default of
+Qiskit's scheduling passes and of IBM's dynamical-decoupling tooling): the preset pass
+manager's scheduling stage turns every delay into device ``dt`` units and pads every idle
+period of the used qubits with delays. The simulators keep those delays and the noise
+model relaxes each qubit over them (``T1``/``T2`` thermal relaxation from the
+calibration, :mod:`qmlsec.cloud.noise`), so ``|1⟩`` survives a delay ``t`` with
+probability ``exp(-t/T1)``. ``circuit.metadata["scheduling"]`` picks ``"alap"``,
+``"asap"`` or ``"none"`` (no scheduling: delays are dropped, idles are noiseless);
+without it a circuit is scheduled exactly when it has a delay or ``id`` (circuits
+without idles transpile as before). Scheduled circuits always use the preset pass
+manager (``noise_aware`` layout search is skipped for them).
+
 **How swaps are counted.** Routing inserts ``swap`` instructions that survive until the
 basis-translation stage turns them into native two-qubit gates. The pass manager's
 callback records the number of ``swap`` instructions in the DAG after every pass;
@@ -38,7 +52,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from qiskit import QuantumCircuit
+from qiskit.circuit import Delay
 from qiskit.transpiler import generate_preset_pass_manager
+from qiskit.utils.units import apply_prefix
 
 from qmlsec.cloud.devices import DeviceProfile
 from qmlsec.cloud.layout_search import estimated_success, noise_aware_transpile
@@ -46,6 +62,7 @@ from qmlsec.exceptions import BackendError, ConfigError
 
 _IGNORED = frozenset({"barrier", "delay"})
 LAYOUTS = ("preset", "noise_aware")
+SCHEDULING = ("alap", "asap", "none")
 Key = tuple[str, str, int, int, str]
 
 
@@ -101,9 +118,10 @@ class TranspiledCircuit:
 def compact_circuit(circuit: QuantumCircuit, qubits: tuple[int, ...]) -> QuantumCircuit:
     """``circuit`` restricted to physical ``qubits``, renumbered ``0..k-1`` in that order.
 
-    Barriers and delays are dropped (no effect on a simulator); classical bits are kept.
-    Simulating this instead of the full-device circuit keeps states and noise models
-    small. Every other instruction must act on ``qubits`` only.
+    Barriers are dropped (no effect on a simulator); delays on ``qubits`` are kept (the
+    noise model relaxes qubits over them), delays elsewhere dropped; classical bits
+    are kept. Simulating this instead of the full-device circuit keeps states and noise
+    models small. Every other instruction must act on ``qubits`` only.
 
     Example:
         >>> qc = QuantumCircuit(5)
@@ -120,10 +138,88 @@ def compact_circuit(circuit: QuantumCircuit, qubits: tuple[int, ...]) -> Quantum
     for creg in circuit.cregs:
         out.add_register(creg)
     for inst in circuit.data:
-        if inst.operation.name in _IGNORED:
+        name = inst.operation.name
+        if name == "barrier":
             continue
-        mapped = [index[circuit.find_bit(q).index] for q in inst.qubits]
-        out.append(inst.operation, mapped, inst.clbits, copy=False)
+        physical = [circuit.find_bit(q).index for q in inst.qubits]
+        if name == "delay" and not all(q in index for q in physical):
+            continue
+        out.append(inst.operation, [index[q] for q in physical], inst.clbits, copy=False)
+    return out
+
+
+def scheduling_of(circuit: QuantumCircuit) -> str:
+    """How ``circuit`` is scheduled: its ``metadata["scheduling"]``, else ``alap`` when it
+    has a ``delay`` or ``id``, else ``none``.
+
+    Raises:
+        ConfigError: an unknown scheduling method.
+
+    Example:
+        >>> qc = QuantumCircuit(1)
+        >>> _ = qc.x(0); scheduling_of(qc)
+        'none'
+        >>> _ = qc.delay(100, 0, unit="ns"); scheduling_of(qc)
+        'alap'
+    """
+    asked = (circuit.metadata or {}).get("scheduling")
+    if asked is not None:
+        if asked not in SCHEDULING:
+            raise ConfigError(
+                f"unknown scheduling {asked!r}",
+                hint=f"metadata scheduling: {', '.join(SCHEDULING)}",
+            )
+        return str(asked)
+    names = {inst.operation.name for inst in circuit.data}
+    return "alap" if names & {"delay", "id"} else "none"
+
+
+def idles_as_delays(circuit: QuantumCircuit, device: DeviceProfile) -> QuantumCircuit:
+    """``circuit`` with each ``id`` replaced by a delay of one single-qubit gate time, and
+    every delay given in device ``dt`` units (rounded to the nearest ``dt``).
+
+    The gate time is the device's median ``sx`` duration (``x`` if it has no ``sx``);
+    an ``id`` is an idle of that length on IBM hardware.
+
+    Raises:
+        BackendError: the device has no ``dt`` or no gate durations.
+    """
+    names = {inst.operation.name for inst in circuit.data}
+    if not names & {"id", "delay"}:
+        return circuit
+    target = device.backend.target
+    dt = target.dt
+    durations = sorted(
+        float(p.duration)
+        for name in ("sx", "x")
+        if name in target.operation_names
+        for p in target[name].values()
+        if p is not None and p.duration
+    )
+    if not dt or not durations:
+        raise BackendError(
+            f"device {device.name} has no dt or gate durations to schedule idles on",
+            hint="pick a calibrated device (fake_*) or remove delay/id instructions",
+        )
+    gate = max(1, round(durations[len(durations) // 2] / dt))
+    out = circuit.copy_empty_like()
+    for inst in circuit.data:
+        op = inst.operation
+        if op.name == "id":
+            out.append(Delay(gate, unit="dt"), inst.qubits, copy=False)
+        elif op.name == "delay" and op.unit != "dt":
+            seconds = apply_prefix(float(op.duration), op.unit)
+            out.append(Delay(round(seconds / dt), unit="dt"), inst.qubits, copy=False)
+        else:
+            out.append(op, inst.qubits, inst.clbits, copy=False)
+    return out
+
+
+def _without_delays(circuit: QuantumCircuit) -> QuantumCircuit:
+    out = circuit.copy_empty_like()
+    for inst in circuit.data:
+        if inst.operation.name != "delay":
+            out.append(inst.operation, inst.qubits, inst.clbits, copy=False)
     return out
 
 
@@ -137,8 +233,11 @@ def structure_hash(circuit: QuantumCircuit) -> str:
         >>> structure_hash(a) == structure_hash(b)
         True
     """
-    layout = (circuit.metadata or {}).get("initial_layout")
-    digest = hashlib.sha256(f"{circuit.num_qubits}:{circuit.num_clbits}:{layout}".encode())
+    meta = circuit.metadata or {}
+    layout, scheduling = meta.get("initial_layout"), meta.get("scheduling")
+    digest = hashlib.sha256(
+        f"{circuit.num_qubits}:{circuit.num_clbits}:{layout}:{scheduling}".encode()
+    )
     for inst in circuit.data:
         qubits = tuple(circuit.find_bit(q).index for q in inst.qubits)
         clbits = tuple(circuit.find_bit(c).index for c in inst.clbits)
@@ -189,7 +288,12 @@ def transpile_circuit(
     if device.is_ideal:
         return _identity(circuit, device, key)
     requested = requested_layout(circuit, device)
-    if layout == "noise_aware" and requested is None:
+    scheduling = scheduling_of(circuit)
+    if scheduling != "none":
+        circuit = idles_as_delays(circuit, device)
+    elif any(inst.operation.name == "delay" for inst in circuit.data):
+        circuit = _without_delays(circuit)
+    if layout == "noise_aware" and requested is None and scheduling == "none":
         best = noise_aware_transpile(circuit, device, level=optimization_level, seed=seed)
         return TranspiledCircuit(
             best.circuit,
@@ -198,7 +302,7 @@ def transpile_circuit(
         )
     pm = generate_preset_pass_manager(
         optimization_level=optimization_level, backend=device.backend, seed_transpiler=seed,
-        initial_layout=requested,
+        initial_layout=requested, scheduling_method=None if scheduling == "none" else scheduling,
     )  # fmt: skip
     peak = [0]
 
