@@ -141,6 +141,8 @@ class BackdoorPlanted(Fact):
     """``data`` (poisoned training), ``circuit`` (a trojan in the compiled circuit)."""
     model: Any = None
     trigger: dict[str, Any] = field(default_factory=dict)
+    handle: Any = None
+    """What the attacker keeps to use the backdoor later (a planted trojan pass)."""
 
 
 FACT_TYPES: dict[str, type[Fact]] = {

@@ -29,6 +29,7 @@ from qmlsec import __version__
 from qmlsec.attacks.registry import available_attacks
 from qmlsec.campaigns.assess_config import AssessConfig
 from qmlsec.campaigns.chain import PathExecutor
+from qmlsec.campaigns.chains import run_chains
 from qmlsec.campaigns.defended import defend_all
 from qmlsec.campaigns.measures import accuracy_vs_noise, measured_impact
 from qmlsec.campaigns.planner import plan_paths, profiles_for, reachable
@@ -107,8 +108,15 @@ def assess(config: AssessConfig, progress: Progress | None = None) -> dict[str, 
         victim, config, progress=lambda d: tell("attacks", len(executor.runs), planned_runs, d)
     )
     paths = [executor.run_path(p) for p in plans]
-    runs = [r.to_dict() for r in executor.runs.values()]
     timing["attacks_seconds"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    chains = []
+    if config.chains:
+        chains = run_chains(executor, catalog, quick=config.quick_applied,
+                            progress=lambda d: tell("chains", 0, 0, d))  # fmt: skip
+    runs = [r.to_dict() for r in executor.runs.values()]
+    timing["chains_seconds"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     defenses = defend_all(executor, catalog, config.defenses,
@@ -154,6 +162,7 @@ def assess(config: AssessConfig, progress: Progress | None = None) -> dict[str, 
             for p in profiles_for(config, catalog)
         ],  # fmt: skip
         "paths": paths,
+        "chains": chains,
         "runs": runs,
         "defenses": defenses,
         "techniques": technique_table(catalog, runs, reach, clean),

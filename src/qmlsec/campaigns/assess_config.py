@@ -172,6 +172,8 @@ class AssessConfig(FrozenModel):
             a run that passes it stops at its next progress report with status
             ``timed_out`` (``None``: no limit).
         defenses: defense re-runs.
+        chains: run the built-in cross-layer chains with their oracles
+            (:mod:`qmlsec.campaigns.chains`; ``--quick`` runs the quick ones).
         quick: what ``--quick`` changes.
         quick_applied: set by :meth:`quick_mode`.
     """
@@ -201,6 +203,7 @@ class AssessConfig(FrozenModel):
     retrain_max_train: int = Field(default=200, ge=8)
     run_time_limit_s: float | None = Field(default=120.0, gt=0)
     defenses: DefenseSettings = DefenseSettings()
+    chains: bool = True
     quick: QuickSettings = QuickSettings()
     quick_applied: bool = False
 

@@ -27,6 +27,8 @@ be stopped; when it finishes past the limit its result is kept with a note.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -35,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import torch
 
 from qmlsec.attacks.facts import Fact, Facts, KnownArchitecture, KnownParameters
 from qmlsec.attacks.registry import available_attacks
@@ -44,9 +47,10 @@ from qmlsec.campaigns.assess_config import AssessConfig
 from qmlsec.campaigns.execute import headline
 from qmlsec.campaigns.planner import PlannedPath
 from qmlsec.campaigns.victim import Victim
+from qmlsec.cloud.deployment import Deployment
 from qmlsec.cloud.providers.hooks import ProviderHook
 from qmlsec.config import derive_seed
-from qmlsec.exceptions import QmlsecError, TimeLimitExceeded
+from qmlsec.exceptions import QmlsecError, RequirementError, TimeLimitExceeded
 
 Progress = Callable[[str], None]
 #: The device a provider downgrades the victim to (older, noisier, enough qubits).
@@ -101,6 +105,36 @@ def retrain_recipe(victim: Victim, config: AssessConfig) -> Callable[[np.ndarray
     return train_victim
 
 
+def stolen_model(model: Any, architecture: KnownArchitecture, parameters: KnownParameters) -> Any:
+    """The deployed pipeline with the **stolen** circuit weights in place of the victim's.
+
+    The theft recovers the circuit (architecture and weights); the pre-processing and the
+    classical head live on the classical cloud and are the deployed model's.
+
+    Raises:
+        RequirementError: the stolen architecture or weights do not fit the pipeline.
+    """
+    spec = model.model_.spec
+    if architecture.spec is not None and architecture.spec != spec:
+        raise RequirementError(
+            "the stolen architecture differs from the deployed circuit "
+            f"({architecture.spec.encoding}/{architecture.spec.ansatz} x{architecture.spec.layers} "
+            f"vs {spec.encoding}/{spec.ansatz} x{spec.layers})",
+            hint="the white-box stage needs a theft that recovered the circuit exactly",
+        )
+    theta = torch.as_tensor(np.asarray(parameters.theta, dtype=np.float64))
+    current = model.model_.theta
+    if tuple(theta.shape) != tuple(current.shape):
+        raise RequirementError(
+            f"{theta.numel()} stolen weights do not fit the circuit's {current.numel()}",
+            hint="the white-box stage needs a theft that recovered every weight",
+        )
+    clone = copy.deepcopy(model)
+    with torch.no_grad():
+        clone.model_.theta.copy_(theta.to(current.dtype))
+    return clone
+
+
 def white_box_knowledge(attack_cls: Any, facts: Facts) -> tuple[frozenset[Capability], str]:
     """What a white-box stage holds: the model the path stole, or (oracle) the victim's."""
     if not frozenset(attack_cls.requires) & MODEL_IN_HAND:
@@ -108,9 +142,9 @@ def white_box_knowledge(attack_cls: Any, facts: Facts) -> tuple[frozenset[Capabi
     stolen = facts.get(KnownArchitecture) is not None and facts.get(KnownParameters) is not None
     if stolen:
         return MODEL_IN_HAND, (
-            "white-box: an earlier stage stole the architecture and parameters; gradients "
-            "come from the deployed model, which also holds the pre-processing and head "
-            "the theft does not recover"
+            "white-box: gradients from the stolen model (the weights an earlier stage "
+            "recovered, in the deployed pipeline's pre-processing and head, which the "
+            "theft does not recover)"
         )
     return MODEL_IN_HAND, ("white-box with the victim's model: no earlier stage established "
                            "know.architecture and know.parameters (oracle knowledge)")  # fmt: skip
@@ -163,11 +197,23 @@ def stage_position(attack_cls: Any, positions: tuple[str, ...]) -> Position | No
 class PathExecutor:
     """Runs planned paths against one victim, caching identical stages."""
 
-    def __init__(self, victim: Victim, config: AssessConfig, progress: Progress | None = None):
+    def __init__(
+        self,
+        victim: Victim,
+        config: AssessConfig,
+        progress: Progress | None = None,
+        *,
+        runs: dict[str, StageRun] | None = None,
+        deployment: Deployment | None = None,
+        persistent: bool = False,
+    ) -> None:
         self.victim = victim
         self.config = config
         self.progress = progress
-        self.runs: dict[str, StageRun] = {}
+        self.runs: dict[str, StageRun] = {} if runs is None else runs
+        self.deployment = victim.deployment if deployment is None else deployment
+        self.persistent = persistent
+        """Whether what a run leaves on the deployment (a planted pass) stays for later runs."""
         self._cache: dict[tuple[Any, ...], list[str]] = {}
 
     def setup(self, attack: str, position: Position | None, facts: Facts,
@@ -176,10 +222,14 @@ class PathExecutor:
         v, n = self.victim, self.config.samples_for(attack)
         knowledge, note = white_box_knowledge(available_attacks()[attack], facts)
         setup = AttackSetup.from_deployment(
-            attack, v.deployment, position, params=params, shots=self.config.endpoint_shots,
+            attack, self.deployment, position, params=params, shots=self.config.endpoint_shots,
             x_train=v.x_train, y_train=v.y_train, x_test=v.x_test[:n], y_test=v.y_test[:n],
             train_victim=retrain_recipe(v, self.config), facts=facts, knowledge=knowledge,
         )  # fmt: skip
+        arch, theta = facts.get(KnownArchitecture), facts.get(KnownParameters)
+        if knowledge and arch is not None and theta is not None:
+            clone = stolen_model(self.deployment.model, arch, theta)
+            setup = setup.replace(target=dataclasses.replace(setup.target, model=clone))
         if note:
             setup.notes.append(note)
         return setup
@@ -207,6 +257,7 @@ class PathExecutor:
             self.progress(f"{attack}" + (f" {sweep}" if sweep else ""))
         start = time.perf_counter()
         limit = self.config.run_time_limit_s
+        hooks = list(self.deployment.quantum.hooks)
         try:
             run.setup = self.setup(attack, position, facts, params)
             with deadline(run.setup, limit):
@@ -219,6 +270,8 @@ class PathExecutor:
         except Exception as err:  # one broken attack must not end the assessment
             run.status, run.error = "error", f"{type(err).__name__}: {err}"
             run.result = {"notes": [traceback.format_exc(limit=3)]}
+        if not self.persistent:  # a pass a run planted stays out of the other paths' runs
+            self.deployment.quantum.hooks[:] = hooks
         run.seconds = time.perf_counter() - start
         note = overran(run.seconds, limit) if run.status == "ok" else None
         if note is not None:

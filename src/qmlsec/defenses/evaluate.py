@@ -70,6 +70,8 @@ ATTACK_METRICS: dict[str, tuple[str, int]] = {
     "recon.locality_fingerprint": ("locality_accuracy", 1),
     "circuit.trojan": ("max_attack_success_rate", 1),
     "circuit.qupt": ("attack_success_rate", 1),
+    "circuit.planted_trojan": ("dormant_unchanged", 1),
+    "evasion.backdoor_trigger": ("attack_success_rate", 1),
     "leakage.reset": ("max:advantage_r", 1),
     "leakage.crosstalk": ("max:advantage", 1),
     "recon.encoding_inference": ("encoding_accuracy", 1),
