@@ -33,7 +33,8 @@ from qmlsec.campaigns.chains import run_chains
 from qmlsec.campaigns.defended import defend_all
 from qmlsec.campaigns.measures import accuracy_vs_noise, measured_impact
 from qmlsec.campaigns.planner import plan_paths, profiles_for, reachable
-from qmlsec.campaigns.victim import Victim, train_victim
+from qmlsec.campaigns.victim import Victim, train_victim, victim_from_deployment
+from qmlsec.cloud.deployment import Deployment
 from qmlsec.defenses.registry import available_defenses
 from qmlsec.killchain.catalog import Catalog, load_catalog
 from qmlsec.killchain.system import SystemModel
@@ -76,8 +77,15 @@ def technique_table(
     return rows
 
 
-def assess(config: AssessConfig, progress: Progress | None = None) -> dict[str, Any]:
-    """Run the whole assessment; return the JSON-ready assessment."""
+def assess(
+    config: AssessConfig, progress: Progress | None = None, *, loaded: Deployment | None = None
+) -> dict[str, Any]:
+    """Run the whole assessment; return the JSON-ready assessment.
+
+    With ``loaded`` (a saved deployment, e.g. an imported model) the victim is that
+    deployment as it is (:func:`~qmlsec.campaigns.victim.victim_from_deployment`) instead
+    of one trained from ``config.victim``.
+    """
     started = time.perf_counter()
     timing: dict[str, float] = {}
 
@@ -90,11 +98,14 @@ def assess(config: AssessConfig, progress: Progress | None = None) -> dict[str, 
     tell("victim", 0, epochs, "training")
     t0 = time.perf_counter()
     done = iter(range(1, epochs + 1))
-    victim = train_victim(
-        config.victim, config.seed,
-        on_epoch=lambda row: tell("victim", next(done, epochs), epochs,
-                                  f"loss {row.get('loss', float('nan')):.3f}"),
-    )  # fmt: skip
+    if loaded is not None:
+        victim = victim_from_deployment(loaded, config.victim.max_train)
+    else:
+        victim = train_victim(
+            config.victim, config.seed,
+            on_epoch=lambda row: tell("victim", next(done, epochs), epochs,
+                                      f"loss {row.get('loss', float('nan')):.3f}"),
+        )  # fmt: skip
     timing["victim_seconds"] = time.perf_counter() - t0
     ledger_before = victim.deployment.ledger.entries()
     system = deployment(victim, config)

@@ -187,6 +187,34 @@ def train_victim(
     )  # fmt: skip
 
 
+def victim_from_deployment(deployment: Deployment, max_train: int | None = None) -> Victim:
+    """The victim a saved deployment holds (an imported model, or one ``qmlsec train`` wrote).
+
+    Nothing is trained: the deployment's model, clouds, trust levels and ledger are the
+    victim as they are; its recorded dataset gives the data split.
+    """
+    start = time.perf_counter()
+    d, model = deployment, deployment.model
+    data = d.spec.dataset
+    classes = data.get("classes")
+    spec = VictimSpec(
+        dataset=str(data.get("name", "")), classes=",".join(map(str, classes)) if classes else None,
+        qubits=min(int(model.spec().n_qubits), 20), layers=max(1, int(model.spec().layers)),
+        epochs=int(model.epochs), lr=float(model.lr), batch_size=int(model.batch_size),
+        gradient=model.gradient, device=d.device, test_size=float(data.get("test_size", 0.25)),
+        max_train=max_train, name=f"{d.spec.tenant} ({d.path})" if d.path else d.spec.tenant,
+        classical_trust=d.spec.classical.trust, quantum_trust=d.spec.quantum.trust,
+        serving=d.spec.serving,
+    )  # fmt: skip
+    arrays = _split(d, spec)
+    source = getattr(model.spec(), "source", "qmlsec")
+    return Victim(
+        spec=spec, seed=d.spec.seed, deployment=d, x_train=arrays[0], y_train=arrays[1],
+        x_test=arrays[2], y_test=arrays[3], seconds=time.perf_counter() - start,
+        pipeline=f"loaded from deployment {d.path} (model from {source})",
+    )  # fmt: skip
+
+
 @functools.lru_cache(maxsize=4)
 def cached_victim(spec: VictimSpec, seed: int) -> Victim:
     """:func:`train_victim`, once per process for each ``(spec, seed)`` (campaign workers)."""

@@ -19,6 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from qmlsec.campaigns.assess import STEPS, assess
 from qmlsec.campaigns.assess_config import load_assess_config
 from qmlsec.cli.output import console, emit_json, handle_errors
+from qmlsec.cli.target import open_target
 from qmlsec.report.build import write_report
 
 
@@ -29,10 +30,14 @@ def assess_command(
     quick: bool = typer.Option(False, "--quick", help="Shrink everything to about two minutes."),
     out: Path = typer.Option(Path("report"), "--out", help="Folder to write the report to."),
     seed: int = typer.Option(None, "--seed", help="The run seed (overrides the config's)."),
+    deployment: Path = typer.Option(
+        None, "--deployment",
+        help="Assess this saved deployment (e.g. from `qmlsec import`) instead of training one.",
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
     """Train, threat-model, attack, defend and report on a QMLaaS deployment."""
-    result = handle_errors(_assess)(config, quick, out, seed)
+    result = handle_errors(_assess)(config, quick, out, seed, deployment)
     if json_out:
         emit_json(result)
         return
@@ -54,8 +59,11 @@ def assess_command(
     )
 
 
-def _assess(config: Path | None, quick: bool, out: Path, seed: int | None) -> dict[str, Any]:
+def _assess(
+    config: Path | None, quick: bool, out: Path, seed: int | None, deployment: Path | None = None
+) -> dict[str, Any]:
     cfg = load_assess_config(config, quick=quick, seed=seed)
+    loaded = open_target(deployment, None)[0] if deployment is not None else None
     with Progress(
         TextColumn("[bold]{task.description:<12}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
         TextColumn("{task.fields[detail]}"), TimeElapsedColumn(), console=console, transient=True,
@@ -70,7 +78,7 @@ def _assess(config: Path | None, quick: bool, out: Path, seed: int | None) -> di
             else:
                 bars.update(task, detail=detail[:60])
 
-        doc = assess(cfg, progress=progress)
+        doc = assess(cfg, progress=progress, loaded=loaded)
     files = write_report(doc, out)
     return {
         "seed": doc["seed"], "quick": doc["quick"], "summary": doc["summary"],

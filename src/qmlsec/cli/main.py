@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "deployment": ("deployment", "app", "group"),
     "campaign": ("campaign", "app", "group"),
     "serve": ("serve", "app", "group"),
+    "import": ("importer", "app", "group"),
 }
 
 #: Command name -> the one-line help the top-level ``--help`` shows (a test keeps each
@@ -47,6 +48,7 @@ HELP: dict[str, str] = {
     "deployment": "Inspect and re-configure a deployment.",
     "campaign": "Run campaigns (grids of attacks) locally or on Dask.",
     "serve": "Run the QMLaaS inference service (FastAPI + uvicorn) and manage its keys/models.",
+    "import": "Import a PennyLane, Qiskit ML or OpenQASM 3 model into a deployment.",
 }
 
 

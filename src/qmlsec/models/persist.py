@@ -23,6 +23,8 @@ from qmlsec.exceptions import ArtifactError
 from qmlsec.models.artifact import load_artifact, save_artifact
 from qmlsec.models.classifier import QNNClassifier
 from qmlsec.models.hybrid import HybridQNN
+from qmlsec.models.imported import KIND as IMPORTED_KIND
+from qmlsec.models.imported import ImportedClassifier, load_imported, save_imported
 
 KIND = "qnn-classifier"
 _PRE_PREFIX = "pre."
@@ -36,6 +38,8 @@ def save_classifier(
     extra_files: dict[str, bytes] | None = None,
 ) -> Path:
     """Write ``clf`` (fitted) to the artifact directory ``path``."""
+    if isinstance(clf, ImportedClassifier):
+        return save_imported(clf, path, metadata=metadata, extra_files=extra_files)
     clf._check_fitted()
     pre_config, pre_arrays = clf.preprocessing_.to_state()
     classes = np.asarray(clf.classes_)
@@ -65,6 +69,8 @@ def load_classifier(path: str | Path) -> QNNClassifier:
     """Load and verify a classifier artifact; never returns an untrained model."""
     art = load_artifact(path)
     manifest = art.manifest
+    if manifest.get("kind") == IMPORTED_KIND:
+        return load_imported(art)
     if manifest.get("kind") != KIND:
         raise ArtifactError(
             f"{path}: artifact kind is {manifest.get('kind')!r}, expected {KIND!r}",
