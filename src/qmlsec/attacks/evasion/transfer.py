@@ -25,6 +25,7 @@ from qmlsec.attacks.evasion.curve import CurveRecord, eps_key
 from qmlsec.attacks.evasion.oracle import VictimOracle
 from qmlsec.attacks.evasion.pgd import PGD
 from qmlsec.attacks.facts import ProxyModel
+from qmlsec.attacks.pools import PoolSource, attacker_pool
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Target
 from qmlsec.config import derive_seed
@@ -44,7 +45,13 @@ class TransferParams(EvasionParams):
             when no :class:`~qmlsec.attacks.facts.ProxyModel` is handed over, on top of
             :data:`SUBSTITUTE` (4 qubits, 2 layers, 20 epochs, lr 0.1).
         labels: train the substitute on the victim's answers (``"victim"``, counted
-            queries) or on the true labels of the attacker's data (``"true"``).
+            queries) or on the true labels of the attacker's data (``"true"``, the
+            ``train`` pool only).
+        pool: the attacker's query inputs the substitute is trained on
+            (:mod:`qmlsec.attacks.pools`; default ``train``: ``ctx.x_train``, as
+            Papernot et al.'s initial substitute set drawn from the task
+            distribution; ``dataset:NAME``, ``file:PATH``, ``uniform``... for the
+            attacker's own data).
     """
 
     steps: int = Field(10, ge=1)
@@ -52,6 +59,7 @@ class TransferParams(EvasionParams):
     random_start: bool = False
     substitute: dict[str, Any] = Field(default_factory=dict)
     labels: Literal["victim", "true"] = "victim"
+    pool: PoolSource = "train"
 
 
 class Transfer(EvasionAttack):
@@ -87,18 +95,24 @@ class Transfer(EvasionAttack):
         """Take the handed-over substitute or train one on the attacker's data."""
         proxy = ctx.facts.get(ProxyModel)
         if proxy is not None:
-            self.substitute_ = proxy.model
+            self.substitute_, self.pool_source_ = proxy.model, None
             return
-        if ctx.x_train is None:
+        p = self.params
+        if ctx.x_train is None and p.pool == "train":
             raise RequirementError(
                 "transfer needs a substitute model or data to train one",
-                hint="hand it a ProxyModel fact (e.g. from extraction) or ctx.x_train",
+                hint="hand it a ProxyModel fact (e.g. from extraction), ctx.x_train, or a "
+                "pool of the attacker's own (pool=dataset:NAME, file:PATH, uniform)",
             )
+        pool = attacker_pool(p.pool, ctx.x_train, ctx.x_test, ctx.y_test, seed=self.seed)
+        self.pool_source_ = pool.source
         oracle = VictimOracle(self.target)
-        if self.params.labels == "victim":
-            labels = oracle.labels(ctx.x_train, seed=derive_seed(self.seed, "transfer", "label"))
-        elif ctx.y_train is None:
-            raise RequirementError("labels='true' needs ctx.y_train", hint="or use labels='victim'")
+        if p.labels == "victim":
+            labels = oracle.labels(pool.x, seed=derive_seed(self.seed, "transfer", "label"))
+        elif ctx.y_train is None or pool.source != "train":
+            raise RequirementError(
+                "labels='true' needs the train pool and ctx.y_train", hint="or use labels='victim'"
+            )
         else:
             labels = np.asarray(ctx.y_train)
         try:
@@ -107,11 +121,13 @@ class Transfer(EvasionAttack):
         except TypeError as err:
             raise ConfigError(f"invalid substitute parameters: {err}") from None
         ctx.report("training substitute", 0, 1)
-        self.substitute_ = sub.fit(ctx.x_train, labels)
+        self.substitute_ = sub.fit(pool.x, labels)
 
     def _run(self, ctx: AttackContext) -> AttackResult:
         result = super()._run(ctx)
         result.outputs["substitute"] = self.substitute_
+        if getattr(self, "pool_source_", None):
+            result.notes.append(f"substitute trained on the {self.pool_source_} query pool")
         return result
 
     def _pgd(self) -> PGD:

@@ -1,6 +1,8 @@
 """Base class of the extraction family: the shared harness behind each attack's ``_run``.
 
-The harness splits the attacker's data into a query pool and an evaluation set, turns
+The harness takes the attacker's query pool (:mod:`qmlsec.attacks.pools`: the training
+inputs, half the test split, another dataset, a file or synthetic inputs; the ``pool``
+parameter of every extraction attack) and the evaluation set, turns
 endpoint answers into target probability rows, and scores a stolen model against the
 victim. Queries go through the target's :class:`~qmlsec.attacks.queries.QueryCounter`
 and are counted; the victim's labels on the evaluation set come from the experimenter's
@@ -10,17 +12,18 @@ behind the counter).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import numpy as np
 
 from qmlsec.attacks.base import Attack, AttackContext
 from qmlsec.attacks.extraction.substitute_fit import one_hot
 from qmlsec.attacks.metrics import agreement
+from qmlsec.attacks.pools import PoolSource, attacker_pool
 from qmlsec.config import rng
 from qmlsec.exceptions import ConfigError, RequirementError
 
-PoolSource = Literal["auto", "train", "test"]
+__all__ = ["ExtractionAttack", "PoolSource"]
 
 
 class ExtractionAttack(Attack):
@@ -47,36 +50,22 @@ class ExtractionAttack(Attack):
         return int(np.max(ctx.y_test)) + 1
 
     def query_pool(
-        self, ctx: AttackContext, source: PoolSource
+        self, ctx: AttackContext, source: str
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
         """Unlabelled query pool and the labelled evaluation set.
 
-        ``train`` uses ``ctx.x_train`` (inputs only) as the attacker's surrogate data from
-        the input distribution and evaluates on the whole test split; ``test`` uses a
-        seeded half of the test split as the pool and evaluates on the other half;
-        ``auto`` picks ``train`` when the training split is known.
+        ``source`` names the pool (:mod:`qmlsec.attacks.pools`): ``train`` uses
+        ``ctx.x_train`` (inputs only) and evaluates on the whole test split; ``test``
+        uses a seeded half of the test split as the pool and evaluates on the other half;
+        ``auto`` picks ``train`` when the training split is known; ``dataset:NAME[:CLASSES]``,
+        ``file:PATH``, ``uniform[:N]`` and ``gaussian[:N]`` are the attacker's own data
+        (held out, out of distribution or synthetic), evaluated on the whole test split.
 
         Returns:
             ``(x_pool, x_eval, y_eval, source_used)``.
         """
-        if source == "train" or (source == "auto" and ctx.x_train is not None):
-            if ctx.x_train is None:
-                raise ConfigError(
-                    "pool='train' needs the training split in the attack context",
-                    hint="pass x_train or use pool='test'",
-                )
-            return (
-                np.array(ctx.x_train, float),
-                np.array(ctx.x_test, float),
-                np.asarray(ctx.y_test),
-                "train",
-            )
-        order = rng(self.seed, "extraction", "pool").permutation(len(ctx.x_test))
-        half = len(order) // 2
-        if half < 2:
-            raise ConfigError("the test split is too small to hold out a query pool")
-        pool, held = order[:half], order[half:]
-        return ctx.x_test[pool], ctx.x_test[held], np.asarray(ctx.y_test)[held], "test"
+        pool = attacker_pool(source, ctx.x_train, ctx.x_test, ctx.y_test, seed=self.seed)
+        return pool.x, pool.x_eval, pool.y_eval, pool.source
 
     def budgeted(self, x_pool: np.ndarray, queries: int) -> np.ndarray:
         """A seeded draw of at most ``queries`` pool inputs that the budget allows."""
