@@ -13,10 +13,11 @@ HTTP request in the result (``result.deployment``).
 Example:
     >>> from qmlsec.attacks.registry import get_attack
     >>> check_remote(get_attack("extraction.substitute"))
-    >>> check_remote(get_attack("evasion.pgd"))
-    Traceback (most recent call last):
-    ...
-    qmlsec.exceptions.RequirementError: attack 'evasion.pgd' needs input_gradients, weights, which a URL target (query access only) does not give
+    >>> try:
+    ...     check_remote(get_attack("evasion.pgd"))
+    ... except RequirementError as err:
+    ...     print(err.message)
+    attack 'evasion.pgd' needs input_gradients, which a URL target (query access only) does not give
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """``qmlsec deployment show`` and ``qmlsec deployment configure``.
 
 ``configure`` changes a recorded deployment without retraining: trust levels, device,
-pool, shots, serving, transpiler host, tenant. The model and its digest stay; the
+pool, shots, execution primitive, serving, transpiler host, tenant. The model and its digest stay; the
 ledger keeps everything recorded so far.
 """
 
@@ -39,6 +39,8 @@ def _print(data: dict[str, Any]) -> None:
         ("classical cloud trust", c["trust"]), ("quantum cloud trust", q["trust"]),
         ("device", q["device"]), ("pool", ", ".join(q["pool"]) or "-"),
         ("shots", str(q["shots"])), ("serving", data["serving"]),
+        ("primitive", q.get("primitive", "builtin") + (f" ({q['execution']})" if q.get(
+            "primitive", "builtin") != "builtin" else "")),
         ("transpiler host", data["transpiler_host"]), ("tenant", data["tenant"]),
         ("model", f"{data['model']['spec']['n_qubits']} qubits, "
                   f"{data['model']['spec']['layers']} layers, {data['model']['gradient']}"),
@@ -58,6 +60,10 @@ def configure_command(
     backend: str = typer.Option(None, help="The device the user's circuits run on."),
     pool: str = typer.Option(None, help="Further provider devices, comma-separated."),
     shots: int = typer.Option(None, min=0, help="Shots per circuit; 0 for exact expectations."),
+    primitive: str = typer.Option(
+        None, help="builtin | aer | ibm-runtime-local | ibm-runtime | braket-local"
+    ),
+    execution: str = typer.Option(None, help="IBM Runtime mode: job | session | batch."),
     serving: str = typer.Option(None, help="device | simulation"),
     transpiler_host: str = typer.Option(None, help="quantum_cloud | classical_cloud"),
     tenant: str = typer.Option(None, help="The user's tenant name."),
@@ -74,7 +80,8 @@ def configure_command(
 def _configure(**opts: Any) -> dict[str, Any]:
     d, _ = open_target(opts["deployment"], None)
     quantum: dict[str, Any] = {}
-    for key, flag in (("trust", "quantum_trust"), ("device", "backend")):
+    for key, flag in (("trust", "quantum_trust"), ("device", "backend"),
+                      ("primitive", "primitive"), ("execution", "execution")):  # fmt: skip
         if opts[flag] is not None:
             quantum[key] = opts[flag]
     if opts["pool"] is not None:

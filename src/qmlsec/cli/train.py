@@ -68,6 +68,12 @@ def train_command(
         "ideal", help="Device: 'ideal', a fake device (fake_manila, fake_brisbane...) or generic_*."
     ),
     shots: int = typer.Option(0, min=0, help="Shots per circuit; 0 for exact expectations."),
+    primitive: str = typer.Option(
+        "builtin",
+        help="Execution interface: builtin | aer | ibm-runtime-local | ibm-runtime (with "
+        "--backend ibm_<name> and a saved account) | braket-local (extra braket).",
+    ),
+    execution: str = typer.Option("job", help="IBM Runtime mode: job | session | batch."),
     classical_trust: str = typer.Option(
         "trusted", help="Trust in the classical cloud: trusted | honest-but-curious | malicious."
     ),
@@ -111,7 +117,8 @@ def _settings(opts: dict[str, Any]) -> DeploymentSpec:
         "transpiler_host": opts["transpiler_host"],
         "classical": {"trust": opts["classical_trust"]},
         "quantum": {"trust": opts["quantum_trust"], "device": opts["backend"], "pool": pool,
-                    "shots": opts["shots"] or None},
+                    "shots": opts["shots"] or None, "primitive": opts["primitive"],
+                    "execution": opts["execution"]},
     })  # fmt: skip
 
 

@@ -39,13 +39,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from qmlsec.cloud.cost import CostAccount
-from qmlsec.cloud.devices import get_device
+from qmlsec.cloud.devices import device_names, get_device
 from qmlsec.cloud.inference import InferenceEndpoint
 from qmlsec.cloud.ledger import ExposureLedger
 from qmlsec.cloud.parties import Party, TrustLevel
+from qmlsec.cloud.primitives import Execution, PrimitiveName, PrimitiveSettings
 from qmlsec.cloud.providers import ClassicalCloud, QuantumCloud
 from qmlsec.cloud.providers.allocation import Policy
 from qmlsec.config import FrozenModel, derive_seed
@@ -82,6 +83,31 @@ class QuantumSettings(FrozenModel):
     noise_scale: float = Field(default=1.0, ge=0)
     policy: Policy = "requested"
     optimization_level: int = Field(default=1, ge=0, le=3)
+    primitive: PrimitiveName = "builtin"
+    """How jobs execute (:mod:`qmlsec.cloud.primitives`): ``builtin`` simulated backends,
+    or a Qiskit V2 primitive: ``aer``, ``ibm-runtime-local``, ``ibm-runtime``,
+    ``braket-local``."""
+    execution: Execution = "job"
+    """IBM Runtime execution mode: one ``job`` each, a ``session`` or a ``batch``."""
+    remote_backend: str | None = None
+    """``ibm-runtime``: the IBM Quantum backend the jobs go to (``ibm_<name>``)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ibm_backend(cls, data: Any) -> Any:
+        """``primitive: ibm-runtime`` with ``device: ibm_<name>`` sends the jobs to that
+        backend and keeps its catalogued snapshot ``fake_<name>`` (or ``ideal`` when
+        none is catalogued) as the device predictions and reports are made for."""
+        if not isinstance(data, dict) or data.get("primitive") != "ibm-runtime":
+            return data
+        device = str(data.get("device", ""))
+        if device.startswith("ibm_"):
+            data = {**data, "remote_backend": data.get("remote_backend") or device}
+            twin = "fake_" + device.removeprefix("ibm_")
+            data["device"] = twin if twin in device_names() else "ideal"
+        if not data.get("remote_backend"):
+            raise ValueError("primitive ibm-runtime needs the IBM backend: --backend ibm_<name>")
+        return data
 
     @field_validator("device", "pool")
     @classmethod
@@ -94,6 +120,13 @@ class QuantumSettings(FrozenModel):
     def devices(self) -> tuple[str, ...]:
         """The pool, the user's device first."""
         return (self.device, *(d for d in self.pool if d != self.device))
+
+    @property
+    def primitive_settings(self) -> PrimitiveSettings:
+        """The execution interface of the quantum cloud."""
+        return PrimitiveSettings(
+            name=self.primitive, execution=self.execution, remote_backend=self.remote_backend
+        )
 
 
 class DeploymentSpec(FrozenModel):
@@ -159,6 +192,7 @@ class Deployment:
             list(q.devices), policy=q.policy, trust=q.trust, noise_scale=q.noise_scale,
             optimization_level=q.optimization_level, seed=derive_seed(spec.seed, "quantum-cloud"),
             ledger=self.ledger, cost=self.cost, tenants=spec.co_tenants,
+            primitive=q.primitive_settings,
         )  # fmt: skip
         self._endpoint: InferenceEndpoint | None = None
 
@@ -215,7 +249,10 @@ class Deployment:
         same shots (the hand-offs are recorded all the same).
         """
         if self._endpoint is None:
-            on_device = self.spec.serving == "device" and self.device != "ideal"
+            q = self.spec.quantum
+            on_device = self.spec.serving == "device" and (
+                self.device != "ideal" or q.primitive != "builtin"
+            )
             self._endpoint = InferenceEndpoint(
                 self.model, model_id=self.spec.tenant, device=self.device if on_device else "ideal",
                 shots=self.spec.quantum.shots,
@@ -233,6 +270,7 @@ class Deployment:
             "quantum_trust": self.spec.quantum.trust.value,
             "classical_trust": self.spec.classical.trust.value,
             "deployment": str(self.path) if self.path is not None else None,
+            "primitive": self.spec.quantum.primitive,
         }  # fmt: skip
 
     def with_model(self, model: QNNClassifier) -> Deployment:

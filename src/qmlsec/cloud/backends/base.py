@@ -81,6 +81,8 @@ class ExecutionResult:
     counts: list[list[dict[str, int]]] | None = None
     bases: tuple[str, ...] = ()
     co_jobs: tuple[CoJob, ...] = field(default=())
+    metadata: dict[str, Any] = field(default_factory=dict)
+    """What a primitive reported about its job (primitive, session, job id, backend)."""
 
 
 @runtime_checkable

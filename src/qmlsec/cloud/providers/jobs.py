@@ -83,6 +83,8 @@ class JobResult:
     counts: list[list[dict[str, int]]] | None = None
     co_jobs: tuple[CoJob, ...] = ()
     tampered: tuple[str, ...] = field(default=())
+    primitive: dict[str, Any] | None = None
+    """The primitive job's metadata when a Qiskit primitive executed it."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable summary (expectations as nested lists, no counts)."""
@@ -105,4 +107,5 @@ class JobResult:
             "method": self.method,
             "co_jobs": [c.to_dict() for c in self.co_jobs],
             "tampered": list(self.tampered),
+            "primitive": self.primitive,
         }

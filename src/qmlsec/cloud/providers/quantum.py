@@ -30,12 +30,14 @@ from typing import Any
 from qmlsec.cloud.backends.base import Backend
 from qmlsec.cloud.backends.factory import make_backend
 from qmlsec.cloud.backends.measurement import measurement_bases
+from qmlsec.cloud.backends.primitive import PrimitiveBackend
 from qmlsec.cloud.cost import CostAccount
 from qmlsec.cloud.devices import DeviceProfile, get_device
 from qmlsec.cloud.ledger import ExposureLedger
 from qmlsec.cloud.noise import NoiseContributor
 from qmlsec.cloud.parties import Asset, Party, TrustLevel
 from qmlsec.cloud.pricing import PricingModel
+from qmlsec.cloud.primitives import PrimitiveSettings, open_runner
 from qmlsec.cloud.providers.allocation import Policy, allocate
 from qmlsec.cloud.providers.hooks import ProviderHook, check_hook, hook_capabilities
 from qmlsec.cloud.providers.jobs import JobResult, Placement, QuantumJob
@@ -64,6 +66,10 @@ class QuantumCloud:
         contributors: extra noise terms for every execution (crosstalk...).
         tenants: the other tenants whose background jobs share the devices (names drawn
             at random when empty).
+        primitive: the Qiskit V2 primitive that executes the jobs
+            (:mod:`qmlsec.cloud.primitives`; default: the builtin simulated backends). A
+            cloud with noise contributors keeps the builtin backends (co-tenancy noise is
+            simulated there only).
     """
 
     def __init__(
@@ -83,6 +89,7 @@ class QuantumCloud:
         contributors: Sequence[NoiseContributor] = (),
         rep_delay_s: float = DEFAULT_REP_DELAY_S,
         tenants: Sequence[str] = (),
+        primitive: PrimitiveSettings | None = None,
     ) -> None:
         if not devices:
             raise ConfigError(
@@ -107,6 +114,7 @@ class QuantumCloud:
         self.contributors = tuple(contributors)
         self.rep_delay_s = rep_delay_s
         self.tenants = tuple(tenants)
+        self.primitive = primitive or PrimitiveSettings()
         self.clock = 0.0
         self.hooks: list[Any] = []
         self.history: deque[JobResult] = deque(maxlen=1000)
@@ -128,6 +136,12 @@ class QuantumCloud:
 
     def backend(self, device: DeviceProfile) -> Backend:
         """The (cached) backend executing on ``device``."""
+        if device.name not in self._backends and self.primitive.external and not self.contributors:
+            self._backends[device.name] = PrimitiveBackend(
+                device, open_runner(self.primitive, device), noise_scale=self.noise_scale,
+                optimization_level=self.optimization_level, seed=derive_seed(self.seed, "backend"),
+                cache=self.cache,
+            )  # fmt: skip
         if device.name not in self._backends:
             self._backends[device.name] = make_backend(
                 device,
@@ -208,6 +222,7 @@ class QuantumCloud:
             price_usd=pricing.price(qpu_seconds=qpu_seconds, tasks=circuits, shots=circuits * billed),
             circuits=circuits, shots=job.shots, wall_s=0.0, method=execution.method,
             counts=execution.counts, co_jobs=tuple(co_jobs), tampered=tuple(tampered),
+            primitive=dict(execution.metadata) or None,
         )  # fmt: skip
         for hook in self._with("transform_result"):
             changed = hook.transform_result(job, result)
@@ -324,6 +339,9 @@ class QuantumCloud:
             rec("transpile", Asset.TRANSPILED_CIRCUIT, f"native-gate circuit for {result.device}",
                 Party.TRANSPILER, PARTY, trust, time=t)  # fmt: skip
         form = "expectation values" if job.shots is None else "counts"
+        if result.primitive:  # the real interface that executed the job
+            p = result.primitive
+            form += f" via {p['primitive']} ({p['execution']}, backend {p['backend']})"
         rec(step, Asset.MEASUREMENT_RESULTS, form, PARTY, job.submitter, job.submitter_trust,
             time=result.finished_at, count=n)  # fmt: skip
         self._record_hooks(job, result)
