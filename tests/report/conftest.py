@@ -15,7 +15,7 @@ TINY = {
         {"id": "malicious-api-user", "name": "Malicious API user", "description": "d",
          "positions": ["api_user"], "goals": ["model_stolen", "integrity_lost"]}],
     "include": ["inference.membership_threshold", "extraction.substitute", "evasion.transfer",
-                "evasion.spsa"],
+                "evasion.spsa", "inference.membership_proxy"],
     "test_samples": 10, "eps": [0.1, 0.3], "max_paths": 2, "noise_scales": [0.0, 1.0],
     "noise_samples": 4, "noise_shots": 128,
     "params": {"evasion.spsa": {"steps": 2, "samples": 2}},

@@ -15,7 +15,7 @@ def test_report_json_validates_against_the_shipped_schema(report_dir):
     doc = json.loads((report_dir / "report.json").read_text())
     jsonschema.Draft202012Validator.check_schema(load_schema())
     jsonschema.validate(doc, load_schema())
-    assert doc["kind"] == "assessment" and doc["schema_version"] == "1.1"
+    assert doc["kind"] == "assessment" and doc["schema_version"] == "1.2"
 
 
 def test_every_run_records_seed_params_metrics_and_timing(report_dir):
@@ -49,7 +49,7 @@ def test_exports_are_written_beside_the_report(report_dir):
 
 def test_a_report_missing_runs_breaks_the_schema():
     with pytest.raises(ConfigError, match="schema"):
-        validate_report({"schema_version": "1.1", "kind": "assessment", "qmlsec_version": "x",
+        validate_report({"schema_version": "1.2", "kind": "assessment", "qmlsec_version": "x",
                          "generated_at": "2024-01-01T00:00:00+00:00", "files": {},
                          "runs": [{"run_id": "r1"}]})  # fmt: skip
 

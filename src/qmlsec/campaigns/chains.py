@@ -249,6 +249,9 @@ class ChainRunner:
         if step.attack not in available_attacks():
             record.update(status="blocked", reason=f"attack {step.attack!r} is not registered")
             return record, None
+        if not self.config.wants(step.attack):
+            record.update(status="blocked", reason="excluded by the assessment's include/exclude")
+            return record, None
         held = set(facts.ids())
         facts.read.clear()
         run = sub._execute(step.attack, step.technique_id, Position(step.position), facts,
@@ -332,11 +335,13 @@ class ChainRunner:
 
 def run_chains(executor: PathExecutor, catalog: Catalog, *, quick: bool,
                progress: Progress | None = None) -> list[dict[str, Any]]:  # fmt: skip
-    """Run the built-in chains (only the ``quick`` ones when ``quick``)."""
+    """Run the built-in chains (only the ``quick`` ones when ``quick``; only those of the
+    config's ``profiles`` when it names any)."""
     runner = ChainRunner(executor, catalog)
+    wanted = set(executor.config.profiles)
     out = []
     for chain in CHAINS:
-        if quick and not chain.quick:
+        if (quick and not chain.quick) or (wanted and chain.profile not in wanted):
             continue
         if progress is not None:
             progress(chain.id)

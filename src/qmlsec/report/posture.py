@@ -9,6 +9,8 @@
 * on every path stage: ``outcome`` (``granted``, ``achieved``, ``inconclusive``, ``no
   effect``, ``failed`` or ``not run``) and on every path ``achieved`` (every stage
   granted or achieved) and its ``outcome``;
+* on every kill chain (:func:`annotate_chains`): each stage's outcome and effect, the
+  end-to-end effect, the oracle's, and the share of the oracle's effect achieved;
 * on every technique row: ``impact_ci``, ``impact_n`` and ``outcome`` of its strongest run;
 * ``posture``: the top risks ranked by likelihood x measured impact (with intervals),
   the defenses measured against each with their verdict and cost, the defenses that
@@ -94,6 +96,70 @@ def annotate_paths(doc: Doc, runs: dict[str, Doc]) -> None:
             path["outcome"] = "not run"
 
 
+def _chain_stage(stage: Doc, runs: dict[str, Doc]) -> None:
+    """Outcome and measured effect of one chain stage (in place)."""
+    if stage.get("attack") is None:  # the victim's own checks: outcome set when run
+        return
+    run = next((runs[r] for r in stage.get("runs", []) if r in runs), None)
+    stage["effect"] = None if run is None else run.get("headline")
+    stage["impact"] = None if run is None else run.get("impact")
+    if stage.get("status") == "blocked":
+        stage["outcome"] = "not run"
+    elif run is None or stage.get("status") == "failed":
+        stage["outcome"] = "failed"
+    elif run.get("outcome") == "not measured":
+        # no headline: the stage achieved its goal when it established what it provides
+        stage["outcome"] = "achieved" if stage.get("established") else "no effect"
+    else:
+        stage["outcome"] = run.get("outcome")
+
+
+def _end(stages: list[Doc]) -> Doc | None:
+    """The end stage's attack, effect and impact (``None`` when it did not run)."""
+    last = next((s for s in reversed(stages) if s.get("attack")), None)
+    if last is None or last.get("outcome") in ("not run", "failed"):
+        return None
+    return {"attack": last["attack"], "technique_id": last["technique_id"],
+            "effect": last.get("effect"), "impact": last.get("impact"),
+            "outcome": last.get("outcome")}  # fmt: skip
+
+
+def annotate_chains(doc: Doc, runs: dict[str, Doc]) -> None:
+    """Stage outcomes, end-to-end effect and the oracle's of every chain (in place).
+
+    A chain is ``achieved`` only when every stage achieved its goal. Its
+    ``share_of_oracle`` is the end stage's measured impact over the oracle's (point
+    estimates; both intervals are given beside it), ``None`` when the oracle had none.
+    """
+    for chain in doc.get("chains", []):
+        groups = [chain["stages"], chain["oracle"]["stages"]]
+        groups += [a["stages"] for a in chain.get("alternatives", [])]
+        for group in groups:
+            for stage in group:
+                _chain_stage(stage, runs)
+        stages = chain["stages"]
+        chain["achieved"] = bool(stages) and all(s.get("outcome") == "achieved" for s in stages)
+        broke = next((s for s in stages if s.get("outcome") != "achieved"), None)
+        chain["broke_at"] = None if broke is None else {
+            "stage": broke.get("attack") or broke.get("name"), "outcome": broke.get("outcome"),
+            "reason": broke.get("reason")}  # fmt: skip
+        if chain["achieved"]:
+            chain["outcome"] = "achieved"
+        elif any(s.get("outcome") in ("not run", "failed") for s in stages):
+            chain["outcome"] = "broken"
+        else:
+            chain["outcome"] = "executed, not achieved"
+        chain["end_effect"] = _end(stages)
+        chain["oracle_effect"] = _end(chain["oracle"]["stages"])
+        for alt in chain.get("alternatives", []):
+            alt["end_effect"] = _end(alt["stages"])
+        mine = ((chain["end_effect"] or {}).get("impact") or {}).get("value")
+        best = ((chain["oracle_effect"] or {}).get("impact") or {}).get("value")
+        chain["share_of_oracle"] = (
+            None if mine is None or not best or best <= 1e-12 else float(mine) / float(best)
+        )
+
+
 def annotate_techniques(doc: Doc, runs: dict[str, Doc]) -> None:
     """Impact interval and outcome of each technique's strongest run."""
     for t in doc.get("techniques", []):
@@ -176,7 +242,7 @@ def posture(doc: Doc, runs: dict[str, Doc]) -> Doc:
     clean = None
     if victim.get("test_accuracy") is not None and victim.get("n_test"):
         clean = accuracy_estimate(float(victim["test_accuracy"]), int(victim["n_test"])).to_dict()
-    paths = doc.get("paths", [])
+    paths, chains = doc.get("paths", []), doc.get("chains", [])
     verdicts = [d.get("verdict") for d in defenses]
     return {
         "risks": risks[:TOP_RISKS],
@@ -187,6 +253,7 @@ def posture(doc: Doc, runs: dict[str, Doc]) -> Doc:
             "clean_accuracy": clean,
             "paths": len(paths), "paths_achieved": sum(bool(p.get("achieved")) for p in paths),
             "paths_executed": sum(bool(p.get("executed")) for p in paths),
+            "chains": len(chains), "chains_achieved": sum(bool(c.get("achieved")) for c in chains),
             "runs_ok": len(ok_runs), "runs_achieved": sum(bool(r.get("achieved")) for r in ok_runs),
             "runs_inconclusive": sum(r.get("outcome") == "inconclusive" for r in ok_runs),
             "defense_runs": len(defenses), "defenses_helped": verdicts.count("helped"),
@@ -204,6 +271,7 @@ def annotate(doc: Doc) -> Doc:
     for run in runs.values():
         annotate_run(run, clean, n_classes)
     annotate_paths(doc, runs)
+    annotate_chains(doc, runs)
     annotate_techniques(doc, runs)
     doc["posture"] = posture(doc, runs)
     return doc

@@ -15,7 +15,7 @@ from typing import Any
 from qmlsec.exceptions import ConfigError
 
 SCHEMA_PATH = Path(__file__).resolve().with_name("report.schema.json")
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 
 @functools.cache
