@@ -10,7 +10,7 @@ Not covered: rounding the expectation values of a raw-readout endpoint.
 
 Example:
     >>> import numpy as np
-    >>> Rounding({"decimals": 1})(np.array([[0.26, 0.74]])).tolist()
+    >>> Rounding({"decimals": 1})(np.array([[0.26, 0.74]])).round(6).tolist()  # 1e-9 tie-break
     [[0.3, 0.7]]
 """
 
