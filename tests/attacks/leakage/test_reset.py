@@ -98,3 +98,25 @@ def test_residue_comes_from_the_victims_cloud_job_as_executed(victim):
         assert not np.allclose(plain, flipped)
         assert np.isclose(plain.sum(), 1.0) and np.isclose(flipped.sum(), 1.0)
         assert sorted(np.round(plain, 9)) == sorted(np.round(flipped, 9))
+
+
+@pytest.mark.parametrize(("channel", "expected"), [("incoherent", 0.0), ("coherent", 0.3)])
+def test_x_basis_reads_plus_minus_only_through_a_coherent_reset(victim, channel, expected):
+    params = {"residuals": (0.3,), "shots": (100,), "pairs": 2, "basis": "X",
+              "channel": channel, "victim_measures": False}  # fmt: skip
+    result = ResetLeakage(target(victim.model), params, seed=1).run(victim.context())
+    m = result.metrics
+    assert m["plus_minus_advantage_r0.3"] == pytest.approx(expected, abs=1e-12)
+    assert m["basis_state_advantage_r0.3"] == pytest.approx(0.0, abs=1e-12)  # Z populations
+    assert any(f"{channel} (c = " in note and "X basis" in note for note in result.notes)
+
+
+def test_coherence_is_refused_on_an_incoherent_channel_and_defaults_to_one():
+    from qmlsec.attacks.leakage.reset import ResetLeakageParams
+    from qmlsec.exceptions import ConfigError
+
+    with pytest.raises(ConfigError, match="incoherent"):
+        ResetLeakageParams(channel="incoherent", coherence=0.5)
+    assert ResetLeakageParams(channel="coherent").retained_coherence == 1.0
+    assert ResetLeakageParams(coherence=0.4).retained_coherence == 0.4
+    assert ResetLeakageParams().retained_coherence == 0.0

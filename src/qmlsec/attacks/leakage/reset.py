@@ -9,8 +9,13 @@ coherence ``c``::
     R(rho) = (1 - r) |0><0| + r (diag(rho) + c offdiag(rho))
 
 Kraus operators ``sqrt(1-r)|0><0|``, ``sqrt(1-r)|0><1|``, ``sqrt(r(1+c)/2) I`` and
-``sqrt(r(1-c)/2) Z``. The attacker, scheduled next on the same physical qubits,
-measures in the Z basis with ``shots`` shots. Its *distinguishing advantage* between two
+``sqrt(r(1-c)/2) Z``. ``channel="incoherent"`` (``c = 0``, the default) keeps only the
+victim's populations, the measure-and-flip reset of Mi et al.; ``channel="coherent"``
+(``c = coherence``, 1 unless given) also keeps the off-diagonal part, a partial
+unconditional reset that shrinks the state towards ``|0⟩`` without dephasing it, the
+coherent residual Xu, Sikora and Szefer discuss for reset pulses. The attacker,
+scheduled next on the same physical qubits, measures every qubit in ``basis`` (``Z``
+by default; ``X`` or ``Y`` read the retained coherence) with ``shots`` shots. Its *distinguishing advantage* between two
 victim secrets is the total-variation distance between its outcome distributions
 (exact, and estimated from the seeded shots). For a one-qubit victim that leaves
 ``|0>`` or ``|1>`` the exact advantage is ``r``; at ``r = 0`` it is 0.
@@ -22,22 +27,27 @@ recorded). The hardware's memory of that job is modelled by an observing hook
 (:class:`~qmlsec.attacks.recon.executed.ExecutedJobs`): the bound, transpiled circuits
 the cloud executed give the final state on the physical qubits the job used (active
 qubits of its transpile report), dephased by the victim's own final measurement unless
-``victim_measures=False``. The reset channel acts there, and the attacker, scheduled
+``victim_measures=False`` (an unmeasured or mid-circuit-reset residue, the case where
+the coherent channel and the X/Y bases matter). The reset channel acts there, and the attacker, scheduled
 next on those physical qubits (``SEQUENTIAL_TENANCY``), reads the residue with seeded
 shots. A ``transform_circuit`` change by the provider is therefore in what it reads.
 
 Not covered: reset by repeated measurement-and-flip with readout error, leakage to
 non-computational levels, device noise in the victim's final state (the executed
 circuit is simulated noiselessly), one residue per circuit of the job (the next tenant
-on a real device sees only the last one), the one-time-pad defences (a defence module).
+on a real device sees only the last one), the one-time-pad defences (a defence module,
+:mod:`qmlsec.defenses.provider.reset_otp`). Besides the victim pairs, the result gives
+the advantage between ``|0⟩`` and ``|1⟩`` (``basis_state_advantage_r*``) and between
+``|+⟩`` and ``|−⟩`` (``plus_minus_advantage_r*``) for each residual.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
+from qiskit import QuantumCircuit
 from qiskit.quantum_info import DensityMatrix, Kraus, Statevector
 
 from qmlsec.attacks.access import provider_cloud
@@ -48,6 +58,9 @@ from qmlsec.attacks.recon.executed import Executed, observe_queries
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position
 from qmlsec.config import FrozenModel, rng
+from qmlsec.exceptions import ConfigError
+
+Basis = Literal["Z", "X", "Y"]
 
 
 def reset_channel(r: float, c: float = 0.0) -> Kraus:
@@ -74,6 +87,24 @@ def reset_residue(rho: DensityMatrix, r: float, c: float = 0.0) -> DensityMatrix
     return out
 
 
+def in_basis(rho: DensityMatrix, basis: str) -> np.ndarray:
+    """Outcome probabilities of measuring every qubit of ``rho`` in ``basis`` (Z, X, Y).
+
+    Example:
+        >>> plus = DensityMatrix.from_label("+")
+        >>> [round(float(p), 3) for p in in_basis(plus, "X")], in_basis(plus, "Z").round(3).tolist()
+        ([1.0, 0.0], [0.5, 0.5])
+    """
+    if basis == "Z":
+        return np.asarray(rho.probabilities())
+    rotate = QuantumCircuit(rho.num_qubits)
+    for q in range(rho.num_qubits):
+        if basis == "Y":
+            rotate.sdg(q)
+        rotate.h(q)
+    return np.asarray(rho.evolve(rotate).probabilities())
+
+
 def tvd(p: np.ndarray, q: np.ndarray) -> float:
     """Total-variation distance of two distributions."""
     return float(0.5 * np.abs(np.asarray(p) - np.asarray(q)).sum())
@@ -89,7 +120,13 @@ class ResetLeakageParams(FrozenModel):
     """Parameters of :class:`ResetLeakage`."""
 
     residuals: tuple[float, ...] = Field(default=(0.0, 0.01, 0.05, 0.1, 0.2, 0.5))
-    coherence: float = Field(default=0.0, ge=0, le=1)
+    channel: Literal["incoherent", "coherent"] | None = None
+    """``incoherent``: populations only (c = 0); ``coherent``: coherence ``c`` kept
+    (default: inferred, coherent exactly when ``coherence > 0``)."""
+    coherence: float | None = Field(default=None, ge=0, le=1)
+    """Retained coherence ``c`` of the coherent channel (default 1; 0 when incoherent)."""
+    basis: Basis = "Z"
+    """The attacker's measurement basis on every qubit."""
     shots: tuple[int, ...] = Field(default=(100, 1000, 10000))
     pairs: int = Field(default=10, ge=1)
     victim_measures: bool = True
@@ -97,6 +134,24 @@ class ResetLeakageParams(FrozenModel):
     """Device the victim's jobs run on (default: the cloud's first device)."""
     victim_shots: int = Field(default=256, ge=1)
     """Shots of the victim's own inference job."""
+
+    @model_validator(mode="after")
+    def _channel_and_coherence(self) -> ResetLeakageParams:
+        if self.channel == "incoherent" and self.coherence:
+            raise ConfigError(
+                f"an incoherent reset keeps no coherence, got coherence={self.coherence}",
+                hint="use channel: coherent, or drop coherence",
+            )
+        return self
+
+    @property
+    def retained_coherence(self) -> float:
+        """The channel's ``c``."""
+        if self.channel == "incoherent":
+            return 0.0
+        if self.channel == "coherent":
+            return 1.0 if self.coherence is None else float(self.coherence)
+        return float(self.coherence or 0.0)
 
 
 class ResetLeakage(LeakageAttack):
@@ -112,12 +167,22 @@ class ResetLeakage(LeakageAttack):
     def leak(
         self, state_a: DensityMatrix, state_b: DensityMatrix, r: float
     ) -> tuple[np.ndarray, np.ndarray]:
-        """The attacker's Z-basis outcome distributions after the victim's two secrets."""
-        c = self.params.coherence
+        """The attacker's outcome distributions (in ``basis``) after the victim's two secrets."""
+        c, basis = self.params.retained_coherence, self.params.basis
         return (
-            reset_residue(state_a, r, c).probabilities(),
-            reset_residue(state_b, r, c).probabilities(),
+            in_basis(reset_residue(state_a, r, c), basis),
+            in_basis(reset_residue(state_b, r, c), basis),
         )
+
+    def reference_advantages(self, r: float, pad: object = None) -> dict[str, float]:
+        """Advantages between |0⟩/|1⟩ and between |+⟩/|−⟩ (after ``pad`` when given)."""
+        out = {}
+        for key, (a, b) in (("basis_state", ("0", "1")), ("plus_minus", ("+", "-"))):
+            rho_a, rho_b = DensityMatrix.from_label(a), DensityMatrix.from_label(b)
+            if pad is not None:
+                rho_a, rho_b = pad(rho_a), pad(rho_b)  # type: ignore[operator]
+            out[f"{key}_advantage_r{r:g}"] = tvd(*self.leak(rho_a, rho_b, r))
+        return out
 
     def victim_jobs(self, X: np.ndarray) -> list[Executed]:
         """Serve the victim on its cloud, query ``X`` (one job), return what was executed."""
@@ -177,12 +242,12 @@ class ResetLeakage(LeakageAttack):
             "x": list(p.residuals),
             "y": [result.metrics[f"advantage_r{r:g}"] for r in p.residuals],
         }
-        basis = [
-            self.leak(DensityMatrix.from_label("0"), DensityMatrix.from_label("1"), r)
-            for r in p.residuals
-        ]
-        for r, (pa, pb) in zip(p.residuals, basis, strict=True):
-            result.metrics[f"basis_state_advantage_r{r:g}"] = tvd(pa, pb)
+        for r in p.residuals:
+            result.metrics.update(self.reference_advantages(r))
+        result.notes.append(
+            f"reset channel {'coherent' if p.retained_coherence else 'incoherent'} "
+            f"(c = {p.retained_coherence:g}), attacker measures in the {p.basis} basis"
+        )
         leaked = any(v > 0 for k, v in result.metrics.items() if k.startswith("advantage_r"))
         result.provides = ["know.victim_state", "goal.training_data_exposed"] if leaked else []
         if leaked:

@@ -5,12 +5,18 @@ Quantum Computers" (CCS 2022) and Xu, Sikora, Szefer (HOST 2024, arXiv:2401.1552
 Before the reset the user applies, per shot and per qubit, a secret random Pauli: a
 classical one-time pad ``X^a`` (``kind="classical"``) or a quantum one-time pad
 ``X^a Z^b`` (``kind="quantum"``). Averaged over the pads the attacker cannot know,
-``rho -> (rho + X rho X)/2`` (COTP) or ``I/2`` per qubit (QOTP), so the residue after
-the imperfect reset of ``leakage.reset`` (its own channel, via the attack's ``leak``,
-on the final states of the victim's job as the cloud executed it) is the same for every victim secret: the distinguishing advantage drops to 0 for the
-QOTP, and for the COTP whenever the attacker reads in the Z basis (the attack's
-setting). The pad costs one or two single-qubit gates per qubit per shot (one circuit
-variant per pad) and nothing in accuracy: the user knows the pad.
+``rho -> (rho + X rho X)/2`` (COTP) or ``I/2`` per qubit (QOTP). The COTP makes the
+populations uniform (Z-basis readouts carry nothing) but keeps the X component of the
+state (``X rho X`` has the same ``<X>``), so after a *coherent* reset (the attack's
+``channel="coherent"``) an attacker measuring in the X basis still tells the victim's
+secrets apart, by up to ``r·c`` between ``|+⟩`` and ``|−⟩``; only the QOTP (random
+``X`` *and* ``Z``) removes every basis. With the attack's own channel, basis and
+states (via its ``leak``, on the final states of the victim's job as the cloud
+executed it), the defended run reports the pair advantages and the ``|0⟩/|1⟩`` and
+``|+⟩/|−⟩`` reference advantages after the pad. ``kind="quantum"`` is the default,
+as the HOST 2024 paper recommends for coherent residue. The pad costs one or two
+single-qubit gates per qubit per shot (one circuit variant per pad) and nothing in
+accuracy: the user knows the pad.
 
 Not covered: pads with finite shots per pad variant (the average is exact here), leakage
 outside the computational subspace, a reset that is applied before the pad.
@@ -41,6 +47,8 @@ class ResetOTPParams(FrozenModel):
     """Parameters of :class:`ResetOTP`."""
 
     kind: Literal["classical", "quantum"] = "quantum"
+    """``classical``: random X per qubit and shot (COTP); ``quantum``: random X and Z
+    (QOTP)."""
 
 
 class ResetOTP(ProviderDefense):
@@ -84,7 +92,9 @@ class ResetOTP(ProviderDefense):
             adv = [tvd(*attack.leak(states[a], states[b], r)) for a, b in pairs]
             result.per_sample[f"advantage_r{r:g}"] = adv
             result.metrics[f"advantage_r{r:g}"] = float(np.mean(adv))
-        result.notes.append(f"victim qubits padded ({self.params.kind} one-time pad) before reset")
+            result.metrics.update(attack.reference_advantages(r, pad=self.pad))
+        result.notes.append(f"victim qubits padded ({self.params.kind} one-time pad) before reset;"
+                            f" attacker reads in the {p.basis} basis")  # fmt: skip
         result.seconds = time.perf_counter() - start
         executed = jobs[0].bound(compact=True)[0].remove_final_measurements(inplace=False)
         depth = max(1, executed.depth())
