@@ -71,6 +71,8 @@ def _assess(
         tasks = {s: bars.add_task(s, total=None, detail="", start=False) for s in STEPS}
 
         def progress(step: str, done: int, total: int, detail: str) -> None:
+            if step not in tasks:  # a step the assessment reports beyond STEPS
+                tasks[step] = bars.add_task(step, total=None, detail="", start=False)
             task = tasks[step]
             bars.start_task(task)
             if total:

@@ -122,11 +122,16 @@ def from_pennylane(
         sample_inputs = np.random.default_rng(seed).normal(size=(32, d_raw))
 
     def reference(X: np.ndarray) -> np.ndarray:
-        feats = preprocessing.transform(X) if preprocessing is not None else X
+        feats = np.array(
+            preprocessing.transform(X) if preprocessing is not None else X, dtype=np.float64
+        )
+        rows = []
         with torch.no_grad():
-            out = qnode(**{input_arg: torch.as_tensor(feats, dtype=torch.float64)}, **w64)
-            q = torch.stack(list(out), dim=-1) if isinstance(out, list | tuple) else out
-            q = q.reshape(len(X), -1).to(torch.float64)
+            for row in feats:  # one input at a time: the QNode's own (unbatched) semantics
+                out = qnode(**{input_arg: torch.as_tensor(row)}, **w64)
+                q = torch.stack(list(out)) if isinstance(out, list | tuple) else out
+                rows.append(q.reshape(-1).to(torch.float64))
+            q = torch.stack(rows)
             if head is not None:
                 q = copy.deepcopy(head).double()(q)
         return q.numpy()
@@ -187,10 +192,12 @@ def _wires(qnode: Any, tape: Any) -> list[Any]:
 def _tape(qml: Any, qnode: Any, input_arg: str, x: torch.Tensor, w: dict[str, torch.Tensor]) -> Any:
     try:
         tape = qml.workflow.construct_tape(qnode, level="top")(**{input_arg: x}, **w)
-    except TypeError as err:
+    except Exception as err:  # noqa: BLE001 - the user's QNode may raise anything
+        shapes = {k: tuple(v.shape) for k, v in w.items()}
         raise ConfigError(
-            f"calling the QNode with {input_arg}= and weights {sorted(w)} failed: {err}",
-            hint="pass input_arg= and weights= matching the QNode's signature",
+            f"the QNode fails with {input_arg} of shape {tuple(x.shape)} and weights {shapes}: "
+            f"{type(err).__name__}: {' '.join(str(err).split())}",
+            hint="pass input_arg=, n_inputs= and weights of the shapes the QNode was trained with",
         ) from None
     gate_set = set(GATES) | set(SPECIAL)
     with warnings.catch_warnings():

@@ -549,3 +549,15 @@ def load_imported(art: Any) -> ImportedClassifier:
         raise ArtifactError(f"{art.path}: {err}") from None
     clf.manifest_ = dict(m)
     return clf
+
+
+def classifier_from_params(**params: Any) -> QNNClassifier:
+    """An unfitted classifier of a recipe (``get_params()`` of a native or imported one).
+
+    Example:
+        >>> type(classifier_from_params(n_qubits=2, layers=1)).__name__
+        'QNNClassifier'
+    """
+    if "architecture" in params:
+        return ImportedClassifier(**params)
+    return QNNClassifier(**params)

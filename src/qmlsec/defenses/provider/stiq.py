@@ -46,6 +46,7 @@ from qmlsec.defenses.provider.base import ProviderDefense
 from qmlsec.defenses.trainer.base import DEFAULT_RECIPE
 from qmlsec.exceptions import ConfigError
 from qmlsec.models.classifier import QNNClassifier
+from qmlsec.models.imported import classifier_from_params
 from qmlsec.models.training import train_module
 
 
@@ -113,7 +114,7 @@ class STIQ(ProviderDefense):
         p = self.params
         params = {**(recipe or DEFAULT_RECIPE)}
         epochs = p.epochs or int(params.get("epochs", 15))
-        members = tuple(QNNClassifier(**{**params, "epochs": 1,
+        members = tuple(classifier_from_params(**{**params, "epochs": 1,
                                          "random_state": derive_seed(self.seed, "member", i)})
                         .fit(X, y) for i in range(2))  # fmt: skip
         feats = torch.as_tensor(members[0].preprocessing_.transform(X), dtype=torch.float64)

@@ -18,6 +18,7 @@ from qmlsec.attacks.setup import AttackSetup
 from qmlsec.defenses.base import Defense, DefenseCost
 from qmlsec.exceptions import ConfigError
 from qmlsec.models.classifier import QNNClassifier
+from qmlsec.models.imported import classifier_from_params
 
 
 def training_seconds(model: Any) -> float:
@@ -48,7 +49,7 @@ class TrainerDefense(Defense):
         """An unfitted classifier of the recipe, seeded from the defense's seed."""
         params = {**self.recipe, **overrides}
         params.setdefault("random_state", self.seed)
-        return QNNClassifier(**params)
+        return classifier_from_params(**params)
 
     @abstractmethod
     def fit(self, X: np.ndarray, y: np.ndarray) -> Any:
