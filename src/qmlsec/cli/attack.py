@@ -24,7 +24,7 @@ from rich.table import Table
 
 from qmlsec.attacks.registry import available_attacks, get_attack
 from qmlsec.attacks.result import AttackResult
-from qmlsec.attacks.setup import MODEL_IN_HAND, AttackSetup
+from qmlsec.attacks.setup import MODEL_IN_HAND, AttackSetup, needs_cloud
 from qmlsec.attacks.targets import Capability
 from qmlsec.cli.output import console, emit_json, handle_errors
 from qmlsec.cli.target import open_target
@@ -194,6 +194,12 @@ def _run(**opts: Any) -> dict[str, Any]:
     if attack_cls.requires & MODEL_IN_HAND:
         knowledge = MODEL_IN_HAND
         notes.append("white-box: the attacker holds the deployed model (e.g. stolen earlier)")
+    primitive = deployment.spec.quantum.primitive
+    if primitive != "builtin" and needs_cloud(attack_cls):
+        notes.append(
+            f"provider-side attack simulated: it acts on qmlsec's provider layer (allocation, "
+            f"queues, hooks) around the {primitive} primitive, never on the real provider"
+        )
     setup = AttackSetup.from_deployment(
         attack_cls, deployment, opts["position"] or None, params=params, knowledge=knowledge,
         shots=opts["shots"] or "deployment", budget=opts["budget"] or None,
