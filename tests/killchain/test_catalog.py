@@ -42,6 +42,7 @@ def test_knowledge_base_has_required_counts(kb):
         "compromised-classical-cloud",
         "supply-chain-attacker",
         "physical-insider",
+        "colluding-providers",
     }
 
 

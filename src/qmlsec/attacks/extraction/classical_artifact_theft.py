@@ -12,7 +12,8 @@ The attack copies ``model/`` out of the deployment's classical store
 :meth:`~qmlsec.cloud.deployment.Deployment.save` writes it) into its own directory,
 loads it with the same verifying loader the service uses
 (:func:`~qmlsec.models.persist.load_classifier`) and so holds a white-box clone: the
-architecture (:class:`~qmlsec.attacks.facts.KnownArchitecture`), every trained circuit
+encoding and architecture (:class:`~qmlsec.attacks.facts.KnownEncoding`,
+:class:`~qmlsec.attacks.facts.KnownArchitecture`), every trained circuit
 weight (:class:`~qmlsec.attacks.facts.KnownParameters`) and the classical pre-processing
 and head.
 
@@ -39,7 +40,7 @@ from pydantic import Field
 
 from qmlsec.attacks.base import AttackContext
 from qmlsec.attacks.extraction.base import ExtractionAttack
-from qmlsec.attacks.facts import KnownArchitecture, KnownParameters
+from qmlsec.attacks.facts import KnownArchitecture, KnownEncoding, KnownParameters
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.storage import MODEL_DIR, ClassicalStore
 from qmlsec.attacks.targets import Capability, Position
@@ -129,7 +130,9 @@ class ClassicalArtifactTheft(ExtractionAttack):
         result.outputs["clone"] = clone
         spec = clone.spec()
         theta = clone.model_.theta.detach().numpy().copy()
-        result.establish(KnownArchitecture(spec=spec), KnownParameters(theta=theta))
+        result.establish(
+            KnownEncoding(spec), KnownArchitecture(spec=spec), KnownParameters(theta=theta)
+        )
         result.provides += ["cap.model_white_box", "goal.model_stolen", "goal.ip_stolen"]
         result.notes.append(
             f"copied {len(copied)} files ({n_bytes} bytes) of the model artifact; "
