@@ -191,3 +191,30 @@ def test_bad_targets_are_clear_errors_without_tracebacks(
                                      "--dataset", "iris", *args])  # fmt: skip
     assert result.exit_code == code, result.output
     assert message in result.output and "Traceback" not in result.output
+
+
+def test_a_campaign_attacks_a_remote_target(
+    deployment: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qmlsec.campaigns.execute import execute_run
+    from qmlsec.campaigns.spec import CampaignSpec
+    from qmlsec.exceptions import RequirementError
+
+    with serve(tmp_path, deployment) as (url, key, _):
+        monkeypatch.setenv("QMLSEC_TARGET_API_KEY", key)
+        spec = CampaignSpec.model_validate({
+            "name": "remote", "target_url": f"{url}/v2/models/iris", "samples": 20,
+            "models": [{"dataset": "iris", "classes": None, "test_size": 0.3}],
+            "attacks": [{"name": "extraction.substitute", "params": {"queries": 30, "epochs": 2}}],
+        })  # fmt: skip
+        spec.check()
+        (run,) = spec.expand()
+        row = execute_run(run)
+    assert row["status"] == "ok", row["error"]
+    where = row["result"]["deployment"]
+    assert (where["protocol"], where["model"]) == ("oip", "iris")
+    assert row["metrics"]["queries_used"] == 30 and where["http"]["samples"] == 30 + 20
+    white_box = spec.model_copy(update={"attacks": (spec.attacks[0].model_copy(
+        update={"name": "evasion.pgd", "params": {}}),)})  # fmt: skip
+    with pytest.raises(RequirementError, match="query access only"):
+        white_box.check()

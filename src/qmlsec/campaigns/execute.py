@@ -48,6 +48,8 @@ def headline(
 
 
 def _run(run: RunConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    if run.target is not None:  # a model served over HTTP: the spec gives the data only
+        return _run_remote(run), {"clean_accuracy": float("nan")}
     victim = cached_victim(run.model, run.seed)
     setup = AttackSetup.from_deployment(
         run.attack, victim.deployment, params=run.params, shots=run.noise.shots,
@@ -62,6 +64,30 @@ def _run(run: RunConfig) -> tuple[dict[str, Any], dict[str, Any]]:
         result, cost = defense.defended_run(setup, run.seed)
         extra["defense_cost"] = cost.to_dict()
     return result.to_dict(), extra
+
+
+def _run_remote(run: RunConfig) -> dict[str, Any]:
+    """Attack the run's remote target with the data split of its victim spec."""
+    import os
+
+    from qmlsec.attacks.http_target import HttpEndpoint
+    from qmlsec.attacks.registry import get_attack
+    from qmlsec.attacks.remote import remote_setup, run_remote
+    from qmlsec.data import load_dataset, parse_classes, split
+
+    t, m = run.target, run.model
+    assert t is not None
+    classes = parse_classes(m.classes) if m.classes else None
+    train, test = split(load_dataset(m.dataset, classes=classes, seed=run.seed),
+                        test_size=m.test_size, seed=run.seed)  # fmt: skip
+    with HttpEndpoint(t.url, protocol=t.protocol, model_name=t.model_name, timeout=t.timeout,
+                      api_key=os.environ.get(t.api_key_env) or None, seed=run.seed) as http:  # fmt: skip
+        setup = remote_setup(
+            get_attack(run.attack), http, params=run.params, shots=run.noise.shots,
+            budget=run.noise.budget, x_train=train.X[: m.max_train], y_train=train.y[: m.max_train],
+            x_test=test.X[: run.samples], y_test=test.y[: run.samples],
+        )  # fmt: skip
+        return run_remote(setup, run.seed).to_dict()
 
 
 def execute_run(run: RunConfig) -> dict[str, Any]:

@@ -22,10 +22,10 @@ import hashlib
 import itertools
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from qmlsec.campaigns.victim_spec import VictimSpec
 from qmlsec.config import FrozenModel
@@ -77,6 +77,28 @@ class NoiseSpec(FrozenModel):
         return "exact" if self.shots is None else f"{self.shots} shots"
 
 
+class RemoteTarget(FrozenModel):
+    """A model served over HTTP that every run of the campaign attacks (black-box only).
+
+    The victim spec then only says which data the attacker holds (its dataset, classes,
+    split); no victim is trained. The API key is read from the environment variable
+    ``api_key_env`` at run time, never stored in the spec or the results.
+
+    Attributes:
+        url: the server or model URL (see :class:`~qmlsec.attacks.http_target.HttpEndpoint`).
+        protocol: ``qmlsec`` or ``oip`` (default: from the URL, else ``qmlsec``).
+        model_name: the served model (default: from the URL).
+        api_key_env: the environment variable holding the API key.
+        timeout: seconds per HTTP request.
+    """
+
+    url: str = Field(min_length=8)
+    protocol: Literal["qmlsec", "oip"] | None = None
+    model_name: str | None = None
+    api_key_env: str = "QMLSEC_TARGET_API_KEY"
+    timeout: float = Field(default=30.0, gt=0)
+
+
 class RunConfig(FrozenModel):
     """One run of a campaign: everything that determines its result."""
 
@@ -89,6 +111,8 @@ class RunConfig(FrozenModel):
     noise: NoiseSpec = NoiseSpec()
     seed: int = 0
     samples: int = Field(default=30, ge=1)
+    target: RemoteTarget | None = None
+    """A remote model to attack instead of a trained victim (black-box attacks only)."""
 
     @property
     def run_id(self) -> str:
@@ -109,6 +133,9 @@ class CampaignSpec(FrozenModel):
         noise: endpoint noise settings.
         seeds: run seeds.
         samples: test samples each attack is evaluated on.
+        target: a model served over HTTP that every run attacks (``target_url`` is a
+            shorthand for ``target: {url: ...}``); the models then only give the
+            attacker's data.
     """
 
     name: str = Field(min_length=1)
@@ -119,6 +146,16 @@ class CampaignSpec(FrozenModel):
     noise: tuple[NoiseSpec, ...] = (NoiseSpec(),)
     seeds: tuple[int, ...] = Field((0,), min_length=1)
     samples: int = Field(default=30, ge=1)
+    target: RemoteTarget | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _target_url(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "target_url" in data:
+            data = dict(data)
+            url = data.pop("target_url")
+            data["target"] = {**(data.get("target") or {}), "url": url}
+        return data
 
     @field_validator("defenses", mode="before")
     @classmethod
@@ -145,6 +182,7 @@ class CampaignSpec(FrozenModel):
                         noise=noise,
                         seed=seed,
                         samples=self.samples,
+                        target=self.target,
                     )  # fmt: skip
                 )
         return runs
@@ -166,6 +204,15 @@ class CampaignSpec(FrozenModel):
                                   hint="run `qmlsec attack list`")  # fmt: skip
             for point in grid.points():
                 attacks[grid.name].validate_params(point)
+            if self.target is not None:
+                from qmlsec.attacks.remote import check_remote
+
+                check_remote(attacks[grid.name])
+        if self.target is not None and self.defenses != (None,):
+            raise ConfigError(
+                f"campaign {self.name!r}: defenses cannot be applied to a remote target",
+                hint="a URL target is attacked as it is served; set defenses: [null]",
+            )
         for name in self.defenses:
             if name is not None and name not in defenses:
                 raise ConfigError(
