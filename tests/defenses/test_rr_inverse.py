@@ -103,3 +103,67 @@ def test_defended_run_moves_the_trojan_but_does_not_remove_it(iris_victim):
     assert ev.cost.depth_overhead == 0.5 and ev.cost.extra["jobs_obfuscated"] == 4
     assert 0 < ev.cost.extra["executed_depth_overhead"] < ev.cost.depth_overhead
     assert ev.cost.seconds > 0
+
+
+def _basis_circuit(seed: int, n: int = 4) -> QuantumCircuit:
+    gen = np.random.default_rng(seed)
+    qc = QuantumCircuit(n, name="C")
+    for _ in range(2 * n):
+        if gen.random() < 0.5:
+            qc.x(int(gen.integers(n)))
+        else:
+            a, b = gen.choice(n, 2, replace=False)
+            qc.cx(int(a), int(b))
+    return qc
+
+
+def _same_output(a: QuantumCircuit, b: QuantumCircuit) -> bool:
+    return bool(np.allclose(Statevector(a).probabilities(), Statevector(b).probabilities()))
+
+
+def test_unchecked_draws_can_hide_nothing_checked_ones_never_do():
+    unchecked = sum(
+        _same_output(RRInverse({"nontrivial": "none"}, seed=i).transform(c).obfuscated, c)
+        for i, c in ((i, _basis_circuit(i)) for i in range(30))
+    )
+    checked = sum(
+        _same_output(RRInverse({}, seed=i).transform(c).obfuscated, c)
+        for i, c in ((i, _basis_circuit(i)) for i in range(30))
+    )
+    assert unchecked >= 3 and checked == 0  # measured: 7 of 30 unchecked
+
+
+@pytest.mark.parametrize("gate_set", ["x_cnot", "x"])
+def test_blocks_are_fixed_point_free_permutations(gate_set):
+    from qmlsec.defenses.circuit.rr_inverse import affine_map, has_fixed_point
+
+    defense = RRInverse({"gates": 3, "gate_set": gate_set}, seed=2)
+    for i in range(20):
+        block = defense.block(4, np.random.default_rng(i))
+        assert not has_fixed_point(block)
+        a, b = affine_map(block)
+        for x in range(16):  # no basis state is mapped to itself
+            bits = np.array([(x >> k) & 1 for k in range(4)], dtype=np.uint8)
+            assert ((a @ bits + b) % 2 != bits).any()
+        if gate_set == "x":
+            assert set(block.count_ops()) == {"x"}
+
+
+def test_single_block_modes_and_exact_restoration():
+    qc = victim_circuit(3)
+    for blocks in ("out", "in"):
+        defense = RRInverse({"blocks": blocks, "gates": 5}, seed=3)
+        record = defense.transform(qc)
+        empty = record.r_in if blocks == "out" else record.r_out
+        assert len(empty.data) == 0 and len((record.r_out if blocks == "out" else record.r_in).data)
+        compiled = transpile(record.obfuscated, basis_gates=BASIS, optimization_level=1,
+                             seed_transpiler=0)  # fmt: skip
+        restored = defense.restore(compiled, record)
+        assert abs(state_fidelity(Statevector(restored), Statevector(qc)) - 1.0) < 1e-9
+
+
+def test_an_impossible_block_request_says_so():
+    from qmlsec.exceptions import ConfigError
+
+    with pytest.raises(ConfigError, match="fixed-point-free"):
+        RRInverse({"gates": 2, "gate_set": "x"}, seed=0).block(1, np.random.default_rng(0))
