@@ -58,7 +58,6 @@ strips R (the blocks are uniformly random X/CNOT networks), measured-and-reset c
 
 Example:
     >>> from qiskit import QuantumCircuit
-from qiskit.quantum_info import Statevector
     >>> qc = QuantumCircuit(2); _ = qc.h(0); _ = qc.cx(0, 1)
     >>> rec = RRInverse({"gates": 4}, seed=1).transform(qc)
     >>> rec.obfuscated.num_qubits, len(rec.r_in.data) + len(rec.r_out.data)
