@@ -90,7 +90,7 @@ def test_qnode_with_weights_and_classical_processing_converts_exactly() -> None:
 
 def test_unsupported_operation_is_refused_by_name(pl_user: Any) -> None:
     with pytest.raises(CircuitError, match="DepolarizingChannel"):
-        from_pennylane(pl_user.noisy, weights={"weights": np.array([0.1])}, n_inputs=2)
+        from_pennylane(pl_user.noisy, weights={"weights": np.array([0.1])}, n_inputs=4)
 
 
 def test_non_affine_angle_is_refused() -> None:

@@ -13,11 +13,12 @@ from qiskit import qasm3
 from qiskit.quantum_info import SparsePauliOp
 from qiskit_machine_learning.connectors import TorchConnector
 from qiskit_machine_learning.neural_networks import EstimatorQNN
-from tests.interop.qasm_files import QASM, UNDECLARED, write_model
 
 from qmlsec.data import load_dataset
 from qmlsec.exceptions import CircuitError, ConfigError
 from qmlsec.interop import from_qasm
+
+from .qasm_files import QASM, UNDECLARED, write_model
 
 
 @pytest.fixture(scope="module")

@@ -356,6 +356,19 @@ class AffinePreprocessing:
             raise ArtifactError(f"pre-processing state is incomplete: {err}") from None
 
 
+def _index_of(classes: np.ndarray, y: Any) -> np.ndarray:
+    """Indices of the labels ``y`` in ``classes`` (in their given, not sorted, order)."""
+    from qmlsec.exceptions import DataError
+
+    lookup = {c.item() if hasattr(c, "item") else c: i for i, c in enumerate(np.asarray(classes))}
+    out = []
+    for label in np.asarray(y).tolist():
+        if label not in lookup:
+            raise DataError(f"unknown label {label!r}", hint=f"the model's labels: {list(lookup)}")
+        out.append(lookup[label])
+    return np.asarray(out, dtype=np.int64)
+
+
 def _apply(op: str, x: Any, a: Any) -> Any:
     if op == "sub":
         return x - a
@@ -435,7 +448,12 @@ class ImportedClassifier(QNNClassifier):
         self.preprocessing_ = self._preprocessing()  # type: ignore[assignment]
         self.classes_ = self._classes()
         features = torch.as_tensor(self.preprocessing_.transform(X), dtype=torch.float64)
-        return features, torch.as_tensor(self.class_index(y), dtype=torch.long)
+        return features, torch.as_tensor(_index_of(self.classes_, y), dtype=torch.long)
+
+    def class_index(self, y: np.ndarray) -> np.ndarray:
+        """Map original labels to class indices ``0..C-1`` (the imported classes' order)."""
+        self._check_fitted()
+        return _index_of(self.classes_, y)
 
     def _classes(self) -> np.ndarray:
         spec = self._architecture()

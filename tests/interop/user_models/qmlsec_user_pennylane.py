@@ -38,10 +38,10 @@ for _ in range(15):
     _opt.step()
 
 
-@qml.qnode(qml.device("default.mixed", wires=2))
+@qml.qnode(qml.device("default.mixed", wires=N_QUBITS))
 def noisy(inputs, weights):
     """Not importable: a depolarizing channel has no unitary Qiskit gate."""
-    qml.AngleEmbedding(inputs, wires=range(2))
+    qml.AngleEmbedding(inputs, wires=range(N_QUBITS))
     qml.DepolarizingChannel(0.1, wires=0)
     qml.RY(weights[0], wires=1)
     return [qml.expval(qml.PauliZ(0)), qml.expval(qml.PauliZ(1))]
