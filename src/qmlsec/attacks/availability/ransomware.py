@@ -51,7 +51,7 @@ from qmlsec.attacks.storage import ClassicalStore
 from qmlsec.attacks.targets import Capability, Position
 from qmlsec.config import FrozenModel, rng
 from qmlsec.exceptions import DataError, QmlsecError
-from qmlsec.stats import wilson
+from qmlsec.stats import exact, wilson
 
 SUFFIX = ".locked"
 NOTE = "RANSOM_NOTE.txt"
@@ -184,6 +184,13 @@ class Ransomware(AvailabilityAttack):
             "identical_files_fraction": identical / len(original),
         })  # fmt: skip
         result.intervals["answers_restored_rate"] = wilson(sum(agrees), n)
+        # file counts are not samples: exact, over the files they count
+        result.intervals["recovered_files_fraction"] = exact(
+            result.metrics["recovered_files_fraction"], max(n_files, 1)
+        )
+        result.intervals["identical_files_fraction"] = exact(
+            result.metrics["identical_files_fraction"], len(original)
+        )
         lost = result.metrics["request_failure_rate_during"] > 0 or any(retrain_failed["during"])
         result.provides = ["goal.availability_lost"] if lost else []
         result.outputs.update(encrypt_seconds=encrypt_s, recovery_seconds=recover_s)

@@ -88,6 +88,7 @@ class ClassicalDataTheft(InferenceAttack):
             "bytes_read": float(n_bytes),
         }
         result.intervals["recovered_fraction"] = wilson(sum(recovered), len(recovered))
+        result.intervals["stolen_precision"] = wilson(round(precision * len(raw_x)), len(raw_x))
         result.outputs.update(raw_inputs=raw_x, raw_labels=raw_y)
         result.establish(
             TrainingInputs(inputs=np.asarray(inputs, dtype=np.float64), space="encoded"),
