@@ -55,7 +55,22 @@ def test_paths_for_attacker_with_system_file(tmp_path):
     paths = _json(["paths", "--system", str(deploy), "--attacker", "malicious-quantum-provider"])
     assert paths and {p["attacker"] for p in paths} == {"malicious-quantum-provider"}
     assert paths[0]["score"] == max(p["score"] for p in paths)
-    assert paths[0]["technique_ids"][0] == "QML.T0010"
+    # a malicious provider reads the jobs it runs and is a client of the public API too
+    assert paths[0]["technique_ids"][0] in {"QML.T0009", "QML.T0010"}
+    assert all(len(p["transitions"]) >= 1 and len(p["layers"]) == len(p["steps"]) for p in paths)
+
+
+def test_paths_show_layer_transitions_and_a_chain_through_three_layers():
+    paths = _json(["paths", "--attacker", "malicious-quantum-provider"])
+    three = [p for p in paths if {"physical", "privacy", "data-algorithm"} <= set(p["layers"])]
+    assert three and len(three[0]["steps"]) >= 5
+    assert " -> ".join(three[0]["transitions"]).startswith("physical -> privacy")
+    plain = _json(["paths", "--attacker", "malicious-quantum-provider", "--no-cross-layer"])
+    assert len(plain) < len(paths)
+    result = runner.invoke(
+        app, ["paths", "--attacker", "malicious-co-tenant"], env={"COLUMNS": "300"}
+    )
+    assert result.exit_code == 0 and "physical -> privacy" in result.stdout
 
 
 def test_paths_with_mitigation_drop_blocked_technique():

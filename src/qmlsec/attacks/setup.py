@@ -78,8 +78,10 @@ def granted(position: Position, spec: DeploymentSpec) -> frozenset[Capability]:
         if q.may_observe:
             caps |= {C.CIRCUIT_ACCESS}
         if q.may_modify:
-            # it also runs the victim's circuits at will on the victim's account
-            caps |= {C.PROVIDER_CONTROL, C.CO_TENANCY, C.SEQUENTIAL_TENANCY, C.QUERY_ACCESS}
+            # it also runs the victim's circuits at will on the victim's account, and it
+            # operates the hardware, control electronics included
+            caps |= {C.PROVIDER_CONTROL, C.CO_TENANCY, C.SEQUENTIAL_TENANCY, C.QUERY_ACCESS,
+                     C.PHYSICAL_ACCESS}  # fmt: skip
             if spec.transpiler_host == "quantum_cloud":
                 caps.add(C.TRANSPILER_CONTROL)
         return frozenset(caps)

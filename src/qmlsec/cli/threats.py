@@ -1,7 +1,9 @@
 """``qmlsec threats``: browse the kill-chain knowledge base, compute paths, export.
 
 Commands: ``list [--tactic T] [--layer L]``, ``show ID``, ``paths --system FILE
---attacker PROFILE [--mitigate M ...] [--goal G ...]``, ``mitigations --attacker
+--attacker PROFILE [--mitigate M ...] [--goal G ...] [--no-cross-layer]`` (each path
+with its layer transitions, e.g. ``physical -> privacy -> data-algorithm``; by default
+also the best path of every set of layers the ranked paths miss), ``mitigations --attacker
 PROFILE`` (what each mitigation removes) and ``export --format
 atlas|navigator|navigator-atlas|stix|attack-flow|mermaid|dot``. ``--json`` prints
 one JSON document on stdout.
@@ -22,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 from typing import Annotated
@@ -71,12 +74,13 @@ def _paths(
     mitigations: list[str] | None,
     goals: list[str] | None,
     max_paths: int,
+    cross_layer: bool = False,
 ) -> list[AttackPath]:
     names = attackers or [p.id for p in kb.profiles]
     paths: list[AttackPath] = []
     for name in names:
         graph = AttackGraph(kb, system, kb.profile(name), mitigations or ())
-        paths += find_paths(graph, goals, max_paths=max_paths)
+        paths += find_paths(graph, goals, max_paths=max_paths, cross_layer=cross_layer)
     return paths
 
 
@@ -165,20 +169,30 @@ def paths_command(
     mitigate: MitigateOpt = None,
     goal: GoalOpt = None,
     max_paths: MaxOpt = 3,
+    cross_layer: Annotated[
+        bool,
+        typer.Option(
+            "--cross-layer/--no-cross-layer",
+            help="Also list, per goal, the best path of every set of quantum layers "
+            "the ranked paths do not cover (multi-stage cross-layer chains).",
+        ),
+    ] = True,
     as_json: Json = False,
 ) -> None:
-    """Minimal attack paths to goals, ranked by likelihood x impact."""
+    """Minimal attack paths to goals, ranked by likelihood x impact, with their layers."""
     kb = load_catalog()
-    paths = _paths(kb, _system(system), attacker, mitigate, goal, max_paths)
+    paths = _paths(kb, _system(system), attacker, mitigate, goal, max_paths, cross_layer)
     if as_json:
         emit_json([p.to_dict() for p in paths])
         return
     table = Table(title=f"{len(paths)} attack paths")
-    for col in ("Attacker", "Goal", "Score", "Likelihood", "Steps"):
+    for col in ("Attacker", "Goal", "Score", "Likelihood", "Layers", "Steps"):
         table.add_column(col)
     for p in paths:
         steps = " -> ".join(f"{s.technique_id} ({s.tactic})" for s in p.steps)
-        table.add_row(p.attacker, p.goal, f"{p.score:.3f}", f"{p.likelihood:.3f}", steps)
+        table.add_row(
+            p.attacker, p.goal, f"{p.score:.3f}", f"{p.likelihood:.3f}", p.layer_path, steps
+        )
     out.print(table)
 
 
@@ -235,12 +249,15 @@ def export_command(
     ] = None,
 ) -> None:
     """Export the knowledge base and/or attack paths."""
-    from qmlsec.killchain.export import atlas, attack_flow, diagram, navigator, stix
-
     if fmt not in FORMATS:
         raise ConfigError(
             f"unknown export format {fmt!r}", hint="use one of: " + ", ".join(FORMATS)
         )
+    # only the chosen format's module: the stix2 library loads for the STIX bundle alone
+    module = {"navigator-atlas": "navigator", "mermaid": "diagram", "dot": "diagram"}
+    exporter = importlib.import_module(
+        "qmlsec.killchain.export." + module.get(fmt, fmt.replace("-", "_"))
+    )
     kb = load_catalog()
     # the ATLAS YAML lists paths only for named attackers; every other export scores or
     # draws the paths of every profile when none is named (the worst case over profiles)
@@ -251,22 +268,22 @@ def export_command(
         for n, path in enumerate(paths, start=1):
             name = f"flow-{n:03d}-{path.attacker}-{path.goal}.json"
             (output / name).write_text(
-                json.dumps(attack_flow.attack_flow_bundle(kb, path), indent=2) + "\n"
+                json.dumps(exporter.attack_flow_bundle(kb, path), indent=2) + "\n"
             )
         typer.echo(f"wrote {len(paths)} Attack Flow bundles to {output}", err=True)
         return
     text = {
-        "atlas": lambda: atlas.to_atlas_yaml(kb, paths),
+        "atlas": lambda: exporter.to_atlas_yaml(kb, paths),
         "navigator": lambda: (
-            json.dumps(navigator.qml_layer(kb, paths, data_url=data_url), indent=2) + "\n"
+            json.dumps(exporter.qml_layer(kb, paths, data_url=data_url), indent=2) + "\n"
         ),
-        "navigator-atlas": lambda: json.dumps(navigator.atlas_layer(kb, paths), indent=2) + "\n",
-        "stix": lambda: stix.to_stix_json(kb) + "\n",
+        "navigator-atlas": lambda: json.dumps(exporter.atlas_layer(kb, paths), indent=2) + "\n",
+        "stix": lambda: exporter.to_stix_json(kb) + "\n",
         "attack-flow": lambda: (
-            json.dumps(attack_flow.attack_flow_document(kb, paths), indent=2) + "\n"
+            json.dumps(exporter.attack_flow_document(kb, paths), indent=2) + "\n"
         ),
-        "mermaid": lambda: diagram.to_mermaid(paths),
-        "dot": lambda: diagram.to_dot(paths),
+        "mermaid": lambda: exporter.to_mermaid(paths),
+        "dot": lambda: exporter.to_dot(paths),
     }[fmt]()
     if output is None:
         typer.echo(text, nl=False)

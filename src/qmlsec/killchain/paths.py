@@ -21,6 +21,14 @@ Paths are ranked by score (descending), then fewer steps, then technique IDs. A 
 kept is kept too when it uses a technique the kept paths do not (so a white-box evasion
 path tied with two transfer-evasion paths is planned beside them).
 
+Layers: every step carries its technique's ``quantum_layer``; a path's
+:attr:`AttackPath.transitions` are its layers with repeats collapsed (``physical ->
+privacy -> data-algorithm``). Cross-layer chains are longer, so they score lower than
+the short single-layer paths to the same goal and fall below the cut; with
+``cross_layer=True`` the search also keeps, per goal, the best path of every *set of
+layers* the ranked paths do not already cover (and the beam keeps the best plan of each
+layer set per fact, so such plans survive to the goal).
+
 Example:
     >>> from qmlsec.killchain.catalog import load_catalog
     >>> from qmlsec.killchain.graph import AttackGraph
@@ -56,6 +64,8 @@ class PathStep:
     likelihood: float
     requires: tuple[str, ...]
     provides: tuple[str, ...]
+    layer: str = ""
+    """The technique's ``quantum_layer`` (physical, data-algorithm, privacy, classical-infra)."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +85,25 @@ class AttackPath:
         return tuple(s.technique_id for s in self.steps)
 
     @property
+    def layers(self) -> tuple[str, ...]:
+        """The quantum layer of each step, in step order."""
+        return tuple(s.layer for s in self.steps)
+
+    @property
+    def transitions(self) -> tuple[str, ...]:
+        """The layers the path moves through, consecutive repeats collapsed."""
+        out: list[str] = []
+        for layer in self.layers:
+            if not out or out[-1] != layer:
+                out.append(layer)
+        return tuple(out)
+
+    @property
+    def layer_path(self) -> str:
+        """The transitions as one line, e.g. ``physical -> privacy -> data-algorithm``."""
+        return " -> ".join(self.transitions)
+
+    @property
     def key(self) -> str:
         """A stable identifier of the path (goal and sorted techniques)."""
         return self.goal + ":" + "+".join(sorted(self.technique_ids))
@@ -83,6 +112,8 @@ class AttackPath:
         """A JSON-serialisable mapping."""
         data = asdict(self)
         data["technique_ids"] = list(self.technique_ids)
+        data["layers"] = list(self.layers)
+        data["transitions"] = list(self.transitions)
         return data
 
 
@@ -90,16 +121,31 @@ def _prob(graph: AttackGraph, plan: Plan) -> float:
     return math.prod(graph.likelihood[t] for t in plan)
 
 
-def _prune(graph: AttackGraph, plans: set[Plan], beam: int) -> list[Plan]:
+def _layer_set(graph: AttackGraph, plan: Plan) -> frozenset[str]:
+    return frozenset(graph.techniques[t].quantum_layer for t in plan)
+
+
+def _prune(
+    graph: AttackGraph, plans: set[Plan], beam: int, diverse: bool = False, fact: str | None = None
+) -> list[Plan]:
     ranked = sorted(plans, key=lambda p: (-_prob(graph, p), len(p), sorted(p)))
     kept: list[Plan] = []
     for plan in ranked:
         if not any(k <= plan for k in kept):
             kept.append(plan)
-    return kept[:beam]
+    if not diverse:
+        return kept[:beam]
+    out = kept[:beam]
+    seen = {_layer_set(graph, p) for p in out}
+    for plan in kept[beam:]:
+        layers = _layer_set(graph, plan)
+        if layers not in seen and (fact is None or _minimal(graph, plan, fact)):
+            seen.add(layers)
+            out.append(plan)
+    return out
 
 
-def _supports(graph: AttackGraph, beam: int) -> dict[str, list[Plan]]:
+def _supports(graph: AttackGraph, beam: int, diverse: bool = False) -> dict[str, list[Plan]]:
     support: dict[str, list[Plan]] = {f: [frozenset()] for f in graph.initial_facts}
     for _ in range(len(graph.techniques) + 1):
         changed = False
@@ -107,13 +153,18 @@ def _supports(graph: AttackGraph, beam: int) -> dict[str, list[Plan]]:
             choices = [support.get(f, []) for f in t.requires]
             if t.requires_any:
                 choices.append(
-                    _prune(graph, {p for f in t.requires_any for p in support.get(f, [])}, beam)
+                    _prune(
+                        graph,
+                        {p for f in t.requires_any for p in support.get(f, [])},
+                        beam,
+                        diverse,
+                    )  # fmt: skip
                 )
             if any(not c for c in choices):
                 continue
             plans = {frozenset().union(*combo) | {tid} for combo in itertools.product(*choices)}
             for fact in t.provides:
-                new = _prune(graph, set(support.get(fact, [])) | plans, beam)
+                new = _prune(graph, set(support.get(fact, [])) | plans, beam, diverse, fact)
                 if new != support.get(fact):
                     support[fact] = new
                     changed = True
@@ -149,6 +200,7 @@ def _order(graph: AttackGraph, plan: Plan) -> tuple[PathStep, ...]:
                 likelihood=round(graph.likelihood[tech.id], 6),
                 requires=tuple(tech.requires) + tuple(tech.requires_any),
                 provides=tuple(tech.provides),
+                layer=tech.quantum_layer,
             )
         )
         facts.update(tech.provides)
@@ -156,8 +208,32 @@ def _order(graph: AttackGraph, plan: Plan) -> tuple[PathStep, ...]:
     return tuple(steps)
 
 
-def _cut(graph: AttackGraph, plans: list[Plan], max_paths: int) -> list[Plan]:
-    """The first ``max_paths`` plans plus tied ones that bring a technique not yet kept."""
+def _derives(graph: AttackGraph, plan: Plan | set[str], fact: str) -> bool:
+    """Whether executing the techniques of ``plan`` (in any workable order) derives ``fact``."""
+    facts = set(graph.initial_facts)
+    remaining = set(plan)
+    progress = True
+    while progress and fact not in facts:
+        progress = False
+        for tid in sorted(remaining):
+            if graph.enabled(graph.techniques[tid], facts):
+                facts.update(graph.techniques[tid].provides)
+                remaining.discard(tid)
+                progress = True
+    return fact in facts
+
+
+def _minimal(graph: AttackGraph, plan: Plan, fact: str) -> bool:
+    """Whether no technique of ``plan`` can be dropped (the beam may have pruned the
+    smaller plan that would otherwise have ruled a superset out)."""
+    return all(not _derives(graph, plan - {t}, fact) for t in plan)
+
+
+def _cut(
+    graph: AttackGraph, plans: list[Plan], max_paths: int, diverse: bool = False
+) -> list[Plan]:
+    """The first ``max_paths`` plans plus tied ones that bring a technique not yet kept
+    (with ``diverse``, plus the best plan of every layer set not yet kept)."""
     kept = list(plans[:max_paths])
     if not kept:
         return kept
@@ -167,24 +243,37 @@ def _cut(graph: AttackGraph, plans: list[Plan], max_paths: int) -> list[Plan]:
         if math.isclose(_prob(graph, plan), last, rel_tol=1e-9) and not plan <= covered:
             kept.append(plan)
             covered |= plan
+    if diverse:
+        seen = {_layer_set(graph, p) for p in kept}
+        for plan in plans:
+            layers = _layer_set(graph, plan)
+            if layers not in seen:
+                seen.add(layers)
+                kept.append(plan)
     return kept
 
 
 def find_paths(
-    graph: AttackGraph, goals: Sequence[str] | None = None, max_paths: int = 5, beam: int = 8
+    graph: AttackGraph,
+    goals: Sequence[str] | None = None,
+    max_paths: int = 5,
+    beam: int = 8,
+    cross_layer: bool = False,
 ) -> list[AttackPath]:
     """The best minimal paths to each goal (the profile's goals by default).
 
     Returns ``max_paths`` paths per goal (more only where paths tie at the cut and bring
-    techniques the others lack), all goals together ranked by score.
+    techniques the others lack, or, with ``cross_layer``, where a path crosses a set of
+    quantum layers the others do not), all goals together ranked by score.
     """
     wanted = list(goals) if goals else list(graph.profile.goals)
-    support = _supports(graph, beam=max(beam, max_paths))
+    support = _supports(graph, beam=max(beam, max_paths), diverse=cross_layer)
     paths: list[AttackPath] = []
     for goal_id in wanted:
         fact = graph.goal_fact(goal_id)
         impact = graph.catalog.goal(goal_id).impact
-        for plan in _cut(graph, support.get(fact, []), max_paths):
+        plans = [p for p in support.get(fact, []) if _minimal(graph, p, fact)]
+        for plan in _cut(graph, plans, max_paths, cross_layer):
             likelihood = _prob(graph, plan)
             paths.append(
                 AttackPath(

@@ -13,8 +13,11 @@ and step (Spall 1992), and every query is counted.
 The reconstruction is scored against the true class mean of the victim's training data
 (or of the test split when the training split is unknown): mean squared error in box
 units next to the prior's, whether it lies nearest its own class mean, the cosine between
-its move away from the prior and the direction to the class mean, and the victim's
-confidence in it.
+its move away from the prior and the direction to the class mean, the victim's
+confidence in it and whether the victim classifies it as the class it was built for
+(``target_class_rate``). :class:`~qmlsec.attacks.inference.model_inversion_proxy.
+ProxyModelInversion` runs the same optimisation on a stolen substitute and scores the
+result on the victim.
 
 Not covered: image priors (total variation, GAN priors as in Zhang et al., CVPR 2020),
 inversion of individual training records, and inversion that exploits auxiliary
@@ -74,12 +77,20 @@ class ModelInversion(InferenceAttack):
     Params: ClassVar[type[FrozenModel]] = ModelInversionParams
     check_params: ClassVar[dict[str, Any]] = {"steps": 5}
 
+    def gradient_model(self) -> Any | None:
+        """The model in hand whose exact input gradient is used (``None``: none in hand)."""
+        if Capability.INPUT_GRADIENTS in self.target.capabilities:
+            return self.target.model
+        return None
+
+    def attack_probabilities(self, x: np.ndarray, *, seed: int) -> np.ndarray:
+        """Probabilities the optimisation reads when it estimates gradients (SPSA)."""
+        return self.probabilities(x, seed=seed)
+
     @property
     def white_box(self) -> bool:
         """Whether the exact input gradient is used."""
-        has_grad = (
-            Capability.INPUT_GRADIENTS in self.target.capabilities and self.target.model is not None
-        )
+        has_grad = hasattr(self.gradient_model(), "loss_gradient")
         if self.params.gradient == "white-box" and not has_grad:
             raise RequirementError(
                 "gradient='white-box' needs input gradients of a model in hand",
@@ -90,15 +101,17 @@ class ModelInversion(InferenceAttack):
     def _objective_grad(self, u: np.ndarray, classes: np.ndarray, step: int) -> np.ndarray:
         """Gradient in box units of ``-log p_c`` (without the prior term) for each row."""
         width = self.hi_ - self.lo_
-        if self.white_box:
-            model = self.target.model
+        model = self.gradient_model()
+        if model is not None and self.white_box:
             x = self.lo_ + u * width
             return np.asarray(model.loss_gradient(x, model.classes_[classes])) * width
         gen = rng(self.seed, "inversion", "spsa", step)
         delta = gen.choice([-1.0, 1.0], size=u.shape)
         c = self.params.spsa_c
         both = np.concatenate([u + c * delta, u - c * delta])
-        probs = self.probabilities(self.lo_ + both * width, seed=derive_seed(self.seed, step))
+        probs = self.attack_probabilities(
+            self.lo_ + both * width, seed=derive_seed(self.seed, step)
+        )
         nll = -np.log(np.clip(probs[np.arange(len(both)), np.r_[classes, classes]], 1e-12, 1))
         half = len(u)
         return ((nll[:half] - nll[half:]) / (2 * c))[:, None] * delta
@@ -138,6 +151,7 @@ class ModelInversion(InferenceAttack):
         cosine = rowwise_cosine(rec - prior, means - prior)
         probs = self.probabilities(recon, seed=derive_seed(self.seed, "inversion", "final"))
         confidence = probs[np.arange(len(classes)), classes]
+        target_hit = (probs.argmax(axis=1) == classes).astype(np.int64)
         metrics: dict[str, Any] = {
             "mse_to_class_mean": float(mse.mean()),
             "prior_mse_to_class_mean": float(mse_prior.mean()),
@@ -145,6 +159,7 @@ class ModelInversion(InferenceAttack):
             "identification_rate": float(np.mean(nearest == classes)),
             "direction_cosine": float(cosine.mean()),
             "confidence": float(confidence.mean()),
+            "target_class_rate": float(target_hit.mean()),
         }
         return self.new_result(
             metrics=metrics,
@@ -156,6 +171,7 @@ class ModelInversion(InferenceAttack):
                 "nearest_class": nearest.tolist(),
                 "direction_cosine": cosine.tolist(),
                 "confidence": confidence.tolist(),
+                "victim_class": probs.argmax(axis=1).tolist(),
             },
             provides=["goal.training_data_exposed"],
             notes=[

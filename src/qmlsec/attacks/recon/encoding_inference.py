@@ -30,7 +30,10 @@ observe hook); angles that change between jobs are data, constant ones are weigh
 Measured: per-spec identification (per sample), accuracies per label and joint, and
 for the victim whether its architecture was identified (classifier and exact match)
 and the fraction of weights recovered within ``1e-6`` rad; ``outputs`` carries the
-stolen spec and weights.
+stolen spec and weights, and the matched spec is handed on as the
+:class:`~qmlsec.attacks.facts.KnownEncoding` and
+:class:`~qmlsec.attacks.facts.KnownArchitecture` facts (provider-side weight theft,
+``extraction.provider_theft``, builds on the latter).
 
 Not covered: obfuscated circuits (a defence), other transpiler settings than the
 provider's own, architectures outside the enumerated family. ``reupload`` with one
@@ -49,7 +52,7 @@ from sklearn.ensemble import RandomForestClassifier
 
 from qmlsec.attacks.access import provider_cloud
 from qmlsec.attacks.base import AttackContext
-from qmlsec.attacks.facts import KnownEncoding
+from qmlsec.attacks.facts import KnownArchitecture, KnownEncoding
 from qmlsec.attacks.recon.architecture_match import gate_signature, match_architecture
 from qmlsec.attacks.recon.base import ReconAttack
 from qmlsec.attacks.recon.executed import ExecutedJobs, observe_queries
@@ -196,7 +199,7 @@ class EncodingInference(ReconAttack):
                 recovered = float(np.mean(err < 1e-6))
             result.outputs["stolen_spec"] = matches[0]
             result.outputs["stolen_theta"] = theta
-            result.establish(KnownEncoding(matches[0]))
+            result.establish(KnownEncoding(matches[0]), KnownArchitecture(spec=matches[0]))
         result.metrics["victim_weights_recovered"] = recovered
 
     @staticmethod

@@ -193,7 +193,8 @@ class PowerSideChannel(SideChannelAttack):
     name: ClassVar[str] = "sidechannel.power"
     technique_id: ClassVar[str] = "QML.T0022"
     requires = frozenset({Capability.PHYSICAL_ACCESS})
-    positions = frozenset({Position.PHYSICAL_INSIDER})
+    # a malicious quantum provider operates the control electronics too
+    positions = frozenset({Position.PHYSICAL_INSIDER, Position.UNTRUSTED_QUANTUM_CLOUD})
     Params = PowerParams
     check_params: ClassVar[dict] = {"snr_db": (-10.0, 10.0), "max_circuits": 2}
 
