@@ -110,9 +110,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: no report.json in {args.report_dir}", file=sys.stderr)
         return 2
     report = json.loads(path.read_text(encoding="utf-8"))
-    from qmlsec.report.schema import validate_report
+    from qmlsec.report.schema import SCHEMA_VERSION, validate_report
 
-    validate_report(report)
+    if report.get("schema_version") == SCHEMA_VERSION:
+        validate_report(report)
+    else:  # an older report: only the keys read below are needed
+        print(
+            f"note: report schema {report.get('schema_version')}, this qmlsec writes "
+            f"{SCHEMA_VERSION}; not validated",
+            file=sys.stderr,
+        )
     quick = " --quick" if report.get("quick") else ""
     command = args.command or f"qmlsec assess{quick} --out {args.report_dir}"
     summary = summarise(report, command)
