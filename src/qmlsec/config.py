@@ -20,12 +20,12 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from qmlsec.exceptions import ConfigError
 
-if TYPE_CHECKING:  # torch loads only where a torch generator is asked for
+if TYPE_CHECKING:  # numpy and torch load only where a generator is asked for
+    import numpy as np
     import torch
 
 SEED_BITS = 63
@@ -49,6 +49,8 @@ def derive_seed(seed: int, *names: str | int) -> int:
 
 def rng(seed: int, *names: str | int) -> np.random.Generator:
     """A NumPy generator for the consumer named by ``names``."""
+    import numpy as np
+
     return np.random.default_rng(derive_seed(seed, *names))
 
 

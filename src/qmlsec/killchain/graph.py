@@ -29,14 +29,17 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from qmlsec.exceptions import ConfigError
 from qmlsec.killchain.catalog import Catalog
 from qmlsec.killchain.schema import EFFECT_FACTOR, Profile, Technique
 from qmlsec.killchain.system import SystemModel, derive_facts
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 def fact_node(fact: str) -> str:
@@ -84,7 +87,6 @@ class AttackGraph:
                 continue
             self.techniques[t.id] = t
             self.likelihood[t.id] = p
-        self.graph = self._build()
         self._facts, self._fired = self._forward_chain()
 
     def _may_act(self, t: Technique) -> bool:
@@ -99,7 +101,12 @@ class AttackGraph:
         positions = [p for p in self.profile.positions if p in t.positions]
         return not positions or any(self.system.may_modify(p) for p in positions)
 
-    def _build(self) -> nx.DiGraph:
+    @functools.cached_property
+    def graph(self) -> nx.DiGraph:
+        """The AND/OR graph (built on first use: reachability and paths need only the
+        forward chaining below, so the CLI does not import networkx for them)."""
+        import networkx as nx
+
         g = nx.DiGraph(attacker=self.profile.id, system=self.system.name)
         for fact in sorted(self.initial_facts):
             g.add_node(fact_node(fact), kind="fact", gate="OR", initial=True)
