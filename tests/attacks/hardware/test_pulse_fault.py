@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from qiskit import QuantumCircuit
 from qiskit.circuit.library import RXGate, RZXGate
 from qiskit.quantum_info import Operator
 
 from qmlsec.attacks.hardware.pulse_fault import PulseFaultContributor
 from qmlsec.cloud.noise import NoiseContext
+from qmlsec.exceptions import RequirementError
 from qmlsec.testing.victims import small_victim
 
 
@@ -56,3 +58,15 @@ def test_two_qubit_cross_resonance_fault_shifts_the_outputs():
     m = victim.setup("hardware.pulse_fault", params=params).run(0).metrics
     assert m["output_shift_f1"] == 0.0 and m["output_shift_f1.4"] > 0.01
     assert np.isfinite(m["max_accuracy_drop"])
+
+
+def test_an_insider_injects_the_same_fault_whatever_the_provider_trust():
+    victim = small_victim()
+    params = {"factors": (1.0, 1.5), "max_samples": 10, "shots": None}
+    deployment = victim.deployment(quantum={"trust": "honest-but-curious"})
+    insider = victim.setup("hardware.insider_pulse_fault", params=params, deployment=deployment)
+    assert insider.target.position.value == "physical_insider"
+    with pytest.raises(RequirementError, match="honest-but-curious"):
+        victim.setup("hardware.pulse_fault", params=params, deployment=deployment)
+    provider = victim.setup("hardware.pulse_fault", params=params)
+    assert insider.run(0).metrics == provider.run(0).metrics
