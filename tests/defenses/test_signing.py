@@ -44,12 +44,14 @@ def test_unsigned_altered_and_foreign_artifacts_are_refused(saved, tmp_path):
         signing.load(copy, key.public_key())
 
 
-def test_policy_without_signatures_loads_unsigned(saved, tmp_path):
+def test_policy_without_signatures_loads_unsigned(saved, tmp_path, iris_victim):
     import shutil
 
     copy = shutil.copytree(saved, tmp_path / "plain")
     (copy / SIGNATURE_FILE).unlink(missing_ok=True)
-    assert ArtifactSigning({"require_signature": False}).load(copy, None) is not None
+    loaded = ArtifactSigning({"require_signature": False}).load(copy, None)
+    x = iris_victim.x_test[:10]
+    assert (loaded.predict(x) == iris_victim.model.predict(x)).all()
     with pytest.raises(ArtifactError, match="no trusted key"):
         ArtifactSigning().load(copy, None)
 
@@ -71,3 +73,22 @@ def test_defended_run_rejects_tampered_artifacts_but_not_the_provider_side_troja
     assert ev.metric == "attack_success_rate" and ev.without == 1.0
     assert ev.with_defense == ev.without and ev.verdict == "inconclusive"
     assert ev.cost.extra["signature_bytes"] == 64.0 and ev.cost.seconds > 0
+
+
+def test_the_signature_verifies_and_a_flipped_byte_does_not(saved, tmp_path):
+    import shutil
+
+    signing = ArtifactSigning(seed=4)
+    key = signing.generate_key()
+    copy = shutil.copytree(saved, tmp_path / "signed")
+    signature = signing.sign(copy, key)
+    signing.verify(copy, key.public_key())  # no error: it verifies
+    for target in (signature, copy / "manifest.json"):
+        original = target.read_bytes()
+        flipped = bytearray(original)
+        flipped[len(flipped) // 2] ^= 0x01
+        target.write_bytes(bytes(flipped))
+        with pytest.raises(ArtifactError):
+            signing.verify(copy, key.public_key())
+        target.write_bytes(original)
+    signing.verify(copy, key.public_key())  # restored bytes verify again

@@ -54,4 +54,6 @@ def test_label_only_endpoint_trains_on_one_hot_answers(black_box, ctx):
     ).run(ctx)
     assert "endpoint output: labels" in result.notes
     assert "single_agreement" not in result.metrics
-    assert 0.0 <= result.metrics["ensemble_agreement"] <= 1.0
+    # one-hot answers still steal the decision: agreement well above the majority class
+    chance = np.bincount(np.asarray(ctx.y_test)).max() / len(ctx.y_test)
+    assert result.metrics["ensemble_agreement"] > chance + 0.2

@@ -26,9 +26,19 @@ def test_shadow_attack_with_the_victim_recipe_detects_overfit_members(overfit, r
 def test_shadow_attack_runs_from_the_default_recipe(generalising):
     params = {"shadows": 1, "shadow_model": {"n_qubits": 4, "layers": 1, "epochs": 5, "lr": 0.1}}
     result = MembershipShadow(generalising.black_box(), params, seed=0).run(generalising.ctx())
-    assert 0.0 <= result.metrics["auc"] <= 1.0
+    assert result.metrics["auc"] == pytest.approx(
+        roc_auc(result.per_sample["score"], result.per_sample["is_member"])
+    )
     assert result.metrics["shadows"] == 1
     assert "shadow_model" in result.notes[-1]
+
+
+def test_one_shadow_already_beats_chance_on_an_overfit_victim(overfit):
+    shadow = {"n_qubits": 4, "layers": 3, "epochs": 200, "lr": 0.2, "batch_size": 0}
+    params = {"shadows": 1, "shadow_model": shadow}
+    result = MembershipShadow(overfit.black_box(), params, seed=0).run(overfit.ctx())
+    assert result.metrics["auc"] > 0.6
+    assert result.estimates()["auc"].ci[0] > 0.5  # above chance beyond its interval
 
 
 def test_attack_features_rank_confident_correct_outputs_first():
@@ -77,4 +87,6 @@ def test_shadows_get_enough_samples_for_the_assessment_victim_recipe():
     result = MembershipShadow(target, params, seed=0).run(ctx)
     assert min(sizes[1:]) >= config.victim.qubits
     assert result.metrics["shadow_size"] == sizes[1]
-    assert 0.0 <= result.metrics["auc"] <= 1.0
+    assert result.metrics["auc"] == pytest.approx(
+        roc_auc(result.per_sample["score"], result.per_sample["is_member"])
+    )

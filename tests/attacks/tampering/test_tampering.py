@@ -36,6 +36,16 @@ def test_replace_all_changes_every_rz():
         qc.rz(a, 0)
     out = tamper_angles(qc, mode="replace", size=1.0, rng=np.random.default_rng(0))
     assert len(out.data) == 2 * len(qc.data)
+    ops = [(i.operation.name, float(i.operation.params[0])) for i in out.data]
+    assert all(name == "rz" for name, _ in ops)
+    for k, original in enumerate((0.1, 0.2, 0.3)):
+        (_, kept), (_, shift) = ops[2 * k], ops[2 * k + 1]
+        assert kept == original  # the victim's angle is still bound...
+        net = (kept + shift) % (2 * np.pi)
+        assert abs(net - original) > 1e-6  # ...but the net rotation is a new angle
+        assert 0.0 <= kept + shift < 2 * np.pi  # uniform in [0, 2pi)
+    nets = [(ops[2 * k][1] + ops[2 * k + 1][1]) for k in range(3)]
+    assert len({round(v, 9) for v in nets}) == 3  # independent draws
 
 
 def test_count_hooks():
