@@ -42,7 +42,7 @@ import numpy as np
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from qmlsec.cloud.cost import CostAccount
-from qmlsec.cloud.devices import device_names, get_device
+from qmlsec.cloud.devices import get_device
 from qmlsec.cloud.inference import InferenceEndpoint
 from qmlsec.cloud.ledger import ExposureLedger
 from qmlsec.cloud.parties import Party, TrustLevel
@@ -104,7 +104,7 @@ class QuantumSettings(FrozenModel):
         if device.startswith("ibm_"):
             data = {**data, "remote_backend": data.get("remote_backend") or device}
             twin = "fake_" + device.removeprefix("ibm_")
-            data["device"] = twin if twin in device_names() else "ideal"
+            data["device"] = twin if _catalogued(twin) else "ideal"
         if not data.get("remote_backend"):
             raise ValueError("primitive ibm-runtime needs the IBM backend: --backend ibm_<name>")
         return data
@@ -361,6 +361,13 @@ class Deployment:
         except json.JSONDecodeError as err:
             raise ConfigError(f"{root / COST_FILE} is not JSON: {err}") from None
         return cls(spec, model, ledger=ledger, cost=cost, path=root)
+
+
+def _catalogued(name: str) -> bool:
+    """Whether ``name`` is a catalogued fake device (loads only that snapshot)."""
+    from qmlsec.cloud.devices import _fake_by_name
+
+    return _fake_by_name(name) is not None
 
 
 def _read(path: Path, default: str) -> str:
