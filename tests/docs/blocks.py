@@ -3,15 +3,15 @@
 A page's blocks share one Python namespace and one working directory, as a reader typing
 them one after the other would. What runs:
 
-* ``python`` blocks: executed;
+* ``python`` blocks: executed (and written to ``NAME`` when the first line is
+  ``# file: NAME``);
 * ``pycon`` blocks (``>>>`` prompts): run as a doctest, outputs compared;
 * ``bash`` / ``console`` blocks: each command (``\\`` continuations joined, comments and a
   leading ``$`` dropped); ``qmlsec ...`` runs in-process through Typer's test runner (no
   interpreter start-up per command), anything else through ``bash``; a command ending
   in ``&`` starts in the background and is stopped when the page ends;
-* ``yaml`` / ``toml`` / ``json`` blocks whose first line is ``# file: NAME`` (``//`` for
-  JSON is not allowed, so JSON files are not supported): written to ``NAME`` (and
-  parsed, so a syntax error fails); other ``yaml`` / ``toml`` blocks are parsed only.
+* ``yaml`` / ``toml`` blocks: parsed (a syntax error fails), and written to ``NAME``
+  when the first line is ``# file: NAME``.
 
 Other languages (``text``, output samples) are not code and are not run.
 
@@ -132,6 +132,7 @@ class Session:
     # ------------------------------------------------------------------ runners
     def run(self, block: Block) -> None:
         if block.lang == "python":
+            self._write(block)
             code = compile(block.body, block.where, "exec")
             exec(code, self.namespace)
         elif block.lang == "pycon":
@@ -179,17 +180,21 @@ class Session:
                 f"{block.where}: `{cmd}` exited {code}, expected {expected}\n{output[-3000:]}"
             )
 
-    def _data(self, block: Block) -> None:
+    def _write(self, block: Block) -> None:
+        """Write the block to the file its ``# file: NAME`` first line names, if any."""
         first = block.body.splitlines()[0] if block.body else ""
         m = re.match(r"^#\s*file:\s*(\S+)\s*$", first)
-        if block.lang == "yaml":
-            yaml.safe_load(block.body)
-        else:
-            tomllib.loads(block.body)
         if m:
             target = self.cwd / m.group(1)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(block.body + "\n", encoding="utf-8")
+
+    def _data(self, block: Block) -> None:
+        if block.lang == "yaml":
+            yaml.safe_load(block.body)
+        else:
+            tomllib.loads(block.body)
+        self._write(block)
 
 
 def missing(module: str) -> bool:
