@@ -41,7 +41,7 @@ import torch
 
 from qmlsec.attacks.facts import Fact, Facts, KnownArchitecture, KnownParameters
 from qmlsec.attacks.registry import available_attacks
-from qmlsec.attacks.setup import MODEL_IN_HAND, AttackSetup
+from qmlsec.attacks.setup import MODEL_IN_HAND, AttackSetup, granted
 from qmlsec.attacks.targets import Capability, Position
 from qmlsec.campaigns.assess_config import AssessConfig
 from qmlsec.campaigns.execute import headline
@@ -186,12 +186,23 @@ def overran(seconds: float, limit_s: float | None) -> str | None:
     return f"ran {seconds:.3g} s, past the {limit_s:g} s limit (no progress report to stop at)"
 
 
-def stage_position(attack_cls: Any, positions: tuple[str, ...]) -> Position | None:
-    """The first of the attacker's positions the attack can be mounted from."""
-    for pos in positions:
-        if Position(pos) in attack_cls.positions:
-            return Position(pos)
-    return None
+def stage_position(
+    attack_cls: Any, positions: tuple[str, ...], spec: Any = None
+) -> Position | None:
+    """The attacker's position the attack is mounted from.
+
+    The profile's positions come first, then ``api_user`` (every profile reaches the
+    public inference API, QML.T0009); among them the first the attack allows whose
+    grants on the deployment ``spec`` cover what the attack needs, else the first it
+    allows (whose refusal then names what is missing).
+    """
+    allowed = [Position(p) for p in (*positions, Position.API_USER.value)
+               if Position(p) in attack_cls.positions]  # fmt: skip
+    if spec is not None:
+        for pos in allowed:
+            if frozenset(attack_cls.requires) <= granted(pos, spec) | MODEL_IN_HAND:
+                return pos
+    return allowed[0] if allowed else None
 
 
 class PathExecutor:
@@ -226,10 +237,11 @@ class PathExecutor:
             x_train=v.x_train, y_train=v.y_train, x_test=v.x_test[:n], y_test=v.y_test[:n],
             train_victim=retrain_recipe(v, self.config), facts=facts, knowledge=knowledge,
         )  # fmt: skip
-        arch, theta = facts.get(KnownArchitecture), facts.get(KnownParameters)
-        if knowledge and arch is not None and theta is not None:
-            clone = stolen_model(self.deployment.model, arch, theta)
-            setup = setup.replace(target=dataclasses.replace(setup.target, model=clone))
+        if knowledge:
+            arch, theta = facts.get(KnownArchitecture), facts.get(KnownParameters)
+            if arch is not None and theta is not None:
+                clone = stolen_model(self.deployment.model, arch, theta)
+                setup = setup.replace(target=dataclasses.replace(setup.target, model=clone))
         if note:
             setup.notes.append(note)
         return setup
@@ -285,7 +297,7 @@ class PathExecutor:
         key = (attack, inputs)
         if key in self._cache:
             return [self.runs[i] for i in self._cache[key]]
-        position = stage_position(available_attacks()[attack], positions)
+        position = stage_position(available_attacks()[attack], positions, self.deployment.spec)
         sweep = self.config.sweeps.get(attack, {})
         points = [
             {k: v[i] for k, v in sweep.items()}

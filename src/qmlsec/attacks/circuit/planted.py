@@ -180,7 +180,10 @@ class PlantedTrojan(CircuitAttack):
         column, how = self.watched_column(ctx)
         observer = AngleObserver(column)
         with installed(cloud, observer, position=self.target.position):
-            clean = self._victim_traffic(cloud, X)
+            endpoint = serve(self.target.model, cloud, device=p.device, shots=p.shots,
+                             seed=self.seed)  # fmt: skip
+            predict(endpoint, X, seed=derive_seed(self.seed, "observed"))  # one batch job
+        clean = self._victim_traffic(cloud, X)
         ctx.report("observed the victim's traffic", 1, 3)
         seen = np.concatenate(observer.seen) if observer.seen else np.zeros(1)
         lo, hi = float(seen.min()), float(seen.max())

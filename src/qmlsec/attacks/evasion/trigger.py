@@ -20,7 +20,9 @@ trigger and no trigger to apply).
   same way). Measured: the fraction of crafted queries that fired, accuracy on them
   with the trojan and, as a control, on the same crafted inputs with the pass removed
   (the testbed's measurement, not the attacker's), and the attack success rate: the
-  fraction of crafted inputs the control classifies correctly that the trojan flips.
+  fraction of crafted inputs the control classifies correctly that are misclassified in
+  a job where the trojan fired. Shot noise alone flips some answers near the decision
+  boundary: ``control_flip_rate`` (the control asked twice) says how many.
 
 A pass that is no longer installed (a kill-chain path whose testbed removed it after
 the planting stage) is re-installed for the run, and the result says so.
@@ -172,22 +174,33 @@ class BackdoorTrigger(Attack):
             step = np.zeros_like(X) if norm2 < 1e-18 else np.outer((goal - (X @ w + b)) / norm2, w)
             x_trig = X + step
             clean = oracle.labels(X, seed=derive_seed(self.seed, "clean"))
-            start = len(hook.fired)
-            pred = np.concatenate([
-                oracle.labels(x_trig[i : i + 1], seed=derive_seed(self.seed, "triggered", i))
-                for i in range(len(X))
-            ])  # fmt: skip
-            fired = np.asarray(hook.fired[start:], dtype=bool)
-            with _absent(hook):
-                control = np.concatenate([
+
+            def ask(per_row: bool) -> np.ndarray:
+                if not per_row:
+                    return oracle.labels(x_trig, seed=derive_seed(self.seed, "triggered"))
+                return np.concatenate([
                     oracle.labels(x_trig[i : i + 1], seed=derive_seed(self.seed, "triggered", i))
                     for i in range(len(X))
                 ])  # fmt: skip
+
+            # one job when every crafted row lands in the window, else one job per input
+            start = len(hook.fired)
+            pred, per_row = ask(False), False
+            if not hook.fired[start]:
+                start = len(hook.fired)
+                pred, per_row = ask(True), True
+            fired = np.asarray(hook.fired[start:], dtype=bool)
+            if fired.size == 1:
+                fired = np.repeat(fired, len(X))
+            with _absent(hook):  # the same queries without the pass, twice: shot noise
+                control, repeat = ask(per_row), ask(per_row)
         n = len(X)
-        ok = control == y
-        asr = float(np.mean(pred[ok] != y[ok])) if ok.any() else 0.0
+        ok = (control == y) & fired  # the trojan acted on an input the control got right
+        asr = float(np.sum(pred[ok] != y[ok]) / max(int((control == y).sum()), 1))
+        flips = float(np.mean(repeat != control))
         metrics = {
             "attack_success_rate": asr,
+            "control_flip_rate": flips,
             "triggered_fraction": float(fired.mean()) if fired.size else 0.0,
             "accuracy_triggered": float(np.mean(pred == y)),
             "accuracy_triggered_control": float(np.mean(ok)),
@@ -202,7 +215,8 @@ class BackdoorTrigger(Attack):
                         "control_prediction": control.tolist(), "fired": fired.tolist()},
         )  # fmt: skip
         result.intervals = {
-            "attack_success_rate": proportion(asr, max(int(ok.sum()), 1)),
+            "attack_success_rate": proportion(asr, max(int((control == y).sum()), 1)),
+            "control_flip_rate": proportion(flips, n),
             "triggered_fraction": proportion(metrics["triggered_fraction"], max(fired.size, 1)),
             "accuracy_triggered": proportion(metrics["accuracy_triggered"], n),
             "misclassification_rate": proportion(metrics["misclassification_rate"], n),
