@@ -218,3 +218,73 @@ def test_a_campaign_attacks_a_remote_target(
         update={"name": "evasion.pgd", "params": {}}),)})  # fmt: skip
     with pytest.raises(RequirementError, match="query access only"):
         white_box.check()
+
+
+def mock_endpoint(handler: Any, **kw: Any) -> HttpEndpoint:
+    import httpx
+
+    client = httpx.Client(transport=httpx.MockTransport(handler))
+    return HttpEndpoint("http://model.test/v2/models/m", client=client, **kw)
+
+
+META = {"name": "m", "inputs": [{"name": "x", "datatype": "FP64", "shape": [-1, 2]}],
+        "outputs": [{"name": "probabilities", "datatype": "FP64", "shape": [-1, 2]}]}  # fmt: skip
+
+
+def test_503_without_retry_after_backs_off_exponentially_then_succeeds() -> None:
+    import httpx
+
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return httpx.Response(200, json=META)
+        calls.append(request.url.path)
+        if len(calls) <= 2:
+            return httpx.Response(503, json={"error": "warming up"})
+        return httpx.Response(
+            200,
+            json={
+                "outputs": [
+                    {
+                        "name": "probabilities",
+                        "shape": [1, 2],
+                        "datatype": "FP64",
+                        "data": [0.2, 0.8],
+                    }
+                ]
+            },
+        )
+
+    waits: list[float] = []
+    with mock_endpoint(handler, sleep=waits.append, retry=RetryPolicy(base_s=0.5)) as ep:
+        values = ep.query(np.zeros((1, 2)), output="labels").values
+    assert values.tolist() == [1] and len(calls) == 3
+    assert 0.5 <= waits[0] <= 0.625 and 1.0 <= waits[1] <= 1.25  # 0.5 * 2**k, +25% jitter
+    assert ep.records[0].attempts == 3 and ep.records[0].rate_limited == 0
+
+
+def test_retry_after_as_an_http_date_and_a_timeout() -> None:
+    import email.utils
+
+    import httpx
+
+    later = email.utils.formatdate(time.time() + 5, usegmt=True)
+    answers = iter([httpx.Response(429, headers={"Retry-After": later}), None])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return httpx.Response(200, json=META)
+        answer = next(answers)
+        if answer is None:
+            raise httpx.ReadTimeout("slow", request=request)
+        return answer
+
+    waits: list[float] = []
+    with (
+        mock_endpoint(handler, sleep=waits.append, timeout=2.0) as ep,
+        pytest.raises(Exception, match="timed out after 2 s") as err,
+    ):
+        ep.query(np.zeros((1, 2)))
+    assert type(err.value).__name__ == "BackendError"
+    assert len(waits) == 1 and 3.0 <= waits[0] <= 5.0
