@@ -135,3 +135,11 @@ def test_chain_report_gives_stage_outcomes_and_the_oracle_share(victim, config):
     assert ch["end_effect"]["attack"] == "evasion.backdoor_trigger"
     assert ch["oracle_effect"]["attack"] == "evasion.pgd"
     assert doc["posture"]["counts"]["chains"] == 1
+
+
+def test_white_box_stage_is_blocked_when_no_earlier_stage_stole_the_model(victim, config):
+    runner = ChainRunner(PathExecutor(victim, config), load_catalog())
+    chain = next(c for c in CHAINS if c.id == "power-theft-whitebox")
+    records = runner._steps(victim.deployment.reconfigure(), chain.steps[2:], Facts(), "t")
+    assert records[0]["status"] == "blocked"
+    assert "know.architecture" in records[0]["reason"] and records[0]["runs"] == []

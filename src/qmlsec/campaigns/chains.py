@@ -62,6 +62,9 @@ class Step:
     params: dict[str, Any] = field(default_factory=dict)
 
 
+WHITE_BOX = ("know.architecture", "know.parameters")
+"""What a white-box stage of a chain needs from an earlier stage (the stolen model)."""
+
 CHECK = "victim checks"
 """A stage where the victim runs its own checks on the deployment (not an attack)."""
 
@@ -237,6 +240,8 @@ class ChainRunner:
                inputs: tuple[str, ...]) -> tuple[dict[str, Any], StageRun | None]:  # fmt: skip
         technique = self.catalog.technique(step.technique_id)
         needed = [f for f in technique.requires if f.split(".")[0] in ("know", "state")]
+        if "cap.model_white_box" in technique.requires:  # a white-box stage needs the theft
+            needed += [f for f in WHITE_BOX if f not in needed]
         missing = [f for f in needed if f not in facts]
         record: dict[str, Any] = {
             "technique_id": step.technique_id, "name": technique.name,
