@@ -1,4 +1,4 @@
-"""``qmlsec threats export`` loads neither torch nor Qiskit and answers within two seconds."""
+"""``qmlsec threats export`` loads neither torch nor Qiskit (its speed is measured in bench/)."""
 
 from __future__ import annotations
 
@@ -21,9 +21,8 @@ print(json.dumps({"seconds": time.perf_counter() - start, "heavy": heavy}))
 
 
 @pytest.mark.parametrize("fmt", ["attack-flow", "navigator", "navigator-atlas", "stix", "atlas"])
-def test_export_loads_no_heavy_library_and_is_fast(fmt):
+def test_export_loads_no_heavy_library(fmt):
     out = subprocess.run([sys.executable, "-c", PROBE, fmt], capture_output=True, text=True,
                          check=True, timeout=60)  # fmt: skip
     probe = json.loads(out.stdout.strip().splitlines()[-1])
     assert probe["heavy"] == []
-    assert probe["seconds"] < 2.0

@@ -76,6 +76,7 @@ ATTACK_METRICS: dict[str, tuple[str, int]] = {
     "extraction.classical_artifact_theft": ("clone_agreement", 1),
     "hardware.profile_fabrication": ("max:readout_error_increase_", 1),
     "hardware.pulse_fault": ("max_accuracy_drop", 1),
+    "hardware.insider_pulse_fault": ("max_accuracy_drop", 1),
     "inference.classical_data_theft": ("recovered_fraction", 1),
     "inference.membership_proxy": ("auc", 1),
     "inference.model_inversion_proxy": ("mse_reduction", 1),
