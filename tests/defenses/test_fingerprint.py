@@ -7,6 +7,7 @@ import pytest
 
 from qmlsec.attacks.hardware.downgrade import SubstituteHook
 from qmlsec.cloud.cost import CostAccount
+from qmlsec.cloud.devices import get_device
 from qmlsec.cloud.providers import QuantumCloud
 from qmlsec.defenses.provider.fingerprint_check import PURPOSE, FingerprintCheck
 
@@ -61,8 +62,10 @@ def test_no_false_alarm_and_no_miss_over_repeated_seeded_trials(device, scale):
 
 
 def test_paper_threshold_misses_a_mildly_degraded_device():
-    # With the paper's 0.035 a 25% calibration degradation passes as the paid device.
-    paper, ours = FingerprintCheck({"threshold": 0.035}, seed=0), FingerprintCheck(seed=0)
+    # With the paper's 0.035 read per qubit, a 25% calibration degradation passes as the
+    # paid device; the calibrated Manhattan threshold catches it.
+    paper = FingerprintCheck({"threshold": 0.035, "distance": "mean_abs"}, seed=0)
+    ours = FingerprintCheck(seed=0)
     assert not any(alarms(paper, CLAIMED, 1.25, range(2)))
     assert any(alarms(ours, CLAIMED, 1.25, range(2)))
 
@@ -76,8 +79,9 @@ def test_fingerprinting_neutralises_downgrade_at_a_shot_cost(iris_victim):
     assert ev.cost.extra["alarms"] == 2.0  # fake_quito and x4; not the genuine x1
     assert ev.cost.extra_shots == 3 * 4096 and ev.cost.price > 0
     metrics = ev.results["with"]["metrics"]
-    assert metrics["fingerprint_distance_scale_1"] < 0.015
-    assert metrics["fingerprint_distance_given_device"] > 0.015
+    threshold = FingerprintCheck().params.threshold  # Manhattan, calibrated: 0.06
+    assert metrics["fingerprint_distance_scale_1"] < threshold
+    assert metrics["fingerprint_distance_given_device"] > threshold
 
 
 def test_narrow_probe_fits_a_smaller_substitute_and_still_separates_it():
@@ -92,3 +96,29 @@ def test_narrow_probe_fits_a_smaller_substitute_and_still_separates_it():
     substituted = QuantumCloud(["fake_guadalupe"], trust="malicious", seed=0)
     with installed(substituted, SubstituteHook("fake_melbourne")):  # 15 qubits < 16
         assert fp.distance(substituted, "fake_guadalupe", 1) > fp.params.threshold
+
+
+def test_manhattan_is_the_sum_and_mean_abs_the_per_qubit_distance():
+    cloud = provider()
+    manhattan = FingerprintCheck(seed=0).distance(cloud, CLAIMED, 1)
+    mean_abs = FingerprintCheck({"distance": "mean_abs"}, seed=0).distance(cloud, CLAIMED, 1)
+    assert manhattan == pytest.approx(5 * mean_abs)  # fake_manila: 5 probed qubits
+    assert FingerprintCheck().params.threshold == 0.06
+    assert FingerprintCheck({"distance": "mean_abs"}).params.threshold == 0.015
+    assert FingerprintCheck({"probe": "x_idle"}).params.threshold == 0.11
+
+
+def test_idle_probe_reads_relaxation_and_separates_a_degraded_device():
+    check = FingerprintCheck({"probe": "x_idle", "idle_us": 20.0}, seed=0)
+    qc = check.probe(CLAIMED)
+    assert qc.count_ops()["x"] == 5 and qc.count_ops()["delay"] == 5
+    predicted = check.predict(CLAIMED)
+    target = get_device(CLAIMED).backend.target
+    alive = np.exp(-20e-6 / np.array([target.qubit_properties[q].t1 for q in range(5)]))
+    ro = np.array([target["measure"][(q,)].error for q in range(5)])
+    # survival of |1> after 20 us: exp(-t/T1), mixed by the readout error
+    assert np.allclose(predicted, alive * (1 - ro) + (1 - alive) * ro, atol=0.02)
+    assert np.allclose(check.analytic(CLAIMED), predicted, atol=0.03)
+    genuine = check.distance(provider(), CLAIMED, 1)
+    degraded = check.distance(provider(scale=1.5), CLAIMED, 1)
+    assert genuine < check.params.threshold < degraded
