@@ -119,17 +119,13 @@ def test_weights_of_the_wrong_shape_are_refused(pl_user: Any) -> None:
 
 
 def test_missing_extra_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    import builtins
+    from qmlsec.interop import extras
 
-    real = builtins.__import__
+    def missing(name: str) -> Any:
+        raise ModuleNotFoundError(f"No module named {name!r}", name=name)
 
-    def fake(name: str, *args: Any, **kwargs: Any) -> Any:
-        if name == "pennylane":
-            raise ImportError("No module named 'pennylane'")
-        return real(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", fake)
-    monkeypatch.delitem(__import__("sys").modules, "pennylane")
+    monkeypatch.setattr(extras.importlib, "import_module", missing)
     with pytest.raises(ConfigError) as err:
         from_pennylane(object())
     assert "pip install 'qmlsec[pennylane]'" in (err.value.hint or "")
+    assert "'pennylane'" in err.value.message

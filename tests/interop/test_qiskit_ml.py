@@ -96,14 +96,36 @@ def test_torch_connector_with_head_agrees(qiskit_user: Any) -> None:
     assert [layer.kind for layer in clf.spec().head] == ["linear", "softmax"]
 
 
-def test_non_linear_feature_map_is_refused() -> None:
+def test_zz_feature_map_imports_with_derived_inputs_and_exact_gradients() -> None:
     fm, an = zz_feature_map(2), real_amplitudes(2, reps=1)
     qc = QuantumCircuit(2)
     qc.compose(fm, inplace=True)
     qc.compose(an, inplace=True)
-    qnn = EstimatorQNN(circuit=qc, input_params=fm.parameters, weight_params=an.parameters)
-    with pytest.raises(CircuitError, match="not linear"):
-        from_qiskit_ml(qnn, weights=np.zeros(qnn.num_weights))
+    qnn = EstimatorQNN(circuit=qc, input_params=fm.parameters, weight_params=an.parameters,
+                       input_gradients=True, estimator=StatevectorEstimator(),
+                       default_precision=0.0)  # fmt: skip
+    w = np.linspace(0.1, 1.2, qnn.num_weights)
+    clf = from_qiskit_ml(qnn, weights=w)
+    assert clf.agreement_["max_abs_deviation"] < 1e-8
+    spec = clf.spec()
+    assert spec.n_inputs == 2 and spec.n_circuit_inputs == 3  # x0, x1, 2(pi - x0)(pi - x1)
+    x = np.random.default_rng(4).uniform(-1, 1, size=(5, 2))
+    theirs, _ = qnn.backward(x, w)  # Qiskit ML's parameter-shift input gradient
+    xt = torch.as_tensor(x).requires_grad_(True)
+    y = clf.model_.outputs(xt)
+    ours = torch.autograd.grad(y.sum(), xt)[0].numpy()
+    assert np.max(np.abs(ours - np.asarray(theirs)[:, 0, :])) < 1e-8
+
+
+def test_weights_inside_a_non_linear_angle_are_refused() -> None:
+    from qiskit.circuit import Parameter
+
+    a, w = Parameter("a"), Parameter("w")
+    qc = QuantumCircuit(1)
+    qc.ry(a * w, 0)
+    qnn = EstimatorQNN(circuit=qc, input_params=[a], weight_params=[w])
+    with pytest.raises(CircuitError, match="not linear in the weight"):
+        from_qiskit_ml(qnn, weights=[0.3])
 
 
 def test_weights_of_the_wrong_shape_are_refused(qiskit_user: Any) -> None:

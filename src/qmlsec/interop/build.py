@@ -52,6 +52,7 @@ def assemble(
     classes: Sequence[Any] | None = None,
     tolerance: float = TOLERANCE,
     seed: int = 0,
+    feature_terms: Sequence[Any] | None = None,
 ) -> ImportedClassifier:
     """The imported classifier, checked against ``reference`` (the source's outputs).
 
@@ -65,13 +66,17 @@ def assemble(
         head, preprocessing, output, classes: see :class:`ImportedClassifier`.
         tolerance: largest accepted absolute deviation of any output.
         seed: the run seed (retraining).
+        feature_terms: the circuit's ``x`` from the features, when it is not the features
+            (see :func:`~qmlsec.interop.circuit.normalise_with_terms`).
 
     Raises:
         CircuitError: the outputs disagree by more than ``tolerance``.
         ConfigError: weights or head of the wrong shape.
     """
     records, state = head_records(head)
-    spec = ImportedSpec.from_circuit(circuit, readout, source=source, head=records, output=output)
+    spec = ImportedSpec.from_circuit(
+        circuit, readout, source=source, head=records, output=output, feature_terms=feature_terms
+    )
     theta_arr = np.asarray(theta, dtype=np.float64).reshape(-1)
     if theta_arr.size != spec.n_weights:
         raise ConfigError(

@@ -21,10 +21,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from qiskit import QuantumCircuit
-from qiskit.circuit import Parameter, ParameterVector
+from qiskit.circuit import Parameter, ParameterExpression, ParameterVector
 from qiskit.circuit.library import get_standard_gate_name_mapping
 from qiskit.quantum_info import SparsePauliOp
 
+from qmlsec.engine.lowering import linear_form
 from qmlsec.exceptions import CircuitError
 
 _SKIP = {"barrier"}
@@ -36,10 +37,34 @@ def normalise(
 ) -> QuantumCircuit:
     """``circuit`` in standard gates with ``inputs -> x[i]`` and ``weights -> theta[j]``.
 
+    Every angle must be linear in the inputs and weights (see :func:`normalise_with_terms`
+    for feature maps that are not).
+
     Raises:
         CircuitError: a parameter that is neither an input nor a weight, a gate without a
-            definition in standard gates, a measurement before the end, or a reset or
-            classically controlled operation.
+            definition in standard gates, a measurement before the end, a reset or
+            classically controlled operation, or an angle not linear in the inputs.
+    """
+    qc, terms = normalise_with_terms(circuit, inputs, weights)
+    if terms is not None:
+        raise CircuitError(
+            "gate angles are non-linear in the inputs",
+            hint="use normalise_with_terms, which derives circuit inputs from the features",
+        )
+    return qc
+
+
+def normalise_with_terms(
+    circuit: QuantumCircuit, inputs: Sequence[Parameter], weights: Sequence[Parameter]
+) -> tuple[QuantumCircuit, list[Any] | None]:
+    """Like :func:`normalise`, for angles ``f(inputs) + linear(weights)`` with any ``f``.
+
+    Each distinct non-linear input part ``f`` (such as ``ZZFeatureMap``'s
+    ``2 (pi - a)(pi - b)``) becomes a circuit input of its own, appended after the
+    features; the returned feature terms (``None`` when every angle is linear) compute
+    the circuit's ``x`` from the features (see
+    :func:`qmlsec.models.imported.evaluate_term`), differentiably. Angles where weights
+    enter non-linearly or multiply inputs are refused.
     """
     declared = {*inputs, *weights}
     stray = sorted(p.name for p in circuit.parameters if p not in declared)
@@ -49,11 +74,31 @@ def normalise(
             hint="declare them as input or weight parameters of the model",
         )
     qc = strip_final_measurements(circuit)
-    x = ParameterVector("x", len(inputs))
+    inp = ParameterVector("_in", len(inputs))
     theta = ParameterVector("theta", len(weights))
-    binding: dict[Any, Any] = {p: x[i] for i, p in enumerate(inputs)}
+    binding: dict[Any, Any] = {p: inp[i] for i, p in enumerate(inputs)}
     binding.update({p: theta[j] for j, p in enumerate(weights)})
-    qc = qc.assign_parameters(binding, inplace=False)
+    qc = _standard(qc.assign_parameters(binding, inplace=False))
+    derived: dict[str, tuple[Parameter, Any]] = {}
+    out = QuantumCircuit(qc.num_qubits, name=qc.name, global_phase=qc.global_phase)
+    for inst in qc.data:
+        op = inst.operation
+        params = [_split(p, derived) for p in op.params]
+        if params != list(op.params):
+            op = op.copy()
+            op.params = params
+        out.append(op, [qc.find_bit(q).index for q in inst.qubits])
+    n, k = len(inputs), len(derived)
+    x = ParameterVector("x", n + k)
+    final: dict[Any, Any] = {inp[i]: x[i] for i in range(n)}
+    final.update({u: x[n + j] for j, (u, _) in enumerate(derived.values())})
+    out.assign_parameters({p: v for p, v in final.items() if p in out.parameters}, inplace=True)
+    if not derived:
+        return out, None
+    return out, [["x", i] for i in range(n)] + [tree for _, tree in derived.values()]
+
+
+def _standard(qc: QuantumCircuit) -> QuantumCircuit:
     standard = set(get_standard_gate_name_mapping()) - {"measure", "reset", "delay"}
     for _ in range(_MAX_ROUNDS):
         foreign = sorted({i.operation.name for i in qc.data} - standard - _SKIP)
@@ -72,6 +117,66 @@ def normalise(
             )
         qc = qc.decompose(gates_to_decompose=foreign)
     raise CircuitError("the circuit does not decompose into standard gates")
+
+
+def _split(expr: Any, derived: dict[str, tuple[Parameter, Any]]) -> Any:
+    """``expr`` with its non-linear input part replaced by a derived input's placeholder."""
+    if not (isinstance(expr, ParameterExpression) and expr.parameters):
+        return expr
+    try:
+        linear_form(expr, "_in", "theta")
+        return expr
+    except CircuitError:
+        pass
+    sym = expr.sympify()
+    weights = [s for s in sym.free_symbols if s.name.startswith("theta[")]
+    linear: Any = 0
+    w_part: Any = 0.0
+    by_name = {p.name: p for p in expr.parameters}
+    for w in weights:
+        d = sym.diff(w)
+        if d.free_symbols:
+            raise CircuitError(
+                f"gate angle {expr} is not linear in the weight {w.name} (derivative {d})",
+                hint="weights must enter gate angles linearly and not multiply inputs",
+            )
+        linear = linear + d * w
+        w_part = w_part + float(d) * by_name[w.name]
+    rest = sym - linear
+    key = str(rest)
+    if key not in derived:
+        derived[key] = (Parameter(f"_u{len(derived)}"), _tree(rest))
+    return derived[key][0] + w_part
+
+
+def _tree(e: Any) -> Any:
+    """A sympy expression of the inputs ``_in[i]`` as a feature-term tree."""
+    if e.is_Symbol:
+        name = str(e.name)
+        if not name.startswith("_in["):
+            raise CircuitError(f"unexpected symbol {name} in an input feature map")
+        return ["x", int(name[4:-1])]
+    if e.is_number:
+        value = complex(e)
+        if abs(value.imag) > 1e-12:
+            raise CircuitError(f"complex constant {e} in an input feature map")
+        return ["c", value.real]
+    if e.is_Add:
+        return ["add", *(_tree(a) for a in e.args)]
+    if e.is_Mul:
+        return ["mul", *(_tree(a) for a in e.args)]
+    if e.is_Pow:
+        base, exponent = e.args
+        if not exponent.is_number:
+            raise CircuitError(f"input feature map {e} has a non-constant exponent")
+        return ["pow", _tree(base), float(exponent)]
+    name = type(e).__name__
+    if name in ("sin", "cos", "tan", "exp", "log") and len(e.args) == 1:
+        return [name, _tree(e.args[0])]
+    raise CircuitError(
+        f"input feature map function {name} in {e} is not supported",
+        hint="feature maps of +, *, powers, sin, cos, tan, exp and log import",
+    )
 
 
 def strip_final_measurements(circuit: QuantumCircuit) -> QuantumCircuit:

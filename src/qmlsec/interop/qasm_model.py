@@ -37,7 +37,7 @@ from pydantic import Field, ValidationError
 from qmlsec.config import FrozenModel
 from qmlsec.exceptions import CircuitError, ConfigError, DataError
 from qmlsec.interop.build import assemble
-from qmlsec.interop.circuit import normalise, readout_of
+from qmlsec.interop.circuit import normalise_with_terms, readout_of
 from qmlsec.interop.extras import require
 from qmlsec.models.imported import AffinePreprocessing, ImportedClassifier
 
@@ -175,7 +175,7 @@ def from_qasm(
         raise CircuitError(f"weight parameters {missing} are not declared in {m.circuit}")
     inputs = [by_name[n] for n in m.inputs]
     weights = [by_name[n] for n in w_names]
-    circuit = normalise(raw, inputs, weights)
+    circuit, terms = normalise_with_terms(raw, inputs, weights)
     ops = [_observable(o, circuit.num_qubits) for o in m.observables]
     readout = readout_of(ops, circuit.num_qubits)
     theta = np.zeros(0)
@@ -213,7 +213,7 @@ def from_qasm(
         circuit=circuit, readout=readout, theta=theta, source=f"qasm ({manifest.name})",
         reference=reference, sample_inputs=np.asarray(sample_inputs, dtype=np.float64),
         head=head, preprocessing=pre, output=m.output, classes=m.classes,
-        tolerance=tolerance, seed=seed,
+        tolerance=tolerance, seed=seed, feature_terms=terms,
     )  # fmt: skip
 
 

@@ -6,8 +6,10 @@ The network's circuit, input and weight parameters, observables and trained weig
 (the classifier's ``weights``, the connector's ``weight``) are read through their public
 properties. Input and weight parameters become the engine's ``x`` and ``theta`` in the
 network's order; gates outside Qiskit's standard set are inlined through their
-definitions; angles must be linear in the inputs and weights (feature maps with products
-of inputs, such as ``ZZFeatureMap``, are refused with the offending angle).
+definitions. Weights must enter the angles linearly; an input part that is not linear
+(``ZZFeatureMap``'s ``2 (pi - a)(pi - b)``) becomes a derived circuit input computed from
+the features by the model's differentiable feature map, as qmlsec's own IQP encoding
+does, so input gradients stay exact.
 
 A ``SamplerQNN`` returns the probabilities of the classes its ``interpret`` function
 assigns to the measured integers. The import tabulates ``interpret`` over every basis
@@ -50,7 +52,7 @@ from qiskit.quantum_info import Statevector
 
 from qmlsec.exceptions import CircuitError, ConfigError
 from qmlsec.interop.build import assemble
-from qmlsec.interop.circuit import normalise, readout_of, strip_final_measurements
+from qmlsec.interop.circuit import normalise_with_terms, readout_of, strip_final_measurements
 from qmlsec.interop.classical import preprocessing_of
 from qmlsec.interop.extras import require
 from qmlsec.models.imported import ImportedClassifier, Output
@@ -87,7 +89,7 @@ def from_qiskit_ml(
     """
     require("qiskit_machine_learning", "qiskit-ml")
     qnn, theta, head, default_output, default_classes = _parts(model, weights, head)
-    circuit, readout, exact = _network(qnn)
+    circuit, terms, readout, exact = _network(qnn)
     theta = np.asarray(theta, dtype=np.float64).reshape(-1)
     if theta.size != qnn.num_weights:
         raise ConfigError(
@@ -116,7 +118,7 @@ def from_qiskit_ml(
         reference=reference, sample_inputs=np.asarray(sample_inputs, dtype=np.float64),
         head=head, preprocessing=pre, output=output,
         classes=classes if classes is not None else default_classes,
-        tolerance=tolerance, seed=seed,
+        tolerance=tolerance, seed=seed, feature_terms=terms,
     )  # fmt: skip
 
 
@@ -172,25 +174,27 @@ def _output(qnn: Any) -> Output:
     return "probabilities" if isinstance(qnn, SamplerQNN) else "logits"
 
 
-def _network(qnn: Any) -> tuple[QuantumCircuit, list[list[tuple[str, float]]], Callable[..., Any]]:
+def _network(
+    qnn: Any,
+) -> tuple[QuantumCircuit, Any, list[list[tuple[str, float]]], Callable[..., Any]]:
     from qiskit.primitives import StatevectorEstimator
     from qiskit_machine_learning.neural_networks import EstimatorQNN, SamplerQNN
 
     inputs, weights = list(qnn.input_params or []), list(qnn.weight_params or [])
     if isinstance(qnn, EstimatorQNN):
-        circuit = normalise(qnn.circuit, inputs, weights)
+        circuit, terms = normalise_with_terms(qnn.circuit, inputs, weights)
         readout = readout_of(list(qnn.observables), circuit.num_qubits)
         twin = EstimatorQNN(circuit=qnn.circuit, observables=qnn.observables,
                             input_params=inputs, weight_params=weights,
                             estimator=StatevectorEstimator(), default_precision=0.0)  # fmt: skip
-        return circuit, readout, twin.forward
+        return circuit, terms, readout, twin.forward
     if isinstance(qnn, SamplerQNN):
         if getattr(qnn, "sparse", False):
             raise ConfigError(
                 "sparse SamplerQNN outputs are not supported", hint="use sparse=False"
             )
         raw = qnn.circuit
-        circuit = normalise(raw, inputs, weights)
+        circuit, terms = normalise_with_terms(raw, inputs, weights)
         n = circuit.num_qubits
         if n > MAX_SAMPLER_QUBITS:
             raise CircuitError(
@@ -211,7 +215,7 @@ def _network(qnn: Any) -> tuple[QuantumCircuit, list[list[tuple[str, float]]], C
                 np.add.at(out[r], classes, probs)
             return out
 
-        return circuit, readout, exact
+        return circuit, terms, readout, exact
     raise ConfigError(f"network type {type(qnn).__name__} is not supported",
                       hint="EstimatorQNN and SamplerQNN import")  # fmt: skip
 

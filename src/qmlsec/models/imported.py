@@ -96,7 +96,13 @@ class ImportedSpec(FrozenModel):
 
     Attributes:
         source: where it came from (``pennylane``, ``qiskit-ml``, ``qasm``) and how.
-        n_qubits, n_inputs, n_weights: circuit sizes (``x`` and ``theta`` lengths).
+        n_qubits, n_weights: qubits and length of ``theta``.
+        n_inputs: features the model takes after pre-processing.
+        circuit_inputs: length of the circuit's ``x`` when :attr:`feature_terms` derive it
+            from the features (default ``n_inputs``: ``x`` is the features).
+        feature_terms: ``x[k]`` as an expression of the features (see
+            :func:`evaluate_term`), for circuits whose angles are non-linear in the
+            inputs (e.g. ``ZZFeatureMap``'s ``(pi - a)(pi - b)``); ``None``: identity.
         gates: the circuit in Qiskit's standard gates, angles linear in ``x`` and ``theta``.
         global_phase: the circuit's global phase.
         readout: one observable per quantum output, as ``(Qiskit Pauli label, coefficient)``.
@@ -108,6 +114,8 @@ class ImportedSpec(FrozenModel):
     n_qubits: int = Field(ge=1, le=24)
     n_inputs: int = Field(ge=1)
     n_weights: int = Field(ge=0)
+    circuit_inputs: int | None = Field(default=None, ge=1)
+    feature_terms: tuple[Any, ...] | None = None
     gates: tuple[GateRecord, ...]
     global_phase: Angle = Angle()
     readout: tuple[tuple[tuple[str, float], ...], ...] = Field(min_length=1)
@@ -128,6 +136,7 @@ class ImportedSpec(FrozenModel):
         source: str,
         head: Sequence[LayerRecord] = (),
         output: Output = "logits",
+        feature_terms: Sequence[Any] | None = None,
     ) -> ImportedSpec:
         """The spec of ``circuit`` (standard gates over ParameterVectors ``x``/``theta``)."""
         sizes = {"x": 0, "theta": 0}
@@ -153,8 +162,17 @@ class ImportedSpec(FrozenModel):
             qubits = tuple(circuit.find_bit(q).index for q in inst.qubits)
             params = tuple(_angle(p) for p in op.params)
             gates.append(GateRecord(name=op.name, qubits=qubits, params=params))
+        n_features = sizes["x"]
+        if feature_terms is not None:
+            n_features = 1 + max(_max_feature(t) for t in feature_terms)
+            if len(feature_terms) != sizes["x"]:
+                raise CircuitError(
+                    f"{len(feature_terms)} feature terms for {sizes['x']} circuit inputs"
+                )
         return cls(
-            source=source, n_qubits=circuit.num_qubits, n_inputs=sizes["x"],
+            source=source, n_qubits=circuit.num_qubits, n_inputs=n_features,
+            circuit_inputs=sizes["x"] if feature_terms is not None else None,
+            feature_terms=tuple(feature_terms) if feature_terms is not None else None,
             n_weights=sizes["theta"], gates=tuple(gates),
             global_phase=_angle(circuit.global_phase),
             readout=tuple(tuple((str(lab), float(c)) for lab, c in obs) for obs in readout),
@@ -163,11 +181,12 @@ class ImportedSpec(FrozenModel):
 
     @property
     def n_circuit_inputs(self) -> int:
-        return self.n_inputs
+        """Length of the circuit's ``x`` vector."""
+        return self.circuit_inputs or self.n_inputs
 
     def build(self) -> QuantumCircuit:
         """The circuit with parameter vectors ``x`` and ``theta``."""
-        x = ParameterVector("x", self.n_inputs)
+        x = ParameterVector("x", self.n_circuit_inputs)
         theta = ParameterVector("theta", self.n_weights)
         standard = get_standard_gate_name_mapping()
         qc = QuantumCircuit(self.n_qubits, name="imported")
@@ -184,12 +203,63 @@ class ImportedSpec(FrozenModel):
         return [SparsePauliOp.from_list([(lab, c) for lab, c in obs]) for obs in self.readout]
 
     def feature_map(self, features: torch.Tensor) -> torch.Tensor:
-        """Circuit inputs from pre-processed features: the identity (shape-checked)."""
+        """Circuit inputs ``x`` from pre-processed features; differentiable.
+
+        The identity, or :attr:`feature_terms` evaluated on the features.
+        """
         if features.ndim != 2 or features.shape[1] != self.n_inputs:
             raise ConfigError(
                 f"expected features of shape (batch, {self.n_inputs}), got {tuple(features.shape)}"
             )
-        return features
+        if self.feature_terms is None:
+            return features
+        return torch.stack([evaluate_term(t, features) for t in self.feature_terms], dim=1)
+
+
+_UNARY: dict[str, Any] = {"sin": torch.sin, "cos": torch.cos, "exp": torch.exp,
+                          "log": torch.log, "tan": torch.tan}  # fmt: skip
+
+
+def evaluate_term(term: Any, features: torch.Tensor) -> torch.Tensor:
+    """Evaluate a feature term on ``features`` ``(B, n)``; returns ``(B,)``.
+
+    Terms are JSON trees (never code): ``["x", i]`` (feature ``i``), ``["c", value]``,
+    ``["add", t, ...]``, ``["mul", t, ...]``, ``["pow", t, exponent]`` and
+    ``["sin" | "cos" | "tan" | "exp" | "log", t]``.
+
+    Example:
+        >>> import torch
+        >>> evaluate_term(["mul", ["c", 2.0], ["add", ["c", 3.0], ["x", 0]]], torch.ones(1, 1))
+        tensor([8.], dtype=torch.float64)
+    """
+    if not isinstance(term, list | tuple) or not term:
+        raise ArtifactError(f"malformed feature term {term!r}")
+    op, *args = term
+    batch = torch.zeros(features.shape[0], dtype=torch.float64)
+    if op == "x":
+        return features[:, int(args[0])].to(torch.float64)
+    if op == "c":
+        return batch + float(args[0])
+    if op == "add":
+        return sum((evaluate_term(a, features) for a in args), batch)
+    if op == "mul":
+        out = batch + 1.0
+        for a in args:
+            out = out * evaluate_term(a, features)
+        return out
+    if op == "pow":
+        return evaluate_term(args[0], features) ** float(args[1])
+    if op in _UNARY and len(args) == 1:
+        return _UNARY[op](evaluate_term(args[0], features))
+    raise ArtifactError(f"unknown feature term operation {op!r}")
+
+
+def _max_feature(term: Any) -> int:
+    if isinstance(term, list | tuple) and term:
+        if term[0] == "x":
+            return int(term[1])
+        return max([_max_feature(t) for t in term[1:]] or [-1])
+    return -1
 
 
 def _angle(expr: Any) -> Angle:
