@@ -67,3 +67,20 @@ def test_needs_the_victims_encoder():
     blind = Target(Position.SUPPLY_CHAIN, frozenset({Capability.TRAINING_DATA_WRITE}))
     with pytest.raises(RequirementError, match="encoding"):
         QUID(blind)
+
+
+def test_class_assignment_flips_each_class_to_its_least_similar_class(victim, writer):
+    x, y = victim.x_train, victim.y_train
+    attack = QUID(writer, {"assignment": "class"}, seed=0)
+    _, y_p = attack.poison(x, y, rate=0.5)
+    classes = np.unique(y)
+    overlaps = attack.overlaps(x, y)
+    own = np.searchsorted(classes, y)
+    between = np.stack([overlaps[own == k].mean(axis=0) for k in range(len(classes))])
+    for k, c in enumerate(classes):
+        flipped = y_p[(y == c) & (y_p != y)]
+        assert len(set(flipped.tolist())) == 1  # one target class per source class
+        others = [j for j in range(len(classes)) if j != k]
+        assert flipped[0] == classes[min(others, key=lambda j: between[k, j])]
+    # the same samples as the per-sample rule
+    assert np.array_equal(y_p != y, QUID(writer, seed=0).poison(x, y, rate=0.5)[1] != y)
