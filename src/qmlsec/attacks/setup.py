@@ -116,7 +116,8 @@ def choose_position(
     spec: DeploymentSpec,
     knowledge: frozenset[Capability] = frozenset(),
 ) -> Position:
-    """The first position the attack allows whose grants cover its requirements.
+    """The first position the attack allows whose grants cover its requirements (the
+    attack's own ``preferred_positions`` first, when it declares them).
 
     Raises:
         RequirementError: no allowed position does, naming what each one lacks.
@@ -124,7 +125,8 @@ def choose_position(
     required = frozenset(attack_cls.requires)
     black_box = bool(required & QUERY) and not required & MODEL_IN_HAND
     order = _PREFERRED if black_box else _PREFERRED[1:2] + _PREFERRED[:1] + _PREFERRED[2:]
-    allowed = [p for p in (*order, *Position) if p in attack_cls.positions]
+    first = tuple(getattr(attack_cls, "preferred_positions", ()))
+    allowed = [p for p in (*first, *order, *Position) if p in attack_cls.positions]
     reasons = []
     for pos in dict.fromkeys(allowed):
         if not granted(pos, spec):
