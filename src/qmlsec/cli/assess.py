@@ -31,7 +31,8 @@ def assess_command(
     out: Path = typer.Option(Path("report"), "--out", help="Folder to write the report to."),
     seed: int = typer.Option(None, "--seed", help="The run seed (overrides the config's)."),
     deployment: Path = typer.Option(
-        None, "--deployment",
+        None,
+        "--deployment",
         help="Assess this saved deployment (e.g. from `qmlsec import`) instead of training one.",
     ),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
