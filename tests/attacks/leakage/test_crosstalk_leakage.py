@@ -164,3 +164,14 @@ def test_state_preparation_readout_inverts_to_the_encoded_inputs():
     assert guessed.metrics["input_mae"] > 2 * m["input_mae"]
     x_hat = colocated.facts["know.training_inputs"].inputs
     assert x_hat.shape == (40, 2) and np.all((x_hat >= 0) & (x_hat <= np.pi))
+
+
+def test_jobs_kept_out_of_one_readout_window_leak_no_training_inputs(iris3, leaks):
+    from qmlsec.defenses.provider.dedicated_execution import alone
+
+    where = Colocation(GRID, true_qubits(iris3, GRID))
+    defended = alone(CrosstalkLeakage)(co_tenant(iris3.model), PARAMS, seed=0).run(
+        iris3.context(where)
+    )
+    assert defended.metrics["marginal_mae"] > 10 * leaks["colocated"].metrics["marginal_mae"]
+    assert np.allclose(defended.outputs["leaked_marginals"], 0.0, atol=0.05)

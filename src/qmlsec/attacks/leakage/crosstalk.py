@@ -286,6 +286,13 @@ class CrosstalkLeakage(LeakageAttack):
         eps = self.params.eps
         return attacker_distribution(p_a, eps, coupling), attacker_distribution(p_b, eps, coupling)
 
+    def window_coupling(self, kappa: float) -> float:
+        """The coupling at distance 1 the shared readout window gives a probe: what
+        :meth:`leak` makes of a victim bit flipping from 0 to 1 (a defence that keeps the
+        jobs out of one window overrides :meth:`leak`, and this falls to 0)."""
+        low, high = self.leak(0.0, 1.0, kappa)
+        return float(high[1] - low[1])
+
     def cloud(self) -> QuantumCloud:
         """The target's cloud when its pool has ``device``, else a fresh cloud on ``device``.
 
@@ -377,7 +384,8 @@ class CrosstalkLeakage(LeakageAttack):
         beside the victim's forward jobs on ``X``, and the probes' hook."""
         p = self.params
         probes = sensing_qubits(p.device, believed, p.xi)
-        hook = ReadoutProbe(p.training_kappa, p.eps, derive_seed(self.seed, "training"),
+        kappa = self.window_coupling(p.training_kappa)
+        hook = ReadoutProbe(kappa, p.eps, derive_seed(self.seed, "training"),
                             fixed=probes, xi=p.xi)  # fmt: skip
         if p.jobs == "state_prep":
             self._run_state_prep(cloud, X, hook)
