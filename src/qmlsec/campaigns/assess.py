@@ -48,7 +48,8 @@ def deployment(victim: Victim, config: AssessConfig) -> SystemModel:
     d = victim.deployment
     flags = {
         "model.n_qubits": victim.spec.qubits,
-        "model.encoding": "angle",
+        # the deployed circuit's encoding family ("imported" for a user's own circuit)
+        "model.encoding": str(getattr(victim.model.model_.spec, "encoding", "imported")),
         # exact answers (no endpoint shots): the system model's default budget per query
         "api.shots_per_query": config.endpoint_shots or 1024,
         "transpiler.host": d.spec.transpiler_host,
