@@ -6,10 +6,12 @@ them one after the other would. What runs:
 * ``python`` blocks: executed (and written to ``NAME`` when the first line is
   ``# file: NAME``);
 * ``pycon`` blocks (``>>>`` prompts): run as a doctest, outputs compared;
-* ``bash`` / ``console`` blocks: each command (``\\`` continuations joined, comments and a
-  leading ``$`` dropped); ``qmlsec ...`` runs in-process through Typer's test runner (no
-  interpreter start-up per command), anything else through ``bash``; a command ending
-  in ``&`` starts in the background and is stopped when the page ends;
+* ``bash`` / ``console`` blocks (``\\`` continuations joined, comments and a leading ``$``
+  dropped): a block of plain ``qmlsec ...`` commands runs them in-process through
+  Typer's test runner (no interpreter start-up per command); a block with any other
+  command runs as one ``bash -e -o pipefail`` script (its variables carry from line to
+  line); in a block with a command ending in ``&``, that command starts in the
+  background (stopped when the page ends) and each other line runs on its own;
 * ``yaml`` / ``toml`` blocks: parsed (a syntax error fails), and written to ``NAME``
   when the first line is ``# file: NAME``.
 
@@ -27,11 +29,13 @@ An HTML comment on the line before a block marks it:
 
 from __future__ import annotations
 
+import contextlib
 import doctest
 import importlib.util
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
 import tomllib
@@ -122,12 +126,15 @@ class Session:
         self.env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{self.env.get('PATH', '')}"
 
     def close(self) -> None:
-        for proc in self.background:
-            proc.terminate()
+        for proc in self.background:  # each started in its own session: stop the group
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
             try:
-                proc.wait(timeout=10)
+                proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                proc.kill()
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=15)
 
     # ------------------------------------------------------------------ runners
     def run(self, block: Block) -> None:
@@ -139,8 +146,12 @@ class Session:
             self._doctest(block)
         elif block.lang in ("bash", "console", "shell"):
             expected = int(block.marks.get("exit", "0") or 0)
-            for cmd in commands(block.body):
-                self._command(block, cmd, expected)
+            cmds = commands(block.body)
+            if any(not _plain_qmlsec(c) for c in cmds) and not any(c.endswith("&") for c in cmds):
+                self._script(block, "\n".join(cmds), expected)  # one shell: variables carry
+            else:
+                for cmd in cmds:
+                    self._command(block, cmd, expected)
         else:
             self._data(block)
 
@@ -154,6 +165,15 @@ class Session:
         if runner.failures:
             raise AssertionError(f"{block.where}: example failed\n" + "".join(report))
 
+    def _script(self, block: Block, script: str, expected: int) -> None:
+        done = subprocess.run(["/bin/bash", "-e", "-o", "pipefail", "-c", script], cwd=self.cwd,
+                              env=self.env, text=True, capture_output=True, timeout=600)  # fmt: skip
+        if done.returncode != expected:
+            raise AssertionError(
+                f"{block.where}: the block exited {done.returncode}, expected {expected}\n"
+                f"{(done.stdout + done.stderr)[-3000:]}"
+            )
+
     def _command(self, block: Block, cmd: str, expected: int) -> None:
         if cmd.endswith("&"):
             proc = subprocess.Popen(cmd[:-1], shell=True, cwd=self.cwd, env=self.env,
@@ -162,7 +182,7 @@ class Session:
             self.background.append(proc)
             return
         words = shlex.split(cmd, comments=True)
-        if words and words[0] == "qmlsec" and not any(c in cmd for c in "|><;`"):
+        if _plain_qmlsec(cmd):
             from typer.testing import CliRunner
 
             from qmlsec.cli.main import app
@@ -195,6 +215,12 @@ class Session:
         else:
             tomllib.loads(block.body)
         self._write(block)
+
+
+def _plain_qmlsec(cmd: str) -> bool:
+    """A ``qmlsec`` command without shell syntax (run in-process)."""
+    words = shlex.split(cmd, comments=True)
+    return bool(words) and words[0] == "qmlsec" and not any(c in cmd for c in "|><;`$&")
 
 
 def missing(module: str) -> bool:
