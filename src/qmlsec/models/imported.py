@@ -458,8 +458,8 @@ class ImportedClassifier(QNNClassifier):
         architecture: the circuit, readout and head.
         classes: the labels of the outputs, in order.
         preprocessing: the fixed pre-processing (default: none).
-        optimizer, lr, epochs, batch_size, early_stopping, patience, gradient, shots,
-            random_state: retraining settings, as for the native classifier.
+        optimizer, lr, epochs, batch_size, early_stopping, patience, gradient, shots, random_state:
+            retraining settings, as for the native classifier.
     """
 
     agreement_: dict[str, Any]
