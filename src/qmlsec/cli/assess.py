@@ -16,11 +16,7 @@ from typing import Any
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from qmlsec.campaigns.assess import STEPS, assess
-from qmlsec.campaigns.assess_config import load_assess_config
 from qmlsec.cli.output import console, emit_json, handle_errors
-from qmlsec.cli.target import open_target
-from qmlsec.report.build import write_report
 
 
 def assess_command(
@@ -63,6 +59,12 @@ def assess_command(
 def _assess(
     config: Path | None, quick: bool, out: Path, seed: int | None, deployment: Path | None = None
 ) -> dict[str, Any]:
+    # torch, Qiskit, scikit-learn and matplotlib load here, not for ``--help``
+    from qmlsec.campaigns.assess import STEPS, assess
+    from qmlsec.campaigns.assess_config import load_assess_config
+    from qmlsec.cli.target import open_target
+    from qmlsec.report.build import write_report
+
     cfg = load_assess_config(config, quick=quick, seed=seed)
     loaded = open_target(deployment, None)[0] if deployment is not None else None
     with Progress(
