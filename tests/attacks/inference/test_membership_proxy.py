@@ -72,3 +72,13 @@ def test_extraction_proxy_transfers_membership_of_the_victims_members(overfit):
         assert result.outputs["proxy"] is stolen.outputs["substitute"]
         aucs[pool] = result.metrics["auc"]
     assert aucs["train"] > 0.62 and aucs["train"] > aucs["test"] + 0.08
+
+
+def test_the_proxy_scored_is_the_one_extraction_established(generalising):
+    counter = QueryCounter(LocalEndpoint(generalising.clf), output="probabilities")
+    params = {"queries": 30, "epochs": 3, "arch": {"n_qubits": 2, "layers": 1}}
+    stolen = SubstituteExtraction(Target.black_box(counter), params, seed=0).run(generalising.ctx())
+    proxy = stolen.facts["know.proxy_model"]
+    result = MembershipProxy(_api_user(), seed=0).run(generalising.ctx(facts=_facts(proxy)))
+    assert result.outputs["proxy"] is stolen.outputs["substitute"] is proxy.model
+    assert "extraction.substitute" in result.notes[0]
