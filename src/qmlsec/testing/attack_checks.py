@@ -38,9 +38,10 @@ import re
 from typing import Any
 
 from qmlsec.attacks.base import Attack
-from qmlsec.attacks.facts import FACT_TYPES
+from qmlsec.attacks.facts import FACT_TYPES, Fact
 from qmlsec.attacks.perfect_knowledge import perfect_facts
 from qmlsec.attacks.queries import QueryCounter
+from qmlsec.attacks.registry import get_attack
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.setup import AttackSetup
 from qmlsec.attacks.targets import Target
@@ -161,6 +162,27 @@ def check_facts(
         raise _fail(attack_cls, f"claims {claimed} under provides without handing them on")
 
 
+PLANTERS = {"state.backdoor": "poisoning.backdoor"}
+"""Facts that are a change an attack makes to the victim (no perfect-knowledge form): the
+check establishes them by running the attack that makes that change, with its check
+params, on the same deployment."""
+
+
+def planted(setup: AttackSetup, fact_id: str, seed: int) -> Fact:
+    """Run the planting attack of ``fact_id`` on ``setup``'s deployment; the fact it made."""
+    ctx = setup.ctx
+    assert setup.deployment is not None and ctx.x_train is not None and ctx.y_train is not None
+    planter = AttackSetup.from_deployment(
+        PLANTERS[fact_id], setup.deployment, x_train=ctx.x_train, y_train=ctx.y_train,
+        x_test=ctx.x_test, y_test=ctx.y_test, train_victim=ctx.train_victim,
+        params=dict(get_attack(PLANTERS[fact_id]).check_params),
+    )  # fmt: skip
+    fact = planter.run(seed).facts.get(fact_id)
+    if fact is None:
+        raise _fail(setup.attack_cls, f"{PLANTERS[fact_id]} did not establish {fact_id}")
+    return fact
+
+
 def check_attack(
     setup: AttackSetup,
     *,
@@ -194,8 +216,12 @@ def check_attack(
     needed = required_facts(attack_cls)
     if needed and setup.deployment is not None:
         ctx = setup.ctx
-        held = perfect_facts(setup.deployment, needed, ctx.x_train if ctx.x_train is not None
+        known = [f for f in needed if f not in PLANTERS]
+        held = perfect_facts(setup.deployment, known, ctx.x_train if ctx.x_train is not None
                              else ctx.x_test, ctx.y_train if ctx.y_train is not None else ctx.y_test)  # fmt: skip
+        for fact_id in needed:
+            if fact_id in PLANTERS:
+                held.add(planted(setup, fact_id, seed))
         setup = setup.replace(ctx=dataclasses.replace(ctx, facts=held))
     first = setup.replace(target=first_target, params=params).run(seed)
     check_result(attack_cls, attack, first)
