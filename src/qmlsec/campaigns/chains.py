@@ -125,7 +125,6 @@ CHAINS: tuple[Chain, ...] = (
         ),
         oracle_facts=("know.training_inputs",),
         oracle_steps=(Step("QML.T0024.000", "inference.label_clustering", CT),),
-        quick=False,
     ),  # fmt: skip
     Chain(
         "dormant-compiler-trojan",
