@@ -179,8 +179,8 @@ class RateLimit(ProviderDefense):
                 protected = setup.replace(
                     target=dataclasses.replace(setup.target, endpoint=limited)
                 )
-            else:
-                protected = setup
+            else:  # no black-box endpoint to meter: the attack runs unlimited, and says so
+                protected = setup.replace(notes=[*setup.notes, f"{self.name}: no metered endpoint"])
             extra["query_allowance"] = float(allowance)
             extra["wait_s"] = max(0.0, (allowance - self.params.burst) / self.params.rate)
         result = protected.run(seed)
