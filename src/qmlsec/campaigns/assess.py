@@ -123,15 +123,16 @@ def assess(
     timing["attacks_seconds"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    chains = []
+    chains: list[dict[str, Any]] = []
+    chain_executors: list[PathExecutor] = []
     if config.chains:
-        chains = run_chains(executor, catalog, quick=config.quick_applied,
-                            progress=lambda d: tell("chains", 0, 0, d))  # fmt: skip
+        chains, chain_executors = run_chains(executor, catalog, quick=config.quick_applied,
+                                             progress=lambda d: tell("chains", 0, 0, d))  # fmt: skip
     runs = [r.to_dict() for r in executor.runs.values()]
     timing["chains_seconds"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    defenses = defend_all(executor, catalog, config.defenses,
+    defenses = defend_all([executor, *chain_executors], catalog, config.defenses,
                           progress=lambda d: tell("defenses", 0, 0, d))  # fmt: skip
     timing["defenses_seconds"] = time.perf_counter() - t0
 

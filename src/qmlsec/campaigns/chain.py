@@ -217,6 +217,7 @@ class PathExecutor:
         runs: dict[str, StageRun] | None = None,
         deployment: Deployment | None = None,
         persistent: bool = False,
+        chain: str | None = None,
     ) -> None:
         self.victim = victim
         self.config = config
@@ -225,6 +226,8 @@ class PathExecutor:
         self.deployment = victim.deployment if deployment is None else deployment
         self.persistent = persistent
         """Whether what a run leaves on the deployment (a planted pass) stays for later runs."""
+        self.chain = chain
+        """The chain this executor runs (``None``: the planned paths)."""
         self._cache: dict[tuple[Any, ...], list[str]] = {}
 
     def setup(self, attack: str, position: Position | None, facts: Facts,

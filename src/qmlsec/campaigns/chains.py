@@ -221,6 +221,8 @@ class ChainRunner:
     def __init__(self, executor: PathExecutor, catalog: Catalog) -> None:
         self.executor = executor
         self.catalog = catalog
+        self.executors: list[PathExecutor] = []
+        """The executors of the chains proper (their runs get defended re-runs)."""
 
     @property
     def victim(self) -> Victim:
@@ -230,10 +232,13 @@ class ChainRunner:
     def config(self) -> AssessConfig:
         return self.executor.config
 
-    def _sub(self, deployment: Deployment) -> PathExecutor:
+    def _sub(self, deployment: Deployment, chain: str | None) -> PathExecutor:
         ex = self.executor
-        return PathExecutor(ex.victim, ex.config, progress=ex.progress, runs=ex.runs,
-                            deployment=deployment, persistent=True)  # fmt: skip
+        sub = PathExecutor(ex.victim, ex.config, progress=ex.progress, runs=ex.runs,
+                           deployment=deployment, persistent=True, chain=chain)  # fmt: skip
+        if chain is not None:
+            self.executors.append(sub)
+        return sub
 
     def _stage(self, sub: PathExecutor, step: Step, facts: Facts,
                inputs: tuple[str, ...]) -> tuple[dict[str, Any], StageRun | None]:  # fmt: skip
@@ -261,6 +266,7 @@ class ChainRunner:
         run = sub._execute(step.attack, step.technique_id, Position(step.position), facts,
                            inputs, step.params or None)  # fmt: skip
         record["runs"] = [run.run_id]
+        sub._cache[(step.attack, inputs)] = [run.run_id]  # a final run (defended re-runs)
         # what the run read, and what the stage's setup read for it (a stolen model)
         read = set(facts.read) | (run.setup.ctx.facts.read if run.setup is not None else set())
         record["consumed"] = sorted(read & held)
@@ -272,9 +278,13 @@ class ChainRunner:
         return record, run
 
     def _steps(self, deployment: Deployment, steps: tuple[Step | str, ...], facts: Facts,
-               tag: str) -> list[dict[str, Any]]:  # fmt: skip
-        """Run ``steps`` in order on ``deployment`` from ``facts``; their stage records."""
-        sub = self._sub(deployment)
+               tag: str, chain: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
+        """Run ``steps`` in order on ``deployment`` from ``facts``; their stage records.
+
+        ``chain``: the chain's ID when these are the chain's own stages (not its oracle
+        or an alternative): their runs get the assessment's defended re-runs.
+        """
+        sub = self._sub(deployment, chain)
         n = min(len(self.victim.y_test), self.config.samples_for("evasion.pgd"))
         baseline = self._labels(deployment, n)
         inputs: tuple[str, ...] = (tag,)
@@ -317,7 +327,8 @@ class ChainRunner:
         """Execute ``chain``, its oracle and alternatives; the JSON-ready chain record."""
         start = time.perf_counter()
         v = self.victim
-        stages = self._steps(chain_deployment(v, chain), chain.steps, Facts(), chain.id)
+        stages = self._steps(chain_deployment(v, chain), chain.steps, Facts(), chain.id,
+                             chain=chain.id)  # fmt: skip
         oracle_deployment = chain_deployment(v, chain)
         truth = perfect_facts(oracle_deployment, chain.oracle_facts, v.x_train, v.y_train)
         oracle = self._steps(oracle_deployment, chain.oracle_steps, truth, f"{chain.id}/oracle")
@@ -338,9 +349,10 @@ class ChainRunner:
 
 
 def run_chains(executor: PathExecutor, catalog: Catalog, *, quick: bool,
-               progress: Progress | None = None) -> list[dict[str, Any]]:  # fmt: skip
+               progress: Progress | None = None,
+               ) -> tuple[list[dict[str, Any]], list[PathExecutor]]:  # fmt: skip
     """Run the built-in chains (only the ``quick`` ones when ``quick``; only those of the
-    config's ``profiles`` when it names any)."""
+    config's ``profiles`` when it names any); their records and executors."""
     runner = ChainRunner(executor, catalog)
     wanted = set(executor.config.profiles)
     out = []
@@ -350,4 +362,4 @@ def run_chains(executor: PathExecutor, catalog: Catalog, *, quick: bool,
         if progress is not None:
             progress(chain.id)
         out.append(runner.run(chain))
-    return out
+    return out, runner.executors

@@ -91,20 +91,30 @@ def defend_run(
 
 
 def defend_all(
-    executor: PathExecutor,
+    executors: PathExecutor | list[PathExecutor],
     catalog: Catalog,
     settings: DefenseSettings,
     progress: Callable[[str], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Defended re-runs of every successful stage run (the last point of each sweep)."""
+    """Defended re-runs of every successful stage run (the last point of each sweep).
+
+    ``executors``: the path executor and the executors of the chains (a chain's stage is
+    re-run on the chain's own deployment, in the state the chain left it; its record
+    names the chain).
+    """
     if not settings.enabled:
         return []
     records = []
-    for run in executor.final_runs():
-        if run.status != "ok" or run.setup is None:
-            continue
-        for defense, mitigation in linked_defenses(catalog, run.technique_id, run.attack, settings):
-            if progress is not None:
-                progress(f"{run.attack} + {defense}")
-            records.append(defend_run(executor, run, defense, mitigation, settings))
+    for executor in executors if isinstance(executors, list) else [executors]:
+        for run in executor.final_runs():
+            if run.status != "ok" or run.setup is None:
+                continue
+            for defense, mitigation in linked_defenses(catalog, run.technique_id, run.attack,
+                                                       settings):  # fmt: skip
+                if progress is not None:
+                    progress(f"{run.attack} + {defense}")
+                record = defend_run(executor, run, defense, mitigation, settings)
+                if executor.chain is not None:
+                    record["chain"] = executor.chain
+                records.append(record)
     return records
