@@ -8,16 +8,24 @@ of running the same job:
 - ``aer level0``: plain Qiskit + Aer, no qmlsec: ``transpile`` at level 0, a noise model
   ``NoiseModel.from_backend`` for the whole device, the density-matrix simulator on the
   bound, measured circuits (the reference the ratio column divides by);
-- ``qmlsec preset L``: ``DeviceBackend`` with Qiskit's preset pass manager at level L
-  (level 0 was this benchmark's setting so far; deployments default to level 1);
+- ``qmlsec preset L``: ``DeviceBackend(layout="preset")``, Qiskit's preset pass manager
+  at level L (level 0 was this benchmark's setting before the noise-aware search;
+  deployments default to level 1);
 - ``qmlsec noise_aware``: ``DeviceBackend(layout="noise_aware")`` (see
-  :mod:`qmlsec.cloud.layout_search`), level 0 requested.
+  :mod:`qmlsec.cloud.layout_search`), level 0 requested;
+- ``qmlsec default``: ``DeviceBackend`` with its default layout strategy at a
+  deployment's default level 1 (what a deployment on this device runs).
 
 Columns: two-qubit gates, depth and active qubits of the transpiled circuit, the
 estimated success probability (ESP, from the calibration), the set-up time (transpile
-and noise model), the batched run's wall time and its ratio to plain Aer's, and the
+and noise model), the batched run's wall time (median over ``--rounds``, the rows run in turn each
+round so every row sees the same load) and the ratio of medians to plain Aer's, and the
 accuracy on the device: the mean absolute error of the noisy <Z_i> against the ideal
-(noiseless, exact) values. Rows with ancilla qubits (``--levels 1``: 12 active qubits
+(noiseless, exact) values, averaged over the 8 qubits per sample, with a 95% bootstrap
+interval over the ``--samples`` inputs (``qmlsec.stats.bootstrap_mean``), and the paired
+difference to the ``qmlsec preset L0`` row on the same inputs and shots seed
+(negative: more accurate). ``x fewer``: the ``qmlsec preset L0`` row's two-qubit gates
+divided by the row's. Rows with ancilla qubits (``--levels 1``: 12 active qubits
 for the ring) simulate a larger density matrix and take far longer.
 
 Run: ``python bench/cloud_eval.py`` (``--help`` for options).
@@ -36,6 +44,7 @@ from qmlsec.circuits import QNNSpec
 from qmlsec.cloud.backends import DeviceBackend
 from qmlsec.cloud.devices import get_device
 from qmlsec.cloud.layout_search import estimated_success
+from qmlsec.stats import bootstrap_mean
 
 
 def qnn_circuit(n: int = 8, layers: int = 3, entanglement: str = "ring") -> QuantumCircuit:
@@ -64,9 +73,13 @@ def plain_aer(qc: QuantumCircuit, values: np.ndarray, args: argparse.Namespace) 
     tqc = transpile(measured, backend, optimization_level=0, seed_transpiler=args.seed)
     sim = AerSimulator(method="density_matrix", noise_model=NoiseModel.from_backend(backend))
     setup = time.perf_counter() - start
+
+    def run() -> list[dict[str, int]]:
+        bound = [tqc.assign_parameters(v) for v in values]
+        return sim.run(bound, shots=args.shots, seed_simulator=args.seed).result().get_counts()
+
     start = time.perf_counter()
-    bound = [tqc.assign_parameters(v) for v in values]
-    counts = sim.run(bound, shots=args.shots, seed_simulator=args.seed).result().get_counts()
+    counts = run()
     wall = time.perf_counter() - start
     n = qc.num_qubits
     z = np.zeros((len(values), n))
@@ -87,7 +100,8 @@ def plain_aer(qc: QuantumCircuit, values: np.ndarray, args: argparse.Namespace) 
         "active": len(active),
         "esp": estimated_success(esp_circ, backend.target, tuple(int(q) for q in final)),
         "setup": setup,
-        "wall": wall,
+        "walls": [wall],
+        "run": run,
         "values": z,
     }
 
@@ -99,8 +113,12 @@ def qmlsec_run(
     start = time.perf_counter()
     backend.expectations(qc, values[:1], obs, shots=args.shots, seed=args.seed)  # transpile + noise
     setup = time.perf_counter() - start
+
+    def run() -> object:
+        return backend.run(qc, values, obs, shots=args.shots, seed=args.seed)
+
     start = time.perf_counter()
-    result = backend.run(qc, values, obs, shots=args.shots, seed=args.seed)
+    result = run()
     wall = time.perf_counter() - start
     exact = backend.transpile(qc).report  # the unmeasured circuit, for its ESP
     return {
@@ -109,8 +127,10 @@ def qmlsec_run(
         "active": len(exact.active_qubits),
         "esp": exact.estimated_success,
         "setup": setup,
-        "wall": wall,
+        "walls": [wall],
+        "run": run,
         "values": np.asarray(result.expectations),
+        "layout": exact.layout,
     }
 
 
@@ -124,6 +144,9 @@ def main() -> None:
         "--levels", type=int, nargs="*", default=[0], help="preset levels to run (rows)"
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="timed runs per row, rows in turn each round"
+    )
     args = parser.parse_args()
 
     n = 8
@@ -136,29 +159,52 @@ def main() -> None:
     rows = {"aer level0": plain_aer(qc, values, args)}
     for level in args.levels:
         rows[f"qmlsec preset L{level}"] = qmlsec_run(
-            qc, values, obs, args, optimization_level=level
+            qc, values, obs, args, optimization_level=level, layout="preset"
         )
     rows["qmlsec noise_aware"] = qmlsec_run(
         qc, values, obs, args, optimization_level=0, layout="noise_aware"
     )
+    rows["qmlsec default"] = qmlsec_run(qc, values, obs, args, optimization_level=1)
+    for _ in range(args.rounds - 1):  # interleaved: every row once per round
+        for r in rows.values():
+            start = time.perf_counter()
+            r["run"]()
+            r["walls"].append(time.perf_counter() - start)
 
     print(
         f"device {args.device}  {args.entanglement} QNN, {n} qubits, 3 layers  "
-        f"samples {args.samples}  shots {args.shots}  seed {args.seed}"
+        f"samples {args.samples}  shots {args.shots}  seed {args.seed}  rounds {args.rounds}"
+        f"  (default layout: {rows['qmlsec default']['layout']})"
     )
     head = (
-        f"{'run':<22}{'2q gates':>9}{'depth':>7}{'active':>7}{'ESP':>8}{'setup s':>9}"
-        f"{'run s':>8}{'x aer':>7}{'mean |err|':>12}"
+        f"{'run':<22}{'2q gates':>9}{'x fewer':>8}{'depth':>7}{'active':>7}{'ESP':>8}"
+        f"{'setup s':>9}{'run s':>8}{'x aer':>7}{'mean |err| [95% CI]':>26}"
+        f"{'vs preset L0 [95% CI]':>28}"
     )
     print(head)
     print("-" * len(head))
-    base = rows["aer level0"]["wall"]
+    base = float(np.median(rows["aer level0"]["walls"]))
+    base_2q = rows.get("qmlsec preset L0", rows["aer level0"])["two_q"]  # "today"
+    errors = {name: np.abs(r["values"] - truth).mean(axis=1) for name, r in rows.items()}
+    reference = errors.get("qmlsec preset L0")
     for name, r in rows.items():
-        err = float(np.abs(r["values"] - truth).mean())
+        err = bootstrap_mean(errors[name], seed=args.seed)
+        lo, hi = err.ci or (np.nan, np.nan)
+        paired = "" if reference is None else _interval(errors[name] - reference, args.seed)
+        wall = float(np.median(r["walls"]))
         print(
-            f"{name:<22}{r['two_q']:>9}{r['depth']:>7}{r['active']:>7}{r['esp']:>8.3f}"
-            f"{r['setup']:>9.2f}{r['wall']:>8.2f}{r['wall'] / base:>7.2f}{err:>12.4f}"
+            f"{name:<22}{r['two_q']:>9}{base_2q / max(r['two_q'], 1):>8.2f}{r['depth']:>7}"
+            f"{r['active']:>7}{r['esp']:>8.3f}{r['setup']:>9.2f}{wall:>8.2f}{wall / base:>7.2f}"
+            f"{f'{err.value:.4f} [{lo:.4f}, {hi:.4f}]':>26}{paired:>28}"
         )
+    print(f"n = {args.samples} samples per error column (mean over the {n} qubits per sample)")
+
+
+def _interval(diff: np.ndarray, seed: int) -> str:
+    est = bootstrap_mean(diff, seed=seed)
+    if not np.any(diff) or est.ci is None:
+        return "0 (same values)"
+    return f"{est.value:+.4f} [{est.ci[0]:+.4f}, {est.ci[1]:+.4f}]"
 
 
 if __name__ == "__main__":

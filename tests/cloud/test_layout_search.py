@@ -10,8 +10,8 @@ from qiskit.quantum_info import SparsePauliOp, Statevector
 from qmlsec.circuits import QNNSpec
 from qmlsec.cloud.backends import DeviceBackend
 from qmlsec.cloud.devices import get_device
-from qmlsec.cloud.layout_search import estimated_success, regions
-from qmlsec.cloud.transpile import TranspileCache, transpile_circuit
+from qmlsec.cloud.layout_search import Candidate, estimated_success, measurably_better, regions
+from qmlsec.cloud.transpile import AUTO_MARGIN, TranspileCache, transpile_circuit
 
 RING = QNNSpec(n_qubits=8, layers=3, entanglement="ring").build()
 
@@ -78,3 +78,38 @@ def test_noise_aware_circuits_compute_the_same_expectations():
         for v in values
     ]
     np.testing.assert_allclose(got, want, atol=1e-9)
+
+
+def test_auto_moves_a_badly_routed_circuit_and_keeps_a_well_placed_one():
+    dev = get_device("fake_guadalupe")
+    preset = transpile_circuit(RING, dev, optimization_level=0, seed=3).report
+    auto = transpile_circuit(RING, dev, optimization_level=0, seed=3, layout="auto").report
+    searched = transpile_circuit(RING, dev, optimization_level=0, seed=3, layout="noise_aware")
+    # the ring at level 0: the search wins by far more than the margin, so auto takes it
+    assert auto.estimated_success >= (1 + AUTO_MARGIN) * preset.estimated_success
+    assert auto.initial_layout == searched.report.initial_layout
+    assert auto.two_qubit_gates < preset.two_qubit_gates and len(auto.active_qubits) == 8
+    # two qubits on fake_manila: the preset pair is within the margin, so it stays
+    small = QNNSpec(n_qubits=2, layers=2).build()
+    manila = get_device("fake_manila")
+    kept = transpile_circuit(small, manila, seed=0, layout="auto")
+    base = transpile_circuit(small, manila, seed=0)
+    assert kept.circuit == base.circuit
+    assert kept.report.initial_layout == base.report.initial_layout
+    assert kept.report.layout == "auto" and kept.key != base.key
+
+
+def test_measurably_better_needs_the_margin_and_accepts_dropping_ancillas():
+    def cand(esp: float, active: int) -> Candidate:
+        return Candidate(QuantumCircuit(1), (), (), tuple(range(active)), esp, 0, "x")
+
+    assert measurably_better(cand(0.45, 8), cand(0.40, 8), 8, 0.1)
+    assert not measurably_better(cand(0.43, 8), cand(0.40, 8), 8, 0.1)
+    assert measurably_better(cand(0.50, 8), cand(0.55, 12), 8, 0.1)  # -9%, 4 qubits fewer
+    assert not measurably_better(cand(0.49, 8), cand(0.55, 12), 8, 0.1)
+    same = cand(0.9, 8)
+    assert not measurably_better(same, same, 8, 0.1)
+
+
+def test_device_backends_default_to_auto():
+    assert DeviceBackend("fake_manila", noise_scale=0.0).layout == "auto"

@@ -18,6 +18,14 @@ calibrated target. Among candidates with no more active qubits than ``max_active
 (the circuit's width plus ``ancillas``) the highest ESP wins; ties go to fewer two-qubit
 gates, then to the candidate order above, so the choice is deterministic for a seed.
 
+**Keeping the preset placement** (``margin``, the ``auto`` strategy of
+:mod:`qmlsec.cloud.transpile`): the search's winner replaces the preset pass manager's
+transpilation only where it measurably wins: an ESP at least ``1 + margin`` times the
+preset's when the preset uses no ancilla, or, when the preset routes through ancilla
+qubits (a larger noisy simulation), an ESP no lower than ``1 - margin`` times the
+preset's. ESP is a first-order estimate (independent errors, no crosstalk or
+idling), so differences of a few per cent between placements are not taken as wins.
+
 Example:
     >>> from qmlsec.circuits import QNNSpec
     >>> from qmlsec.cloud.devices import get_device
@@ -208,8 +216,13 @@ def noise_aware_transpile(
     seed: int,
     trials: int = 4,
     ancillas: int = 0,
+    margin: float | None = None,
 ) -> Candidate:
-    """The highest-ESP transpilation of ``circuit`` among the candidates (module docs)."""
+    """The highest-ESP transpilation of ``circuit`` among the candidates (module docs).
+
+    With ``margin`` the preset candidate (label ``preset``) is returned unless the winner
+    beats it by that margin (see "Keeping the preset placement" above).
+    """
     target = device.backend.target
     n = circuit.num_qubits
     cands: list[Candidate] = []
@@ -234,4 +247,27 @@ def noise_aware_transpile(
     max_active = n + ancillas
     fits = [c for c in cands if len(c.active) <= max_active] or cands
     order = {id(c): i for i, c in enumerate(cands)}
-    return max(fits, key=lambda c: (c.esp, -c.two_qubit_gates, -order[id(c)]))
+    best = max(fits, key=lambda c: (c.esp, -c.two_qubit_gates, -order[id(c)]))
+    if margin is None:
+        return best
+    return best if measurably_better(best, cands[0], n, margin) else cands[0]
+
+
+def measurably_better(candidate: Candidate, preset: Candidate, n: int, margin: float) -> bool:
+    """Whether ``candidate`` replaces the ``preset`` transpilation of an ``n``-qubit circuit.
+
+    Example:
+        >>> def c(esp, active):
+        ...     return Candidate(QuantumCircuit(1), (), (), tuple(range(active)), esp, 0, "x")
+        >>> measurably_better(c(0.50, 8), c(0.40, 8), 8, 0.1)  # +25% ESP
+        True
+        >>> measurably_better(c(0.42, 8), c(0.40, 8), 8, 0.1)  # +5%: within the margin
+        False
+        >>> measurably_better(c(0.51, 8), c(0.55, 12), 8, 0.1)  # -7%, four qubits fewer
+        True
+    """
+    if candidate is preset:
+        return False
+    if len(preset.active) > n:
+        return candidate.esp >= preset.esp * (1.0 - margin)
+    return candidate.esp >= preset.esp * (1.0 + margin)

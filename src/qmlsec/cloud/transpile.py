@@ -11,6 +11,10 @@ level and seed. ``noise_aware`` (:mod:`qmlsec.cloud.layout_search`) also tries l
 and 3 over several derived seeds and routes within the best connected regions of as
 many qubits as the circuit has, and keeps the candidate with the highest ESP that uses
 no ancilla qubit (a larger noisy simulation costs far more than the gates it saves).
+``auto`` (the default of :class:`~qmlsec.cloud.backends.DeviceBackend`) runs that
+search but keeps the preset transpilation unless the search measurably wins
+(:func:`qmlsec.cloud.layout_search.measurably_better`, margin :data:`AUTO_MARGIN`): a
+circuit the preset places well keeps its placement, one it routes badly moves.
 
 **Idles and scheduling.** A circuit with ``delay`` instructions (or ``id`` gates, each
 turned into a delay of the device's single-qubit gate time on that qubit, as IBM
@@ -61,7 +65,10 @@ from qmlsec.cloud.layout_search import estimated_success, noise_aware_transpile
 from qmlsec.exceptions import BackendError, ConfigError
 
 _IGNORED = frozenset({"barrier", "delay"})
-LAYOUTS = ("preset", "noise_aware")
+LAYOUTS = ("preset", "noise_aware", "auto")
+#: Relative ESP margin of the ``auto`` strategy
+#: (:func:`qmlsec.cloud.layout_search.measurably_better`).
+AUTO_MARGIN = 0.1
 SCHEDULING = ("alap", "asap", "none")
 Key = tuple[str, str, int, int, str]
 
@@ -293,13 +300,17 @@ def transpile_circuit(
         circuit = idles_as_delays(circuit, device)
     elif any(inst.operation.name == "delay" for inst in circuit.data):
         circuit = _without_delays(circuit)
-    if layout == "noise_aware" and requested is None and scheduling == "none":
-        best = noise_aware_transpile(circuit, device, level=optimization_level, seed=seed)
-        return TranspiledCircuit(
-            best.circuit,
-            _report(best.circuit, device, key, 0, best.initial, best.final, best.esp),
-            key,
+    if layout != "preset" and requested is None and scheduling == "none":
+        margin = AUTO_MARGIN if layout == "auto" else None
+        best = noise_aware_transpile(
+            circuit, device, level=optimization_level, seed=seed, margin=margin
         )
+        if layout == "noise_aware" or best.label != "preset":
+            return TranspiledCircuit(
+                best.circuit,
+                _report(best.circuit, device, key, 0, best.initial, best.final, best.esp),
+                key,
+            )  # else ``auto`` keeps the preset pass manager's output, built below
     pm = generate_preset_pass_manager(
         optimization_level=optimization_level, backend=device.backend, seed_transpiler=seed,
         initial_layout=requested, scheduling_method=None if scheduling == "none" else scheduling,

@@ -68,7 +68,7 @@ class AerBackend:
             ``NoiseModel`` on physical qubits (used as is), or None.
         device: profile or name to transpile for; None or ``"ideal"`` skips transpiling.
         optimization_level: preset pass-manager level 0..3.
-        layout: ``preset`` or ``noise_aware`` (see :mod:`qmlsec.cloud.transpile`).
+        layout: ``preset``, ``noise_aware`` or ``auto`` (see :mod:`qmlsec.cloud.transpile`).
         seed: backend seed; the transpiler seed derives from it (per-call seeds drive
             the simulator, so batches with new seeds still hit the transpile cache).
         contributors: extra noise terms per execution (crosstalk...).

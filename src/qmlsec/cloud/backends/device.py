@@ -22,6 +22,10 @@ class DeviceBackend(AerBackend):
 
     ``noise_scale`` follows :func:`qmlsec.cloud.noise.device_noise`: 1 is the
     calibration snapshot, 0 is noiseless, 2 doubles every error rate and halves T1/T2.
+    ``layout`` defaults to ``auto`` (:mod:`qmlsec.cloud.transpile`): the noise-aware
+    search's placement where it measurably beats the preset pass manager's by estimated
+    success probability, the preset's otherwise (``bench/cloud_eval.py`` compares them);
+    a circuit that requests an ``initial_layout`` or idle scheduling gets the preset.
     """
 
     def __init__(
@@ -34,7 +38,7 @@ class DeviceBackend(AerBackend):
         seed: int = 0,
         contributors: Sequence[NoiseContributor] = (),
         cache: TranspileCache | None = None,
-        layout: str = "preset",
+        layout: str = "auto",
     ) -> None:
         profile = get_device(device) if isinstance(device, str) else device
         if profile.is_ideal:
