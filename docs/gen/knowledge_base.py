@@ -184,9 +184,21 @@ def load_effects() -> dict[str, Any] | None:
 def source_line(effects: dict[str, Any], depth: int = 1) -> str:
     src = effects["source"]
     quick = " (`--quick`: low-n figures)" if src.get("quick") else ""
+    spec = (src.get("victim") or {}).get("spec") or {}
+    clean = (src.get("counts") or {}).get("clean_accuracy")
+    victim = ""
+    if spec:
+        classes = f" {spec['classes']}" if spec.get("classes") else ""
+        victim = (
+            f"; victim: {spec.get('dataset')}{classes}, {spec.get('qubits')} qubits, "
+            f"{spec.get('layers')} layers, on {spec.get('device')}"
+        )
+        if clean:
+            victim += f", clean accuracy {estimate_text(clean)}"
     return (
         f"Measured in the default assessment{quick}: `{src['command']}`, qmlsec "
         f"{src['qmlsec_version']}, seed {src['seed']}, report generated {src['generated_at']}"
+        f"{victim}"
         f" (summary: [`docs/data/default-assessment.json`]({'../' * depth}data/default-assessment.json); "
         f"regenerate with `{src['regenerate']}`)."
     )
