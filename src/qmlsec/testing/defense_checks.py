@@ -19,8 +19,10 @@
    fields and forgets on ``reset``.
 
 Example:
-    >>> from qmlsec.testing.defense_checks import check_defense  # doctest: +SKIP
-    >>> check_defense(PRADA, registry_name="detector.prada")  # doctest: +SKIP
+    >>> from qmlsec.defenses.detector.prada import PRADA
+    >>> from qmlsec.testing.defense_checks import check_defense
+    >>> check_defense(PRADA, registry_name="detector.prada").name
+    'detector.prada'
 """
 
 from __future__ import annotations

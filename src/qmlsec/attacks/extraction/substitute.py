@@ -14,8 +14,12 @@ cleaning (CopyQNN). See :class:`~qmlsec.attacks.extraction.quantumleak.QuantumLe
 the bagged ensemble.
 
 Example:
-    >>> attack = SubstituteExtraction(Target.black_box(counter), {"queries": 60}, seed=0)  # doctest: +SKIP
-    >>> attack.run(AttackContext(x_test, y_test, x_train=x_train)).metrics["substitute_agreement"]  # doctest: +SKIP
+    >>> from qmlsec.testing.victims import small_victim
+    >>> setup = small_victim().setup("extraction.substitute", n_test=20,
+    ...                              params={"queries": 30, "epochs": 3})
+    >>> result = setup.run(seed=0)
+    >>> result.queries["samples"], result.estimates()["substitute_agreement"].n
+    (30, 20)
 """
 
 from __future__ import annotations

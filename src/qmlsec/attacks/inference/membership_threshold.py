@@ -13,8 +13,11 @@ Not covered: calibrated per-example attacks (LiRA, RMIA) that need reference mod
 label-only attacks, and membership of samples outside the victim's train/test split.
 
 Example:
-    >>> attack = MembershipThreshold(Target.black_box(counter), {"score": "loss"})  # doctest: +SKIP
-    >>> attack.run(AttackContext(x_test, y_test, x_train, y_train)).metrics["auc"]  # doctest: +SKIP
+    >>> from qmlsec.testing.victims import small_victim
+    >>> result = small_victim().setup("inference.membership_threshold", n_test=20).run(seed=0)
+    >>> auc = result.estimates()["auc"]  # members vs non-members, stratified bootstrap
+    >>> auc.n, auc.method, 0.0 <= auc.value <= 1.0
+    (40, 'bootstrap', True)
 """
 
 from __future__ import annotations
