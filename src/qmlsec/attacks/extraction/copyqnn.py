@@ -38,8 +38,12 @@ exact contrastive objective, augmentations and architectures, and its source dat
 for transfer learning (we pre-train on the cleaned queries themselves).
 
 Example:
-    >>> attack = CopyQNN(Target.black_box(counter), {"queries": 120, "rounds": 3}, seed=0)  # doctest: +SKIP
-    >>> attack.run(ctx).metrics["copyqnn_agreement"]  # doctest: +SKIP
+    >>> from qmlsec.testing.victims import small_victim
+    >>> result = small_victim().setup("extraction.copyqnn", n_test=8,
+    ...                               params=CopyQNN.check_params).run(seed=0)
+    >>> est = result.estimates()["copyqnn_agreement"]
+    >>> est.n, est.method
+    (8, 'wilson')
 """
 
 from __future__ import annotations

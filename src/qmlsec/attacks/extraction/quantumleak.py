@@ -17,8 +17,12 @@ backend), and the original paper's exact architectures and budgets, which we cou
 read.
 
 Example:
-    >>> attack = QuantumLeak(Target.black_box(counter), {"queries": 90}, seed=0)  # doctest: +SKIP
-    >>> attack.run(ctx).metrics["ensemble_agreement"]  # doctest: +SKIP
+    >>> from qmlsec.testing.victims import small_victim
+    >>> result = small_victim().setup("extraction.quantumleak", n_test=8,
+    ...                               params=QuantumLeak.check_params).run(seed=0)
+    >>> est = result.estimates()["ensemble_agreement"]
+    >>> est.n, est.method
+    (8, 'wilson')
 """
 
 from __future__ import annotations

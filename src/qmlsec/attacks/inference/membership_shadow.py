@@ -16,8 +16,12 @@ Not covered: per-class attack models, data synthesis when no auxiliary data exis
 and label-only or calibrated (LiRA) variants.
 
 Example:
-    >>> attack = MembershipShadow(Target.black_box(counter), {"shadows": 4})  # doctest: +SKIP
-    >>> attack.run(AttackContext(x_test, y_test, x_train, y_train)).metrics["auc"]  # doctest: +SKIP
+    >>> from qmlsec.testing.victims import small_victim
+    >>> result = small_victim().setup("inference.membership_shadow",
+    ...                               params=MembershipShadow.check_params).run(seed=0)
+    >>> est = result.estimates()["auc"]
+    >>> est.n, est.method
+    (46, 'bootstrap')
 """
 
 from __future__ import annotations

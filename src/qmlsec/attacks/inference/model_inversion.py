@@ -24,8 +24,12 @@ inversion of individual training records, and inversion that exploits auxiliary
 attributes; through PCA pre-processing only the retained components are recoverable.
 
 Example:
-    >>> attack = ModelInversion(Target.white_box(clf), {"steps": 100})  # doctest: +SKIP
-    >>> attack.run(AttackContext(x_test, y_test)).metrics["identification_rate"]  # doctest: +SKIP
+    >>> from qmlsec.testing.victims import small_victim
+    >>> result = small_victim().setup("inference.model_inversion", n_test=8,
+    ...                               params=ModelInversion.check_params).run(seed=0)
+    >>> est = result.estimates()["identification_rate"]
+    >>> est.n, est.method
+    (3, 'wilson')
 """
 
 from __future__ import annotations

@@ -20,9 +20,12 @@ Not covered: TRADES-style losses, certified training, adversarial training throu
 parameter-shift gradients on hardware (gradients here are exact backprop).
 
 Example:
-    >>> from qmlsec.data import load_dataset, split  # doctest: +SKIP
-    >>> clf = AdversarialTraining({"eps": 0.5, "steps": 7, "step_ratio": 2.0}).fit(
-    ...     train.X, train.y)  # doctest: +SKIP
+    >>> from qmlsec.testing.victims import small_victim
+    >>> victim = small_victim()
+    >>> clf = AdversarialTraining({"epochs": 1, "warmup": 1, "steps": 2}).fit(
+    ...     victim.x_train, victim.y_train)
+    >>> type(clf).__name__
+    'QNNClassifier'
 """
 
 from __future__ import annotations
