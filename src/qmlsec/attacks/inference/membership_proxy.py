@@ -23,9 +23,16 @@ Not covered: calibrating the proxy's scores with reference models (LiRA, RMIA) a
 combining proxy scores with label-only queries to the victim.
 
 Example:
-    >>> facts = Facts([ProxyModel(substitute, source="extraction.substitute")])  # doctest: +SKIP
-    >>> MembershipProxy(Target(position=Position.API_USER)).run(
-    ...     AttackContext(x_test, y_test, x_train, y_train, facts=facts)).metrics["auc"]  # doctest: +SKIP
+    >>> from qmlsec.testing.victims import small_victim
+    >>> victim = small_victim()
+    >>> stolen = victim.setup("extraction.substitute", n_test=8,
+    ...                       params={"queries": 30, "epochs": 3}).run(seed=0)
+    >>> proxy = stolen.facts["know.proxy_model"]  # the substitute, handed on as a fact
+    >>> result = victim.setup("inference.membership_proxy", params={"max_per_side": 20},
+    ...                       facts=[proxy]).run(seed=0)
+    >>> est = result.estimates()["auc"]
+    >>> est.n, est.method
+    (40, 'bootstrap')
 """
 
 from __future__ import annotations

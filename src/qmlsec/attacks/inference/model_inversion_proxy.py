@@ -20,8 +20,15 @@ Without a proxy model the stage fails (:class:`~qmlsec.exceptions.RequirementErr
 Not covered: inversion through an ensemble of substitutes, and image priors.
 
 Example:
-    >>> attack = ProxyModelInversion(Target.black_box(counter), {"steps": 100})  # doctest: +SKIP
-    >>> attack.run(AttackContext(x_test, y_test, facts=Facts([ProxyModel(sub)])))  # doctest: +SKIP
+    >>> from qmlsec.testing.victims import small_victim
+    >>> victim = small_victim()
+    >>> stolen = victim.setup("extraction.substitute", n_test=8,
+    ...                       params={"queries": 30, "epochs": 3}).run(seed=0)
+    >>> proxy = stolen.facts["know.proxy_model"]  # the substitute, handed on as a fact
+    >>> result = victim.setup("inference.model_inversion_proxy", n_test=8, params={"steps": 5},
+    ...                       facts=[proxy]).run(seed=0)
+    >>> result.estimates()["identification_rate"].n
+    3
 """
 
 from __future__ import annotations
