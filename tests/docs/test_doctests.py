@@ -91,3 +91,14 @@ def test_docstring_examples_run(name: str) -> None:
 
 def test_every_module_with_examples_is_collected() -> None:
     assert len(MODULES) > 200, len(MODULES)
+
+
+def test_no_example_is_skipped() -> None:
+    """A ``+SKIP`` directive would let an example rot unseen: every example runs."""
+    skipping = [
+        f"{path.relative_to(SRC)}:{n}"
+        for path in sorted((SRC / "qmlsec").rglob("*.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "doctest: +SKIP" in line
+    ]
+    assert not skipping, f"skipped examples: {skipping}"
