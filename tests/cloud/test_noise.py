@@ -107,3 +107,14 @@ def test_noise_for_a_few_qubits_equals_the_whole_calibration_restricted():
     ):
         assert (a.instructions, a.qubits) == (b.instructions, b.qubits)
         assert a.error == b.error
+
+
+def test_noise_models_are_built_once_per_qubit_tuple():
+    noise = device_noise(get_device("fake_manila"), 0.7)
+    first = noise.noise_model([0, 1])
+    assert noise.noise_model([0, 1]) is first
+    assert noise.noise_model([1, 0]) is not first  # another renumbering
+    extra = [NoiseTerm(first._local_quantum_errors["sx"][(0,)], ("x",), (0,))]  # noqa: SLF001
+    with_extra = noise.noise_model([0, 1], extra)
+    assert with_extra is not first and noise.noise_model([0, 1], extra) is not with_extra
+    assert sorted(with_extra.noise_instructions) == sorted({*first.noise_instructions, "x"})

@@ -135,6 +135,7 @@ class DeviceNoise:
         self._idle = idle
         self._dt = dt
         self._built: dict[frozenset[int] | None, tuple[NoiseTerm, ...]] = {}
+        self._models: dict[tuple[int, ...] | None, NoiseModel | None] = {}
 
     def __repr__(self) -> str:
         return f"DeviceNoise(source={self.source!r}, scale={self.scale})"
@@ -190,8 +191,21 @@ class DeviceNoise:
     ) -> NoiseModel | None:
         """An Aer noise model; with ``qubits`` only for them, renumbered ``0..k-1``.
 
-        Returns ``None`` when no term applies (a noiseless run).
+        Returns ``None`` when no term applies (a noiseless run). Without ``extra`` terms
+        the model is built once per qubit tuple and shared (Aer only reads it): do not
+        modify it.
         """
+        key = None if qubits is None else tuple(int(q) for q in qubits)
+        if not extra and key in self._models:
+            return self._models[key]
+        model = self._build_model(qubits, extra)
+        if not extra:
+            self._models[key] = model
+        return model
+
+    def _build_model(
+        self, qubits: Sequence[int] | None, extra: Sequence[NoiseTerm]
+    ) -> NoiseModel | None:
         index = None if qubits is None else {q: i for i, q in enumerate(qubits)}
         model = NoiseModel()
         added = False
