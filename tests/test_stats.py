@@ -98,3 +98,15 @@ def test_vectorised_mean_bootstrap_matches_the_row_by_row_one():
 
 def test_wilson_ends_are_exact_at_zero_and_all():
     assert wilson(0, 20).ci[0] == 0.0 and wilson(20, 20).ci[1] == 1.0
+
+
+def test_bootstrap_auc_pairwise_path_equals_the_rank_formula(monkeypatch):
+    from qmlsec import stats
+
+    rng = np.random.default_rng(5)
+    scores = np.round(rng.normal(size=60), 1)  # ties
+    labels = rng.integers(0, 2, 60)
+    fast = stats.bootstrap_auc(scores, labels, seed=2, n_boot=300)
+    monkeypatch.setattr(stats, "_PAIR_LIMIT", 0)  # force the per-replicate rank formula
+    slow = stats.bootstrap_auc(scores, labels, seed=2, n_boot=300)
+    assert fast == slow and fast.ci is not None and fast.ci[0] < fast.ci[1]
