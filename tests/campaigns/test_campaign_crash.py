@@ -20,11 +20,14 @@ from qmlsec.cli.main import app
 
 runner = CliRunner()
 
-N_EPS = 4
+N_EPS = 8
+# PGD with many steps keeps each run long enough (about a second) that the first stored
+# run and the last are far apart: the kill lands between them.
 SPEC = {
-    "name": "crash", "samples": 5, "seeds": [0],
+    "name": "crash", "samples": 20, "seeds": [0],
     "models": [{"dataset": "iris", "classes": None, "qubits": 4, "layers": 1, "epochs": 2}],
-    "attacks": [{"name": "evasion.fgsm", "grid": {"eps": [[0.02 * (k + 1)] for k in range(N_EPS)]}}],
+    "attacks": [{"name": "evasion.pgd",
+                 "grid": {"eps": [[0.02 * (k + 1)] for k in range(N_EPS)], "steps": [200]}}],
 }  # fmt: skip
 
 
