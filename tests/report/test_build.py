@@ -73,3 +73,25 @@ def test_schema_accepts_timed_out_runs_and_rejects_unknown_statuses(report_dir):
     doc["runs"][0]["status"] = "slow"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(doc, load_schema())
+
+
+def test_every_registered_defense_is_measured_or_says_why_not(report_dir):
+    from qmlsec.defenses.registry import available_defenses
+
+    doc = json.loads((report_dir / "report.json").read_text())
+    coverage = {row["defense"]: row for row in doc["defense_coverage"]}
+    assert set(coverage) == set(available_defenses())
+    for name, row in coverage.items():
+        ok = sum(d["status"] == "ok" for d in doc["defenses"] if d["defense"] == name)
+        assert row["measured"] == ok
+        assert (row["reason"] is None) == (ok > 0), row
+    # trainer defenses are skipped by the tiny config's settings
+    assert "defense settings" in coverage["trainer.adversarial"]["reason"]
+    # max_per_attack=1: extraction.substitute has several linked defenses, one ran
+    crowded = [r for r in coverage.values() if r["reason"] and "max_per_attack=1" in r["reason"]]
+    assert crowded and all("extraction.substitute" in r["reason"] or "inference." in r["reason"]
+                           for r in crowded)  # fmt: skip
+    # a defense of attacks that never ran names them
+    assert "tampering.measurement" in coverage["provider.shot_splitting"]["reason"]
+    md = (report_dir / "report.md").read_text()
+    assert "### Defenses not measured here" in md and "provider.shot_splitting" in md

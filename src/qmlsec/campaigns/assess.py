@@ -30,7 +30,7 @@ from qmlsec.attacks.registry import available_attacks
 from qmlsec.campaigns.assess_config import AssessConfig
 from qmlsec.campaigns.chain import PathExecutor
 from qmlsec.campaigns.chains import run_chains
-from qmlsec.campaigns.defended import defend_all
+from qmlsec.campaigns.defended import defend_all, defense_coverage
 from qmlsec.campaigns.measures import accuracy_vs_noise, measured_impact
 from qmlsec.campaigns.planner import plan_paths, profiles_for, reachable
 from qmlsec.campaigns.victim import Victim, train_victim, victim_from_deployment
@@ -134,6 +134,7 @@ def assess(
     t0 = time.perf_counter()
     defenses = defend_all([executor, *chain_executors], catalog, config.defenses,
                           progress=lambda d: tell("defenses", 0, 0, d))  # fmt: skip
+    coverage = defense_coverage([executor, *chain_executors], catalog, config.defenses, defenses)
     timing["defenses_seconds"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -178,6 +179,7 @@ def assess(
         "chains": chains,
         "runs": runs,
         "defenses": defenses,
+        "defense_coverage": coverage,
         "techniques": technique_table(catalog, runs, reach, clean),
         "noise": noise,
         "registry": {

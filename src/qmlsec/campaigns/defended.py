@@ -27,10 +27,25 @@ from qmlsec.exceptions import QmlsecError, TimeLimitExceeded
 from qmlsec.killchain.catalog import Catalog
 
 
+def selected(name: str, settings: DefenseSettings) -> bool:
+    """Whether the assessment's include / exclude / skipped roles keep defense ``name``."""
+    from qmlsec.defenses.registry import available_defenses
+
+    cls = available_defenses().get(name)
+    if cls is None or name in settings.exclude or cls.role in settings.skip_roles:
+        return False
+    return not settings.include or name in settings.include
+
+
 def linked_defenses(
-    catalog: Catalog, technique_id: str, attack: str, settings: DefenseSettings
+    catalog: Catalog,
+    technique_id: str,
+    attack: str,
+    settings: DefenseSettings,
+    capped: bool = True,
 ) -> list[tuple[str, str]]:
-    """``(defense name, mitigation ID)`` pairs for one attack run, at most ``max_per_attack``."""
+    """``(defense name, mitigation ID)`` pairs for one attack run, at most ``max_per_attack``
+    unless ``capped`` is false."""
     from qmlsec.defenses.registry import available_defenses
 
     registry = available_defenses()
@@ -43,15 +58,71 @@ def linked_defenses(
         for mitigation, _use, _effect in catalog.mitigations_for(tid):
             for name in mitigation.implemented_by:
                 cls = registry.get(name)
-                if cls is None or name in settings.exclude or cls.role in settings.skip_roles:
-                    continue
-                if settings.include and name not in settings.include:
+                if cls is None or not selected(name, settings):
                     continue
                 if cls.counters and attack not in cls.counters:
                     continue
                 if name not in [f[0] for f in found]:
                     found.append((name, mitigation.id))
-    return found[: settings.max_per_attack]
+    return found[: settings.max_per_attack] if capped else found
+
+
+def defense_coverage(
+    executors: list[PathExecutor],
+    catalog: Catalog,
+    settings: DefenseSettings,
+    records: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """Per registered defense: how many defended re-runs measured it, or why none did.
+
+    The reason is derived, not written by hand: excluded by the settings, every re-run
+    failed, crowded out by ``max_per_attack`` on the runs it could defend, or none of the
+    attacks it counters ran successfully in this assessment (the attacks are named).
+    """
+    from qmlsec.defenses.registry import available_defenses
+
+    runs = [r for ex in executors for r in ex.final_runs()]
+    ok_attacks = sorted({r.attack for r in runs if r.status == "ok" and r.setup is not None})
+    coverage = []
+    for name, cls in sorted(available_defenses().items()):
+        mine = [d for d in records if d["defense"] == name]
+        measured = sum(d["status"] == "ok" for d in mine)
+        row: dict[str, Any] = {
+            "defense": name, "mitigation_id": cls.mitigation_id, "role": cls.role,
+            "counters": list(cls.counters), "runs": len(mine), "measured": measured,
+        }  # fmt: skip
+        if measured:
+            row["reason"] = None
+        elif not settings.enabled:
+            row["reason"] = "defended re-runs are disabled in this assessment"
+        elif not selected(name, settings):
+            row["reason"] = (
+                "left out by the assessment's defense settings (include/exclude/skip_roles)"
+            )
+        elif mine:
+            row["reason"] = f"every re-run failed: {mine[0].get('error') or mine[0]['status']}"
+        else:
+            crowded = sorted({
+                r.attack for r in runs if r.status == "ok" and r.setup is not None
+                and name in [n for n, _ in linked_defenses(catalog, r.technique_id, r.attack,
+                                                           settings, capped=False)]
+            })  # fmt: skip
+            if crowded:
+                row["reason"] = (
+                    f"linked to {', '.join(crowded)}, but max_per_attack="
+                    f"{settings.max_per_attack} kept other defenses first"
+                )
+            else:
+                wanted = list(cls.counters) or ["(any attack of its mitigation's techniques)"]
+                ran = [a for a in wanted if a in ok_attacks]
+                row["reason"] = (
+                    f"none of the attacks it counters ({', '.join(wanted)}) ran successfully in "
+                    "this assessment"
+                    if not ran
+                    else f"{', '.join(ran)} ran, but no executed technique lists its mitigation"
+                )
+        coverage.append(row)
+    return coverage
 
 
 def defend_run(
