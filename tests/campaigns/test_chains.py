@@ -143,3 +143,47 @@ def test_white_box_stage_is_blocked_when_no_earlier_stage_stole_the_model(victim
     records = runner._steps(victim.deployment.reconfigure(), chain.steps[2:], Facts(), "t")
     assert records[0]["status"] == "blocked"
     assert "know.architecture" in records[0]["reason"] and records[0]["runs"] == []
+
+
+def _chain_runs(runner, record):
+    runs = runner.executor.runs
+    for ex in runner.executors:
+        runs = {**runs, **ex.runs}
+    return [runs[s["runs"][0]] if s["runs"] else None for s in record["stages"]]
+
+
+def test_leakage_chain_clusters_the_inputs_crosstalk_leaked(victim, config):
+    runner = ChainRunner(PathExecutor(victim, config), load_catalog())
+    chain = next(c for c in CHAINS if c.id == "fingerprint-leakage-labels")
+    record = runner.run(chain)
+    fingerprint, locality, crosstalk, labels = record["stages"]
+    assert all(s["status"] == "executed" for s in record["stages"]), record["stages"]
+    # each stage read what the one before established
+    assert set(locality["consumed"]) & set(fingerprint["established"])
+    assert set(crosstalk["consumed"]) & set(locality["established"])
+    assert labels["consumed"] == ["know.training_inputs"]
+    *_, leak_run, label_run = _chain_runs(runner, record)
+    leaked = leak_run.facts["know.training_inputs"].inputs
+    assert label_run.result["metrics"]["inputs_from_fact"] == 1.0
+    assert len(label_run.result["per_sample"]["label"]) == len(leaked)
+    # without the leaked inputs a co-tenant has nothing to cluster
+    alone = runner._steps(victim.deployment.reconfigure(), chain.steps[3:], Facts(), "t")
+    assert alone[0]["status"] in ("blocked", "failed")
+    assert "training_inputs" in alone[0]["reason"] and not alone[0]["established"]
+
+
+def test_membership_stage_scores_with_the_extracted_substitute(victim, config):
+    runner = ChainRunner(PathExecutor(victim, config), load_catalog())
+    chain = next(c for c in CHAINS if c.id == "extraction-membership")
+    record = runner.run(chain)
+    extraction, membership = record["stages"]
+    assert extraction["established"] == ["know.proxy_model"]
+    assert membership["consumed"] == ["know.proxy_model"]
+    extraction_run, membership_run = _chain_runs(runner, record)
+    stolen = extraction_run.facts["know.proxy_model"]
+    assert membership_run.setup.ctx.facts.get(type(stolen)) is stolen
+    # the oracle scores with a perfect proxy (the victim itself), not the substitute
+    assert record["oracle"]["stages"][0]["consumed"] == ["know.proxy_model"]
+    alone = runner._steps(victim.deployment.reconfigure(), chain.steps[1:], Facts(), "t")
+    assert alone[0]["status"] in ("blocked", "failed")
+    assert "proxy_model" in alone[0]["reason"]
