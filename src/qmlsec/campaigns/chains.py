@@ -2,7 +2,7 @@
 
 A chain is a fixed sequence of stages (technique, attack, position) that the knowledge
 base's AND/OR graph also derives (``tests/campaigns/test_chains.py`` checks that every
-chain is a path of its profile). :func:`run_chain` executes it on **its own copy of the
+chain is a path of its profile). :class:`ChainRunner` executes it on **its own copy of the
 victim's deployment** (fresh clouds sharing the victim's ledger and cost), so what a
 stage changes persists for the later ones and for nothing else: a planted trojan pass
 stays on that copy's quantum cloud, and a backdoored model trained by a compromised
