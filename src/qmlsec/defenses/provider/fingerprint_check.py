@@ -24,7 +24,13 @@ The user predicts the fingerprint locally from the claimed device's published
 calibration. The default (*simulated*) prediction runs the probe on a local
 :class:`~qmlsec.cloud.backends.device.DeviceBackend` of the claimed device (its
 calibration noise model, the same transpiler settings as the provider's default) with
-8x the probe's shots. The *analytic* prediction is the paper's linear-time formula: each
+8x the probe's shots. The *backend* prediction runs it on Aer's standard model of the
+claimed backend's published calibration as its fake backend simulates it
+(``backend.run``): the model IBM Runtime's local testing mode executes, and the one a
+user of IBM hardware predicts with; *auto* (the default) takes it when the cloud executes through an IBM Runtime
+primitive (``ibm-runtime-local``, ``ibm-runtime``) and the simulated one otherwise, so
+the prediction never mixes two models of the same calibration (on the runtime path
+the simulated prediction put the genuine device at the threshold). The *analytic* prediction is the paper's linear-time formula: each
 gate of error ``e`` on ``q`` flips it with probability ``f = e`` (one qubit,
 depolarising) or ``2e/3`` (two qubits), the survival before readout is the probability
 of an even number of flips ``(1 + prod_g (1 - 2 f_g)) / 2``, and the readout error
@@ -138,9 +144,12 @@ class FingerprintParams(FrozenModel):
     0.049-0.052, ``fake_melbourne`` substituted 0.035-0.036."""
     depth: int = Field(8, ge=1)
     shots: int = Field(4096, ge=16)
-    prediction: Literal["simulated", "analytic"] = "simulated"
-    """``simulated``: the claimed calibration's noise model run locally with 8x the shots;
-    ``analytic``: the paper's linear-time product formula (biased on Aer, see above)."""
+    prediction: Literal["auto", "simulated", "backend", "analytic"] = "auto"
+    """``simulated``: qmlsec's noise model of the claimed calibration run locally with 8x
+    the shots; ``backend``: the claimed backend's own simulator (its fake backend's
+    ``run``, the model IBM Runtime's local mode executes), 8x the shots; ``auto``: ``backend`` on an IBM
+    Runtime primitive, else ``simulated``; ``analytic``: the paper's linear-time product
+    formula (biased on Aer, see above)."""
     claimed_device: str | None = None
     """The device paid for (default: the attack's ``paid_device``, or the provider's first)."""
     qubits: int | None = Field(8, ge=2)
@@ -239,20 +248,40 @@ class FingerprintCheck(ProviderDefense):
         qc.measure(qubits, range(len(qubits)))
         return qc
 
-    def predict(self, device: str) -> np.ndarray:
-        """Survival per qubit predicted from ``device``'s claimed calibration."""
-        if self.params.prediction == "analytic":
+    def prediction_for(self, cloud: QuantumCloud | None) -> str:
+        """The prediction model ``params.prediction`` resolves to for jobs on ``cloud``."""
+        kind = self.params.prediction
+        if kind != "auto":
+            return kind
+        primitive = getattr(getattr(cloud, "primitive", None), "name", "builtin")
+        return "backend" if primitive in ("ibm-runtime-local", "ibm-runtime") else "simulated"
+
+    def predict(self, device: str, cloud: QuantumCloud | None = None) -> np.ndarray:
+        """Survival per qubit predicted from ``device``'s claimed calibration (with the
+        model :meth:`prediction_for` picks for ``cloud``)."""
+        kind = self.prediction_for(cloud)
+        if kind == "analytic":
             return self.analytic(device)
-        self.references_: dict[str, np.ndarray] = getattr(self, "references_", {})
-        if device not in self.references_:
-            local = DeviceBackend(device, noise_scale=1.0, seed=derive_seed(self.seed, "local"))
-            (counts,) = local.counts(self.probe(device), np.zeros((1, 0)),
-                                     shots=self.params.shots * 8,
-                                     seed=derive_seed(self.seed, "reference"))  # fmt: skip
-            self.references_[device] = _survival(
+        self.references_: dict[tuple[str, str], np.ndarray] = getattr(self, "references_", {})
+        if (kind, device) not in self.references_:
+            probe, shots = self.probe(device), self.params.shots * 8
+            seed = derive_seed(self.seed, "reference")
+            backend = get_device(device).backend
+            if kind == "backend" and backend is not None:
+                from qiskit import transpile
+
+                isa = transpile(probe, backend, optimization_level=0, seed_transpiler=0,
+                                initial_layout=list(range(probe.num_qubits)))  # fmt: skip
+                job = backend.run(isa, shots=shots, seed_simulator=seed)
+                counts = job.result().get_counts()
+            else:
+                local = DeviceBackend(device, noise_scale=1.0,
+                                      seed=derive_seed(self.seed, "local"))  # fmt: skip
+                (counts,) = local.counts(probe, np.zeros((1, 0)), shots=shots, seed=seed)
+            self.references_[(kind, device)] = _survival(
                 counts, len(self.probe_qubits(device)), self.params.probe == "x_idle"
             )
-        return self.references_[device]
+        return self.references_[(kind, device)]
 
     def analytic(self, device: str) -> np.ndarray:
         """The linear-time survival prediction from the claimed error rates.
@@ -312,7 +341,7 @@ class FingerprintCheck(ProviderDefense):
 
     def distance(self, cloud: QuantumCloud, device: str, seed: int) -> float:
         """Distance (``params.distance``) between the probe job's fingerprint and the prediction."""
-        gap = np.abs(self.measure(cloud, device, seed) - self.predict(device))
+        gap = np.abs(self.measure(cloud, device, seed) - self.predict(device, cloud))
         return float(gap.sum() if self.params.distance == "manhattan" else gap.mean())
 
     def apply(self, cloud: QuantumCloud) -> bool:
