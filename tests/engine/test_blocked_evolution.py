@@ -9,7 +9,7 @@ from qiskit.quantum_info import SparsePauliOp, Statevector
 
 from qmlsec.circuits import QNNSpec
 from qmlsec.engine import compile_circuit, statevector
-from qmlsec.engine.kernels import RealChunk
+from qmlsec.engine.kernels import MonomialStep, RealChunk
 from qmlsec.engine.ops import KronLayer, Monomial
 
 from .random_circuits import bind, random_circuit
@@ -125,3 +125,34 @@ def test_blocks_hold_at_least_sixteen_states_that_fit_a_mebibyte(monkeypatch):
         n: compile_circuit(QNNSpec(n_qubits=n, layers=1).build())._block() for n in (4, 8, 12, 16)
     }
     assert sizes == {4: 1024, 8: 64, 12: 16, 16: 1}
+
+
+def test_blocks_reuse_two_buffers_and_match_the_allocating_kernels(monkeypatch):
+    """Shared-weight chunks and phases write into two buffers per evolution."""
+    spec = QNNSpec(n_qubits=6, layers=3, encoding="angle", rotation="Z", entanglement="ring")
+    cc = compile_circuit(spec.build(), spec.observables(), backward="adjoint", block_kb=2)
+    x, theta, weights = _data(cc, 3, 7, False)
+    storages: set[int] = set()
+    for cls in (RealChunk, MonomialStep):
+        for name in ("apply_into", "back_into"):
+            orig = getattr(cls, name)
+
+            def spy(self, *args, _orig=orig):
+                res = _orig(self, *args)
+                t = res[0] if isinstance(res, tuple) else res
+                storages.add(t.untyped_storage().data_ptr())
+                return res
+
+            monkeypatch.setattr(cls, name, spy)
+    assert 1 < cc._block() < 7
+    out = cc.expectations(x, theta)
+    got = torch.autograd.grad((out * weights).sum(), [x, theta])
+    # two state buffers in the forward pass, two pair buffers in the backward pass
+    assert len(storages) <= 4
+    ref = compile_circuit(spec.build(), spec.observables(), backward="autograd")
+    x2, theta2 = x.detach().requires_grad_(), theta.detach().requires_grad_()
+    want_out = ref.expectations(x2, theta2)
+    want = torch.autograd.grad((want_out * weights).sum(), [x2, theta2])
+    torch.testing.assert_close(out.detach(), want_out.detach(), atol=1e-10, rtol=0)
+    for a, b in zip(want, got, strict=True):
+        torch.testing.assert_close(b, a, atol=1e-10, rtol=0)

@@ -86,22 +86,35 @@ def run_blocked(
 ) -> torch.Tensor:
     """Apply the kernels block by block of ``block`` columns."""
     a, b = factors
-    if block >= batch:
-        state = Outer.build(a, b, batch)
-        for k, p in zip(kernels, params, strict=True):
-            state = k.apply(state, p)
-        return state
+    size = a.shape[0] * b.shape[0]
+    width = min(block, batch)
+    dtype = torch.promote_types(a.dtype, b.dtype)
+    bufs = (a.new_empty(size, width, dtype=dtype), a.new_empty(size, width, dtype=dtype))
     rows: torch.Tensor | None = None  # (batch, 2**n): each block is contiguous
-    for cols in _blocks(batch, block):
-        width = cols.stop - cols.start
-        s = Outer.build(_cols(None, a, cols), _cols(None, b, cols), width)  # type: ignore[arg-type]
+    for cols in _blocks(batch, width):
+        c = cols.stop - cols.start
+        s = Outer.build_into(_cols(None, a, cols), _cols(None, b, cols), _part(bufs[0], c))  # type: ignore[arg-type]
         for k, p in zip(kernels, params, strict=True):
-            s = k.apply(s, _cols(k, p, cols))
+            s = k.apply_into(s, _cols(k, p, cols), _part(_other(bufs, s), c))
+        if width >= batch:
+            return s
         if rows is None:
-            rows = s.new_empty(batch, s.shape[0])
+            rows = s.new_empty(batch, size)
         rows[cols] = s.T
     assert rows is not None
     return rows.T
+
+
+def _part(buf: torch.Tensor, cols: int) -> torch.Tensor:
+    """The leading part of a buffer (..., C) viewed as a contiguous (..., cols) tensor."""
+    shape = (*buf.shape[:-1], cols)
+    return buf.view(-1)[: buf[..., 0].numel() * cols].view(shape)
+
+
+def _other(bufs: tuple[torch.Tensor, torch.Tensor], t: torch.Tensor) -> torch.Tensor:
+    """The buffer of the two that ``t`` does not live in."""
+    same = t.untyped_storage().data_ptr() == bufs[0].untyped_storage().data_ptr()
+    return bufs[1] if same else bufs[0]
 
 
 def _cols_view(t: torch.Tensor, cols: slice) -> torch.Tensor:
@@ -174,18 +187,26 @@ class _Adjoint(torch.autograd.Function):
 
         if ctx.block < s_out.shape[1] and lam.stride(0) != 1:
             lam = lam.T.contiguous().T  # block columns contiguous, as the output's
-        for cols in _blocks(s_out.shape[1], ctx.block):
-            w = s_out.new_empty(2, s_out.shape[0], cols.stop - cols.start)
+        width = min(ctx.block, s_out.shape[1])
+        pairs = (
+            s_out.new_empty(2, s_out.shape[0], width),
+            s_out.new_empty(2, s_out.shape[0], width),
+        )
+        for cols in _blocks(s_out.shape[1], width):
+            c = cols.stop - cols.start
+            w = _part(pairs[0], c)
             w[0].copy_(_cols_view(s_out, cols))  # the pair (state, co-state) of the block
             w[1].copy_(_cols_view(lam, cols))
             for i in range(n - 1, -1, -1):
                 k = kernels[i]
-                w, g = k.back(w, _cols(k, params[i], cols), wants[i])
+                p = _cols(k, params[i], cols)
+                w, g = k.back_into(w, p, wants[i], _part(_other(pairs, w), c))
                 if g is not None:
                     add(2 + i, g, cols)
             if want_factors:
                 ac, bc = _cols(None, a, cols), _cols(None, b, cols)
-                ga, gb = Outer.vjp(ac, bc, w[1])  # type: ignore[arg-type]
+                free = _part(_other(pairs, w), c)[0]
+                ga, gb = Outer.vjp(ac, bc, w[1], free)  # type: ignore[arg-type]
                 add(0, ga, cols)
                 add(1, gb, cols)
         return (None, None, None, *grads)

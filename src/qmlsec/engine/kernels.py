@@ -66,6 +66,32 @@ class Step:
         lam_in, g = self.vjp(s_in, w[0], w[1], p, want)
         return torch.stack([s_in, lam_in]), g
 
+    def apply_into(
+        self, s: torch.Tensor, p: torch.Tensor | None, out: torch.Tensor
+    ) -> torch.Tensor:
+        """``apply``, writing into the buffer ``out`` (shaped as ``s``, not ``s``) where it can.
+
+        Returns the result: ``out``, ``s`` itself or a new tensor.
+        """
+        return self.apply(s, p)
+
+    def back_into(
+        self, w: torch.Tensor, p: torch.Tensor | None, want: bool, out: torch.Tensor
+    ) -> tuple[torch.Tensor, Grad]:
+        """``back``, reusing the buffer ``out`` (and, when it is contiguous, ``w``).
+
+        Returns the pair (``out``, ``w`` or a new tensor) and the gradient of ``p``.
+        """
+        return self.back(w, p, want)
+
+
+def _left_into(m: torch.Tensor, x: torch.Tensor, out: torch.Tensor) -> None:
+    """``out[h] = m @ x[h]`` for (hi, K, N) tensors, as ``_left`` but into ``out``."""
+    if x.shape[0] == 1:
+        torch.mm(m, x[0], out=out[0])
+    else:
+        torch.bmm(m.expand(x.shape[0], -1, -1), x, out=out)
+
 
 def _dagger(p: torch.Tensor) -> torch.Tensor:
     return p.conj().transpose(-1, -2)
@@ -104,6 +130,32 @@ class Chunk(Step):
     def adjoint(self, s: torch.Tensor, p: torch.Tensor | None) -> torch.Tensor:
         assert p is not None
         return self.apply(s, _dagger(p))
+
+    def _shared_into(
+        self, s: torch.Tensor, m: torch.Tensor, out: torch.Tensor, hi: int
+    ) -> torch.Tensor:
+        """A shared (K, K) matrix on contiguous states whose rows split as (hi, K, low)."""
+        if self.low == 1 and s.shape[-1] == 1:
+            torch.mm(s.view(hi, self.size), m.T, out=out.view(hi, self.size))
+        else:
+            _left_into(m, s.view(hi, self.size, -1), out.view(hi, self.size, -1))
+        return out
+
+    def apply_into(
+        self, s: torch.Tensor, p: torch.Tensor | None, out: torch.Tensor
+    ) -> torch.Tensor:
+        assert p is not None
+        if p.shape[0] != 1 or not s.is_contiguous():
+            return self.apply(s, p)
+        return self._shared_into(s, p[0], out, self.hi)
+
+    def back_into(
+        self, w: torch.Tensor, p: torch.Tensor | None, want: bool, out: torch.Tensor
+    ) -> tuple[torch.Tensor, Grad]:
+        if p is None or p.shape[0] != 1 or not w.is_contiguous():
+            return self.back(w, p, want)
+        w_in = self._shared_into(w, _dagger(p[0]), out, 2 * self.hi)
+        return w_in, self._pair_grad(w[1], w_in[0]) if want else None
 
     def _apply_pair(self, w: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
         """A shared (K, K) matrix on both states of a pair (2, 2**n, C): one GEMM."""
@@ -184,6 +236,15 @@ class RealChunk(Chunk):
         assert p is not None
         return self.apply(s, p.transpose(-1, -2))
 
+    def _shared_into(
+        self, s: torch.Tensor, m: torch.Tensor, out: torch.Tensor, hi: int
+    ) -> torch.Tensor:
+        if self.low == 1 and s.shape[-1] == 1:
+            return super()._shared_into(s, m.to(s.dtype), out, hi)
+        x = torch.view_as_real(s).view(hi, self.size, -1)
+        _left_into(m, x, torch.view_as_real(out).view(hi, self.size, -1))
+        return out
+
     def _apply_pair(self, w: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
         if self.low == 1 and w.shape[-1] == 1:
             return super()._apply_pair(w, m.to(w.dtype))
@@ -231,18 +292,30 @@ class Outer:
         return s if s.shape[1] == cols else s.expand(-1, cols).contiguous()
 
     @staticmethod
+    def build_into(a: torch.Tensor, b: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        """``build`` into the contiguous buffer ``out`` (2**n, cols)."""
+        cols = out.shape[1]
+        av = a[:, None, :].expand(-1, 1, cols)
+        torch.mul(av, b[None, :, :], out=out.view(a.shape[0], b.shape[0], cols))
+        return out
+
+    @staticmethod
     def vjp(
-        a: torch.Tensor, b: torch.Tensor, lam: torch.Tensor
+        a: torch.Tensor, b: torch.Tensor, lam: torch.Tensor, scratch: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Gradients of ``a`` and ``b`` (summed over columns where shared)."""
+        """Gradients of ``a`` and ``b`` (summed over columns where shared).
+
+        ``scratch``: a contiguous buffer with as many elements as ``lam`` for the products.
+        """
         lv = lam.view(a.shape[0], b.shape[0], -1)
         if lam.shape[1] == 1:
             m = lv[:, :, 0]
             ga = (m @ b[:, -1].conj())[:, None]
             gb = (m.T @ a[:, -1].conj())[:, None]
         else:
-            ga = (lv * b.conj()[None]).sum(1)
-            gb = (lv * a.conj()[:, None]).sum(0)
+            t = torch.empty_like(lv) if scratch is None else scratch.view(lv.shape)
+            ga = torch.mul(lv, b.conj()[None], out=t).sum(1)
+            gb = torch.mul(lv, a.conj()[:, None], out=t).sum(0)
         if a.shape[1] == 1 and ga.shape[1] != 1:
             ga = ga.sum(1, keepdim=True)
         if b.shape[1] == 1 and gb.shape[1] != 1:
@@ -290,6 +363,28 @@ class MonomialStep(Step):
         if want and p is not None:  # lam * conj(s_out) * p = lam * conj(u_state)
             g = (w[1] * u[0].conj()).sum(1)[None]
         return (u.index_select(1, self.inv) if self.inv is not None else u), g
+
+    def apply_into(
+        self, s: torch.Tensor, p: torch.Tensor | None, out: torch.Tensor
+    ) -> torch.Tensor:
+        if self.perm is not None:
+            torch.index_select(s, 0, self.perm, out=out)
+            return out.mul_(p.T) if p is not None else out
+        return torch.mul(s, p.T, out=out) if p is not None else s
+
+    def back_into(
+        self, w: torch.Tensor, p: torch.Tensor | None, want: bool, out: torch.Tensor
+    ) -> tuple[torch.Tensor, Grad]:
+        if (p is not None and p.shape[0] != 1) or not w.is_contiguous():
+            return self.back(w, p, want)
+        g = None
+        if want and p is not None:  # lam * conj(s_out) * p summed over columns, in ``out``
+            g = out[0].copy_(w[0]).conj_physical_().mul_(w[1]).sum(1)[None] * p
+        u = torch.mul(w, p.T.conj(), out=out) if p is not None else w  # phase undone
+        if self.inv is None:
+            return u, g
+        target = w if u is out else out
+        return torch.index_select(u, 1, self.inv, out=target), g
 
 
 class FusedStep(Step):
