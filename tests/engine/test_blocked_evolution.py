@@ -156,3 +156,17 @@ def test_blocks_reuse_two_buffers_and_match_the_allocating_kernels(monkeypatch):
     torch.testing.assert_close(out.detach(), want_out.detach(), atol=1e-10, rtol=0)
     for a, b in zip(want, got, strict=True):
         torch.testing.assert_close(b, a, atol=1e-10, rtol=0)
+
+
+def test_first_columns_equal_the_built_matrices_applied_to_zero():
+    """The product-state prefix is built gate by gate on 2-vectors."""
+    qc = random_circuit(5, 40, 7)
+    cc = compile_circuit(qc)
+    gen = torch.Generator().manual_seed(7)
+    angles = torch.randn(3, cc.n_angles, dtype=torch.float64, generator=gen)
+    for bank in cc._plan.banks.values():
+        if not bank.entries:
+            continue
+        mats, _ = bank.build(angles)
+        cols = bank.first_columns(angles).expand(3, -1, -1)
+        torch.testing.assert_close(cols, mats[:, :-1, :, 0], atol=1e-12, rtol=0)

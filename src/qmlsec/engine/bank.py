@@ -85,6 +85,39 @@ class OneQubitBank:
             self._by_size[k] = (ids, torch.tensor(table, dtype=torch.long))
         return slots
 
+    def _slot_mats(
+        self, slot: list[tuple[str, torch.Tensor, torch.Tensor]], angles: torch.Tensor
+    ) -> torch.Tensor:
+        """One slot's matrices (b, E, 2, 2) (b = 1 when all are constant)."""
+        b, n_entries = angles.shape[0], len(self.entries)
+        parts = [
+            (where, data if key == "const" else KERNELS[key].matrix(angles[:, data], self.dtype))
+            for key, where, data in slot
+        ]
+        if len(parts) == 1 and len(parts[0][0]) == n_entries:
+            return parts[0][1]
+        mats = self.eye.repeat(b, n_entries, 1, 1)
+        for where, part in parts:
+            mats = mats.index_put(
+                (torch.arange(b)[:, None], where[None]), part.expand(b, -1, -1, -1)
+            )
+        return mats
+
+    def first_columns(self, angles: torch.Tensor) -> torch.Tensor:
+        """Every entry's product applied to ``|0>``: (b, E, 2), b = 1 when constant.
+
+        Gate by gate on 2-vectors (a product and a sum each), never a 2x2 matrix product.
+        """
+        if self._slots is None:
+            self._slots = self._compile()
+        v: torch.Tensor | None = None
+        for slot in self._slots:
+            m = self._slot_mats(slot, angles)
+            v = m[..., 0] if v is None else (m * v[..., None, :]).sum(-1)
+        if v is None:
+            v = self.eye[:, 0].expand(1, len(self.entries), 2)
+        return v
+
     def build(self, angles: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Entry matrices (b, E + 1, 2, 2) (last: identity) and chunk matrices (b, K, K)."""
         if self._slots is None:

@@ -86,7 +86,11 @@ class ProductState(Op):
         The state is ``Outer.build(*factors)``: both halves are small, so the full
         state is only ever built a block of columns at a time.
         """
-        v = mats[:, self.entries, :, 0].permute(1, 2, 0)  # first columns: (n, 2, b)
+        return self.factors_from(mats[:, :, :, 0])
+
+    def factors_from(self, columns: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``factors`` from the entries' first columns (b, E, 2) (``first_columns``)."""
+        v = columns[:, self.entries, :].permute(1, 2, 0)  # (n, 2, b)
         low = self.n // 2
         return _kron(v[low:]), _kron(v[:low]) if low else torch.ones_like(v[0, :1])
 

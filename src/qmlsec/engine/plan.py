@@ -68,15 +68,15 @@ class Plan:
             shared: weight-only angles (1, G) when the weights are shared, else None.
         """
         ops = self.shared_ops if shared is not None else self.row_ops
-        built = {}
+        built: dict[str, tuple[torch.Tensor, list[torch.Tensor]]] = {}
         for key, bank in self.banks.items():
             use = shared if key == "shared" and shared is not None else rows
-            built[key] = (use, *bank.build(use))
-        _, mats, _ = built[self.prefix.bank]
-        factors = self.prefix.factors(mats)
+            built[key] = (use, bank.build(use)[1] if bank.chunks else [])
+        use, _ = built[self.prefix.bank]
+        factors = self.prefix.factors_from(self.banks[self.prefix.bank].first_columns(use))
         steps: Steps = []
         for op in ops:
-            angles, _, chunks = built[op.bank]
+            angles, chunks = built[op.bank]
             steps.extend(op.steps(angles, chunks))
         return factors, steps
 
