@@ -125,7 +125,21 @@ class _DiagonalExpectation(torch.autograd.Function):
             return None, None
         # the weights in the state's own memory layout (the adjoint evolution returns
         # states whose columns are contiguous), so the product runs at memory speed
-        weights = (grad.T @ diag.T).T if state.stride(0) == 1 else diag @ grad
-        # real x complex as a real product: no complex copy of the weights
-        lam = torch.view_as_real(state) * weights.mul_(2)[..., None]
-        return torch.view_as_complex(lam), None
+        if state.stride(0) != 1:
+            weights = diag @ grad
+            # real x complex as a real product: no complex copy of the weights
+            lam = torch.view_as_real(state) * weights.mul_(2)[..., None]
+            return torch.view_as_complex(lam), None
+        # rows (B, 2**n) contiguous: the weights a few rows at a time (an eighth of a
+        # state's memory at most alive next to the co-state)
+        rows = state.T
+        out = torch.empty_like(rows)
+        step = max(1, rows.shape[0] // 8)
+        for r in range(0, rows.shape[0], step):
+            w = (grad.T[r : r + step] @ diag.T).mul_(2)
+            torch.mul(
+                torch.view_as_real(rows[r : r + step]),
+                w[..., None],
+                out=torch.view_as_real(out[r : r + step]),
+            )
+        return out.T, None
