@@ -13,7 +13,10 @@ The adjoint mode (and any run without gradients) walks the batch in blocks of
 factors (:class:`~qmlsec.engine.kernels.Outer`) in a buffer that stays in the CPU cache
 while every step, or every reversed step, is applied to it; the factors' and the step
 tensors' gradients are summed over the blocks. The only full-size tensors are the
-output and its co-state, whatever the depth.
+output and its co-state, whatever the depth. Steps write into two block buffers (two
+pair buffers in the backward pass) allocated once per evolution (``apply_into``,
+``back_into`` of :mod:`qmlsec.engine.kernels`), so no step asks the system for fresh
+pages; steps without that support (dense gates, per-row matrices) return new tensors.
 
 In all modes the gradients reach the steps' tensors (kron matrices, phase vectors) and
 flow from there to the angles, x and theta by ordinary autograd.
