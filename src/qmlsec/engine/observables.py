@@ -123,6 +123,10 @@ class _DiagonalExpectation(torch.autograd.Function):
         state, diag = ctx.saved_tensors
         if not ctx.needs_input_grad[0]:
             return None, None
+        if torch.is_grad_enabled():
+            # a double backward (create_graph=True, e.g. gradient inversion) records
+            # this pass, so it takes differentiable operations without out= buffers
+            return state * (2 * (diag @ grad)), None
         # the weights in the state's own memory layout (the adjoint evolution returns
         # states whose columns are contiguous), so the product runs at memory speed
         if state.stride(0) != 1:
