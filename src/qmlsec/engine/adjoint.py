@@ -168,6 +168,8 @@ class _Adjoint(torch.autograd.Function):
     def backward(ctx: Any, lam: torch.Tensor) -> tuple[torch.Tensor | None, ...]:  # type: ignore[override]
         s_out, a, b, *params = ctx.saved_tensors
         kernels: list[Step] = ctx.kernels
+        if torch.is_grad_enabled():
+            return (None, None, None, *_recorded_vjp(s_out.shape[1], kernels, a, b, params, lam))
         n = len(kernels)
         wants = [bool(w) for w in ctx.needs_input_grad[5:]]
         want_factors = ctx.needs_input_grad[3] or ctx.needs_input_grad[4]
@@ -213,3 +215,24 @@ class _Adjoint(torch.autograd.Function):
                 add(0, ga, cols)
                 add(1, gb, cols)
         return (None, None, None, *grads)
+
+
+def _recorded_vjp(
+    batch: int,
+    kernels: list[Step],
+    a: torch.Tensor,
+    b: torch.Tensor,
+    params: list[torch.Tensor | None],
+    lam: torch.Tensor,
+) -> list[torch.Tensor | None]:
+    """The adjoint pass's gradients as a recorded graph, for a double backward.
+
+    With ``create_graph=True`` (e.g. gradient inversion differentiates a weight gradient)
+    the backward pass itself is differentiated, so it re-runs the evolution under
+    autograd from the saved factors and step tensors instead of the in-place sweep.
+    """
+    tensors = [a, b, *params]
+    state = run(Outer.build(a, b, batch), list(zip(kernels, params, strict=True)))
+    wanted = [t for t in tensors if t is not None and t.requires_grad]
+    found = iter(torch.autograd.grad(state, wanted, lam, create_graph=True, allow_unused=True))
+    return [next(found) if t is not None and t.requires_grad else None for t in tensors]
