@@ -10,7 +10,9 @@ Steps (each reported to ``progress(step, done, total, detail)``):
    (:mod:`qmlsec.campaigns.planner`), from what the registries hold at run time;
 4. execute every path stage by stage (:mod:`qmlsec.campaigns.chain`), each run within
    ``run_time_limit_s``;
-5. re-run each executed stage with its linked defenses (:mod:`qmlsec.campaigns.defended`);
+5. add, for every defense none of whose attacks ran yet, the best path that runs one
+   (:func:`~qmlsec.campaigns.defended.coverage_paths`), then re-run each executed stage
+   with its linked defenses (:mod:`qmlsec.campaigns.defended`);
 6. measure the victim's accuracy against device noise.
 
 The result is one JSON-ready mapping; :func:`qmlsec.report.build.write_report` turns it
@@ -30,7 +32,7 @@ from qmlsec.attacks.registry import available_attacks
 from qmlsec.campaigns.assess_config import AssessConfig
 from qmlsec.campaigns.chain import PathExecutor
 from qmlsec.campaigns.chains import run_chains
-from qmlsec.campaigns.defended import defend_all, defense_coverage
+from qmlsec.campaigns.defended import coverage_paths, defend_all, defense_coverage
 from qmlsec.campaigns.measures import accuracy_vs_noise, measured_impact
 from qmlsec.campaigns.planner import plan_paths, profiles_for, reachable
 from qmlsec.campaigns.victim import Victim, train_victim, victim_from_deployment
@@ -128,8 +130,14 @@ def assess(
     if config.chains:
         chains, chain_executors = run_chains(executor, catalog, quick=config.quick_applied,
                                              progress=lambda d: tell("chains", 0, 0, d))  # fmt: skip
-    runs = [r.to_dict() for r in executor.runs.values()]
     timing["chains_seconds"] = time.perf_counter() - t0
+
+    # paths added so that every selected defense has an attack run to be re-run on
+    t0 = time.perf_counter()
+    extra = coverage_paths(config, system, catalog, [executor, *chain_executors])
+    paths += [executor.run_path(p) for p in extra]
+    timing["attacks_seconds"] += time.perf_counter() - t0
+    runs = [r.to_dict() for r in executor.runs.values()]
 
     t0 = time.perf_counter()
     defenses = defend_all([executor, *chain_executors], catalog, config.defenses,

@@ -98,6 +98,8 @@ class DefenseSettings(FrozenModel):
         params: defense name -> params (over the defense's ``check_params``).
         max_per_attack: at most this many defenses per attack run.
         skip_roles: defense roles not run (e.g. ``trainer``: those retrain the victim).
+        cover: add, for a selected defense none of whose attacks ran, the best derived
+            path that runs one, so that every defense is measured where a path allows.
     """
 
     enabled: bool = True
@@ -106,6 +108,7 @@ class DefenseSettings(FrozenModel):
     params: dict[str, dict[str, Any]] = Field(default_factory=dict)
     max_per_attack: int = Field(default=3, ge=1)
     skip_roles: tuple[str, ...] = ()
+    cover: bool = True
 
 
 class QuickSettings(FrozenModel):
@@ -135,6 +138,8 @@ class QuickSettings(FrozenModel):
     defenses_skip_roles: tuple[str, ...] = ("trainer",)
     defenses_exclude: tuple[str, ...] = ("provider.reset_otp",)
     """Defenses too slow for two minutes (the one-time pad pads 12-qubit density matrices)."""
+    defenses_cover: bool = False
+    """Whether paths are added to measure defenses none of whose attacks ran."""
     max_samples: int = 4
     """Cap of the ``max_samples`` param of provider-level attacks (device executions)."""
     run_time_limit_s: float = 30.0
@@ -230,7 +235,7 @@ class AssessConfig(FrozenModel):
                                     q.run_time_limit_s),
             "defenses": self.defenses.model_copy(
                 update={"max_per_attack": q.defenses_max_per_attack,
-                        "skip_roles": q.defenses_skip_roles,
+                        "skip_roles": q.defenses_skip_roles, "cover": q.defenses_cover,
                         "exclude": (*self.defenses.exclude, *q.defenses_exclude)}),
             "quick_applied": True,
         })  # fmt: skip

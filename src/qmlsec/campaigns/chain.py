@@ -344,4 +344,5 @@ class PathExecutor:
         return {
             **planned.path.to_dict(), "profile": planned.profile.id, "key": planned.key,
             "stages": stages, "executed": any(s["status"] == "executed" for s in stages),
+            "selected_for": planned.selected_for,
         }  # fmt: skip

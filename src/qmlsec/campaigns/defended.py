@@ -14,17 +14,21 @@ attack runs (status ``timed_out`` past it, see :mod:`qmlsec.campaigns.chain`).
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 from qmlsec.attacks.result import AttackResult
-from qmlsec.campaigns.assess_config import DefenseSettings
+from qmlsec.campaigns.assess_config import AssessConfig, DefenseSettings
 from qmlsec.campaigns.chain import PathExecutor, StageRun, deadline
+from qmlsec.campaigns.planner import PlannedPath, plan_paths, planned_attacks
 from qmlsec.defenses.evaluate import compare
 from qmlsec.defenses.registry import get_defense
 from qmlsec.exceptions import QmlsecError, TimeLimitExceeded
 from qmlsec.killchain.catalog import Catalog
+from qmlsec.killchain.system import SystemModel
 
 
 def selected(name: str, settings: DefenseSettings) -> bool:
@@ -67,6 +71,62 @@ def linked_defenses(
     return found[: settings.max_per_attack] if capped else found
 
 
+def measurable_on(catalog: Catalog, settings: DefenseSettings) -> dict[str, set[str]]:
+    """Selected defense -> the attacks a defended re-run of it can use (those whose
+    technique links it, as :func:`linked_defenses` decides)."""
+    found: dict[str, set[str]] = {}
+    for technique in catalog.techniques():
+        for attack in technique.implemented_by:
+            for name, _ in linked_defenses(catalog, technique.id, attack, settings, capped=False):
+                found.setdefault(name, set()).add(attack)
+    return found
+
+
+def ran_ok(executors: list[PathExecutor]) -> set[str]:
+    """The attacks with a successful stage run (one that defended re-runs can repeat)."""
+    return {
+        r.attack for ex in executors for r in ex.final_runs()
+        if r.status == "ok" and r.setup is not None
+    }  # fmt: skip
+
+
+def coverage_paths(
+    config: AssessConfig,
+    system: SystemModel,
+    catalog: Catalog,
+    executors: list[PathExecutor],
+    depth: int = 12,
+) -> list[PlannedPath]:
+    """Paths added so that every selected defense gets a defended re-run.
+
+    A defense is measured by re-running a stage run of an attack linked to it. Where none
+    of those attacks ran (on the ranked paths or the chains of ``executors``), the
+    best-scoring path over every profile (up to ``depth`` paths per goal) that runs one of
+    them is added, marked ``selected_for`` the defense. A defense that no derived path
+    can reach stays unmeasured, and :func:`defense_coverage` says so.
+    """
+    settings = config.defenses
+    if not (settings.enabled and settings.cover):
+        return []
+    ran = ran_ok(executors)
+    missing = {n: a for n, a in sorted(measurable_on(catalog, settings).items()) if not a & ran}
+    if not missing:
+        return []
+    candidates = sorted(plan_paths(config, system, catalog, max_paths=depth),
+                        key=lambda p: -p.path.score)  # fmt: skip
+    covered, added = set(ran), []
+    for name, attacks in missing.items():
+        if attacks & covered:
+            continue
+        for candidate in candidates:
+            runs = planned_attacks([candidate])
+            if runs & attacks:
+                added.append(dataclasses.replace(candidate, selected_for=name))
+                covered |= runs
+                break
+    return added
+
+
 def defense_coverage(
     executors: list[PathExecutor],
     catalog: Catalog,
@@ -82,7 +142,7 @@ def defense_coverage(
     from qmlsec.defenses.registry import available_defenses
 
     runs = [r for ex in executors for r in ex.final_runs()]
-    ok_attacks = sorted({r.attack for r in runs if r.status == "ok" and r.setup is not None})
+    ok_attacks = sorted(ran_ok(executors))
     coverage = []
     for name, cls in sorted(available_defenses().items()):
         mine = [d for d in records if d["defense"] == name]
@@ -118,6 +178,7 @@ def defense_coverage(
                 row["reason"] = (
                     f"none of the attacks it counters ({', '.join(wanted)}) ran successfully in "
                     "this assessment"
+                    + ("" if settings.cover else " (paths for uncovered defenses are off)")
                     if not ran
                     else f"{', '.join(ran)} ran, but no executed technique lists its mitigation"
                 )
@@ -171,17 +232,24 @@ def defend_all(
 
     ``executors``: the path executor and the executors of the chains (a chain's stage is
     re-run on the chain's own deployment, in the state the chain left it; its record
-    names the chain).
+    names the chain). Each run gets at most ``max_per_attack`` of its linked defenses,
+    in the knowledge base's order with the defenses not yet re-run on an earlier run
+    first, so a cap spreads over every defense the runs can measure.
     """
     if not settings.enabled:
         return []
     records = []
+    measured: Counter[str] = Counter()
     for executor in executors if isinstance(executors, list) else [executors]:
         for run in executor.final_runs():
             if run.status != "ok" or run.setup is None:
                 continue
-            for defense, mitigation in linked_defenses(catalog, run.technique_id, run.attack,
-                                                       settings):  # fmt: skip
+            linked = linked_defenses(catalog, run.technique_id, run.attack, settings, capped=False)
+            # the knowledge base's order, defenses not yet re-run first (a stable sort), so
+            # max_per_attack spreads over every defense the runs can measure
+            linked = sorted(linked, key=lambda d: measured[d[0]] > 0)[: settings.max_per_attack]
+            for defense, mitigation in linked:
+                measured[defense] += 1
                 if progress is not None:
                     progress(f"{run.attack} + {defense}")
                 record = defend_run(executor, run, defense, mitigation, settings)

@@ -54,6 +54,9 @@ class PlannedPath:
     profile: Profile
     path: AttackPath
     stages: tuple[PlannedStage, ...]
+    selected_for: str | None = None
+    """The defense this path was added to measure (see
+    :func:`~qmlsec.campaigns.defended.coverage_paths`); None for a ranked path."""
 
     @property
     def key(self) -> str:
@@ -85,15 +88,25 @@ def plan_stage(config: AssessConfig, catalog: Catalog, step: Any) -> PlannedStag
                         tuple(step.provides))  # fmt: skip
 
 
-def plan_paths(config: AssessConfig, system: SystemModel, catalog: Catalog) -> list[PlannedPath]:
-    """Every planned path of every profile, in profile then rank order."""
+def plan_paths(
+    config: AssessConfig, system: SystemModel, catalog: Catalog, max_paths: int | None = None
+) -> list[PlannedPath]:
+    """Every planned path of every profile, in profile then rank order.
+
+    ``max_paths``: paths per goal (default ``config.max_paths``).
+    """
     plans = []
     for profile in profiles_for(config, catalog):
         graph = AttackGraph(catalog, system, profile)
-        for path in find_paths(graph, max_paths=config.max_paths):
+        for path in find_paths(graph, max_paths=max_paths or config.max_paths):
             stages = tuple(plan_stage(config, catalog, s) for s in path.steps)
             plans.append(PlannedPath(profile, path, stages))
     return plans
+
+
+def planned_attacks(plans: list[PlannedPath]) -> set[str]:
+    """The attacks the runnable stages of ``plans`` execute."""
+    return {a for p in plans for s in p.stages if s.status == "runnable" for a in s.attacks}
 
 
 def reachable(config: AssessConfig, system: SystemModel, catalog: Catalog) -> dict[str, list[str]]:

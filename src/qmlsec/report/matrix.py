@@ -87,7 +87,8 @@ def path_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
     """
     rows = []
     for p in doc.get("paths", []):
-        boxes = [{"label": p["profile"], "sub": "attacker", "colour": "#cfd8dc", "dark": False}]
+        sub = f"added to measure {p['selected_for']}" if p.get("selected_for") else "attacker"
+        boxes = [{"label": p["profile"], "sub": sub, "colour": "#cfd8dc", "dark": False}]
         for s in p["stages"]:
             result = s.get("outcome") or s["status"].replace("_", " ")
             boxes.append({
