@@ -232,7 +232,7 @@ def test_classical_cloud_records_and_enforces_trust() -> None:
 
 
 def test_placement_is_the_layout_the_shot_job_executes_on() -> None:
-    # unmeasured, this QNN transpiles to (4, 7, 8, 5); measured, it runs on (7, 8, 5, 4)
+    # the cloud places and co-schedules the job where its measured circuit runs
     qc = qnn(4)
     values = np.random.default_rng(0).uniform(-1, 1, (1, qc.num_parameters))
     seen: list = []

@@ -37,7 +37,7 @@ callback records the number of ``swap`` instructions in the DAG after every pass
 (never negative).
 
 Example:
-    >>> from qiskit import QuantumCircuit
+    >>> from qiskit import ClassicalRegister, QuantumCircuit
     >>> from qmlsec.cloud.devices import get_device
     >>> qc = QuantumCircuit(3)
     >>> _ = qc.h(0); _ = qc.cx(0, 1); _ = qc.cx(1, 2); _ = qc.cx(2, 0)
@@ -55,7 +55,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from qiskit import QuantumCircuit
+from qiskit import ClassicalRegister, QuantumCircuit
 from qiskit.circuit import Delay
 from qiskit.transpiler import generate_preset_pass_manager
 from qiskit.utils.units import apply_prefix
@@ -330,6 +330,60 @@ def transpile_circuit(
     return TranspiledCircuit(out, _report(out, device, key, swaps, initial, final, esp), key)
 
 
+def with_measurements(
+    body: TranspiledCircuit, basis: str, device: DeviceProfile
+) -> TranspiledCircuit:
+    """``body`` (transpiled, without final measurements) rotated into ``basis`` and measured.
+
+    Logical qubit ``i`` is rotated on the physical qubit that holds it at the end (native
+    ``rz``/``sx`` gates) and measured into clbit ``i`` of a new ``meas`` register, as
+    :func:`~qmlsec.cloud.backends.measurement.measured_circuit` does before transpiling.
+    The placement and routing are the body's, so every measurement basis of a job runs
+    where the job's report says; transpiling each measured variant on its own can pick
+    another layout (with the ``auto`` strategy even one through ancilla qubits, a far
+    larger noisy simulation).
+
+    Example:
+        >>> from qmlsec.circuits import QNNSpec
+        >>> from qmlsec.cloud.devices import get_device
+        >>> dev = get_device("fake_manila")
+        >>> body = transpile_circuit(QNNSpec(n_qubits=2, layers=1).build(), dev, layout="auto")
+        >>> m = with_measurements(body, "XZ", dev)
+        >>> m.report.final_layout == body.report.final_layout, m.circuit.count_ops()["measure"]
+        (True, 2)
+    """
+    phys = body.report.final_layout
+    out = body.circuit.copy()
+    for q, p in enumerate(reversed(basis)):
+        if p in "XY":
+            out.compose(_basis_change(_native_1q(device), p), [phys[q]], inplace=True)
+    creg = ClassicalRegister(len(phys), "meas")
+    out.add_register(creg)
+    out.measure(list(phys), creg)
+    key = (f"{body.key[0]}:measure:{basis}", *body.key[1:])
+    esp = estimated_success(out, device.backend.target, phys)
+    report = _report(out, device, key, body.report.swaps_added, body.report.initial_layout,
+                     phys, esp)  # fmt: skip
+    return TranspiledCircuit(out, report, key)  # type: ignore[arg-type]
+
+
+def _native_1q(device: DeviceProfile) -> tuple[str, ...]:
+    names = set(device.backend.target.operation_names)
+    return tuple(g for g in ("rz", "sx", "x", "u", "u1", "u2", "u3", "p") if g in names)
+
+
+@functools.lru_cache(maxsize=32)
+def _basis_change(native: tuple[str, ...], pauli: str) -> QuantumCircuit:
+    """The rotation from the ``pauli`` eigenbasis to Z (H, or S-dagger then H) in ``native``."""
+    from qiskit import transpile
+
+    qc = QuantumCircuit(1)
+    if pauli == "Y":
+        qc.sdg(0)
+    qc.h(0)
+    return transpile(qc, basis_gates=list(native), optimization_level=1)
+
+
 def requested_layout(circuit: QuantumCircuit, device: DeviceProfile) -> list[int] | None:
     """The physical qubits ``circuit.metadata["initial_layout"]`` requests, validated."""
     layout = (circuit.metadata or {}).get("initial_layout")
@@ -418,6 +472,22 @@ class TranspileCache:
             if tc.report is report:
                 return tc
         return None
+
+    def measured(
+        self, body: TranspiledCircuit, basis: str, device: DeviceProfile
+    ) -> TranspiledCircuit:
+        """``body`` measured in ``basis`` (:func:`with_measurements`), kept beside it so that
+        :meth:`find` knows the circuit a shot job ran (not counted as a hit or miss)."""
+        key = (f"{body.key[0]}:measure:{basis}", *body.key[1:])
+        found = self._store.get(key)  # type: ignore[call-overload]
+        if found is not None:
+            self._store.move_to_end(key)  # type: ignore[arg-type]
+            return found
+        result = with_measurements(body, basis, device)
+        self._store[result.key] = result
+        if len(self._store) > self.maxsize:
+            self._store.popitem(last=False)
+        return result
 
     def transpile(
         self,

@@ -51,7 +51,12 @@ from qmlsec.cloud.backends.measurement import (
 from qmlsec.cloud.devices import IDEAL_PROFILE, DeviceProfile, get_device
 from qmlsec.cloud.noise import DeviceNoise, NoiseContext, NoiseContributor, NoiseTerm
 from qmlsec.cloud.tenancy import CoJob
-from qmlsec.cloud.transpile import TranspileCache, TranspiledCircuit, compact_circuit
+from qmlsec.cloud.transpile import (
+    TranspileCache,
+    TranspiledCircuit,
+    compact_circuit,
+    scheduling_of,
+)
 from qmlsec.config import derive_seed
 from qmlsec.exceptions import BackendError, ConfigError
 
@@ -257,13 +262,15 @@ class AerBackend:
         The first one's layout is where the job runs; the quantum cloud places and
         co-schedules by it (see ``QuantumCloud._place``), so placement and execution agree.
         """
+        base = circuit.remove_final_measurements(inplace=False) if circuit.num_clbits else circuit
         if shots is None:
-            base = (
-                circuit.remove_final_measurements(inplace=False) if circuit.num_clbits else circuit
-            )
             return [self.transpile(base)]
         groups = measurement_bases(observables, circuit.num_qubits)
-        return [self.transpile(measured_circuit(circuit, g.basis)) for g in groups]
+        if self.layout == "preset" or self.device.is_ideal or scheduling_of(base) != "none":
+            return [self.transpile(measured_circuit(circuit, g.basis)) for g in groups]
+        # a layout search decides once, on the job's circuit; every basis runs there
+        body = self.transpile(base)
+        return [self.cache.measured(body, g.basis, self.device) for g in groups]
 
     # -- internals -------------------------------------------------------------------
     def transpile(self, circuit: QuantumCircuit) -> TranspiledCircuit:
