@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from qmlsec.campaigns.assess_config import AssessConfig
 from qmlsec.campaigns.defended import coverage_paths, measurable_on
-from qmlsec.campaigns.planner import planned_attacks
+from qmlsec.campaigns.planner import plan_paths, planned_attacks
 from qmlsec.killchain.catalog import load_catalog
 from qmlsec.killchain.system import SystemModel
 
@@ -47,8 +47,6 @@ def test_a_path_is_added_for_each_defense_whose_attacks_did_not_run():
 
 
 def _all_paths(config, catalog):
-    from qmlsec.campaigns.planner import plan_paths
-
     return plan_paths(config, SystemModel.default(), catalog, max_paths=12)
 
 

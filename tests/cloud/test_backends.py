@@ -156,10 +156,13 @@ def test_wide_noisy_shot_runs_repeat_exactly_for_a_seed() -> None:
 
 @pytest.mark.parametrize("device", ["fake_guadalupe", "fake_brisbane"])
 def test_every_measurement_basis_runs_where_the_layout_search_placed_the_job(device) -> None:
-    """The auto strategy decides once per job: measured variants add no ancilla qubits."""
-    circuit = qnn(6, 2)
+    """The auto strategy decides once per job: measured variants add no ancilla qubits.
+
+    Transpiled one by one, the measured variants of this 8-qubit QNN on fake_brisbane
+    were placed elsewhere, two of them through four ancilla qubits (12 active)."""
+    circuit = qnn(8, 3)
     values = np.random.default_rng(3).uniform(-1, 1, (4, circuit.num_parameters))
-    obs = [SparsePauliOp("XXIIII"), SparsePauliOp("YIIIIZ"), SparsePauliOp("ZIIIZZ")]  # 3 bases
+    obs = [SparsePauliOp("XXIIIIII"), SparsePauliOp("YIIIIIIZ"), SparsePauliOp("ZIIIIIZZ")]
     backend = DeviceBackend(device, noise_scale=0.0)
     body = backend.transpile(circuit).report
     planned = backend.plan(circuit, obs, shots=100)

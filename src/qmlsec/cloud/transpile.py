@@ -356,15 +356,31 @@ def with_measurements(
     out = body.circuit.copy()
     for q, p in enumerate(reversed(basis)):
         if p in "XY":
-            out.compose(_basis_change(_native_1q(device), p), [phys[q]], inplace=True)
+            out.compose(_native_rotation(_native_1q(device), p), [phys[q]], inplace=True)
     creg = ClassicalRegister(len(phys), "meas")
     out.add_register(creg)
     out.measure(list(phys), creg)
-    key = (f"{body.key[0]}:measure:{basis}", *body.key[1:])
+    key = measured_key(body.key, basis)
     esp = estimated_success(out, device.backend.target, phys)
     report = _report(out, device, key, body.report.swaps_added, body.report.initial_layout,
                      phys, esp)  # fmt: skip
-    return TranspiledCircuit(out, report, key)  # type: ignore[arg-type]
+    return TranspiledCircuit(out, report, key)
+
+
+def measured_key(key: Key, basis: str) -> Key:
+    """The cache key of the circuit with key ``key`` measured in ``basis``."""
+    return (f"{key[0]}:measure:{basis}", key[1], key[2], key[3], key[4])
+
+
+def basis_rotation(pauli: str) -> QuantumCircuit:
+    """One qubit rotated from the ``pauli`` eigenbasis to Z: H for X, S-dagger then H
+    for Y, nothing for Z."""
+    qc = QuantumCircuit(1)
+    if pauli == "Y":
+        qc.sdg(0)
+    if pauli in "XY":
+        qc.h(0)
+    return qc
 
 
 def _native_1q(device: DeviceProfile) -> tuple[str, ...]:
@@ -373,15 +389,11 @@ def _native_1q(device: DeviceProfile) -> tuple[str, ...]:
 
 
 @functools.lru_cache(maxsize=32)
-def _basis_change(native: tuple[str, ...], pauli: str) -> QuantumCircuit:
-    """The rotation from the ``pauli`` eigenbasis to Z (H, or S-dagger then H) in ``native``."""
+def _native_rotation(native: tuple[str, ...], pauli: str) -> QuantumCircuit:
+    """:func:`basis_rotation` in the ``native`` single-qubit gates."""
     from qiskit import transpile
 
-    qc = QuantumCircuit(1)
-    if pauli == "Y":
-        qc.sdg(0)
-    qc.h(0)
-    return transpile(qc, basis_gates=list(native), optimization_level=1)
+    return transpile(basis_rotation(pauli), basis_gates=list(native), optimization_level=1)
 
 
 def requested_layout(circuit: QuantumCircuit, device: DeviceProfile) -> list[int] | None:
@@ -478,10 +490,10 @@ class TranspileCache:
     ) -> TranspiledCircuit:
         """``body`` measured in ``basis`` (:func:`with_measurements`), kept beside it so that
         :meth:`find` knows the circuit a shot job ran (not counted as a hit or miss)."""
-        key = (f"{body.key[0]}:measure:{basis}", *body.key[1:])
-        found = self._store.get(key)  # type: ignore[call-overload]
+        key = measured_key(body.key, basis)
+        found = self._store.get(key)
         if found is not None:
-            self._store.move_to_end(key)  # type: ignore[arg-type]
+            self._store.move_to_end(key)
             return found
         result = with_measurements(body, basis, device)
         self._store[result.key] = result

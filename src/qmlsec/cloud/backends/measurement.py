@@ -21,6 +21,7 @@ import numpy as np
 from qiskit import ClassicalRegister, QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp
 
+from qmlsec.cloud.transpile import basis_rotation
 from qmlsec.exceptions import ConfigError
 
 
@@ -84,11 +85,8 @@ def measured_circuit(circuit: QuantumCircuit, basis: str) -> QuantumCircuit:
     out = circuit.remove_final_measurements(inplace=False) if circuit.num_clbits else circuit.copy()
     n = out.num_qubits
     for q, p in enumerate(reversed(basis)):
-        if p == "X":
-            out.h(q)
-        elif p == "Y":
-            out.sdg(q)
-            out.h(q)
+        if p in "XY":
+            out.compose(basis_rotation(p), [q], inplace=True)
     creg = ClassicalRegister(n, "meas")
     out.add_register(creg)
     out.measure(range(n), creg)
