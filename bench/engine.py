@@ -7,6 +7,8 @@ on every qubit. One training step = forward on a batch + backward of
 
 Stacks:
     qmlsec           qmlsec.engine.compile_circuit (fused ops, auto backward)
+    qmlsec-cuda      the same on the GPU (``device="cuda"``; the GPU column, listed only
+                     where torch sees a CUDA device; steps end with a synchronize)
     pl-default       PennyLane default.qubit, torch interface, backprop, broadcasting
     pl-lightning     PennyLane lightning.qubit, torch interface, adjoint with device VJP
     qiskit-ml        qiskit-machine-learning EstimatorQNN + TorchConnector
@@ -48,9 +50,10 @@ from typing import Any
 import numpy as np
 
 SHAPES = [(4, 2, 32), (8, 4, 256), (12, 4, 256), (16, 4, 64), (20, 2, 16)]
-STACKS = ["qmlsec", "pl-default", "pl-lightning", "qiskit-ml"]
+STACKS = ["qmlsec", "qmlsec-cuda", "pl-default", "pl-lightning", "qiskit-ml"]
 REQUIRES = {
     "qmlsec": "qmlsec",
+    "qmlsec-cuda": "qmlsec",
     "pl-default": "pennylane",
     "pl-lightning": "pennylane_lightning",
     "qiskit-ml": "qiskit_machine_learning",
@@ -74,22 +77,24 @@ def data(n: int, layers: int, batch: int, seed: int = 0) -> tuple[np.ndarray, np
 
 
 # --------------------------------------------------------------------- stacks
-def make_qmlsec(n: int, layers: int, x: np.ndarray, theta: np.ndarray):
+def make_qmlsec(n: int, layers: int, x: np.ndarray, theta: np.ndarray, device: str = "cpu"):
     import torch
 
     from qmlsec.circuits import QNNSpec
     from qmlsec.engine import compile_circuit
 
     spec = QNNSpec(n_qubits=n, layers=layers, encoding="angle", rotation="Z", entanglement="ring")
-    cc = compile_circuit(spec.build(), spec.observables())
-    xt = torch.tensor(x)
-    w = torch.tensor(theta, requires_grad=True)
+    cc = compile_circuit(spec.build(), spec.observables(), device=device)
+    xt = torch.tensor(x, device=device)
+    w = torch.tensor(theta, requires_grad=True, device=device)
 
     def step():
         w.grad = None
         out = cc.expectations(xt, w)
         out.sum().backward()
-        return out.detach().numpy(), w.grad.numpy()
+        if device != "cpu":
+            torch.cuda.synchronize()
+        return out.detach().cpu().numpy(), w.grad.cpu().numpy()
 
     return step
 
@@ -169,6 +174,8 @@ def make_qiskit_ml(n: int, layers: int, x: np.ndarray, theta: np.ndarray):
 def make_step(stack: str, n: int, layers: int, x: np.ndarray, theta: np.ndarray):
     if stack == "qmlsec":
         return make_qmlsec(n, layers, x, theta)
+    if stack == "qmlsec-cuda":
+        return make_qmlsec(n, layers, x, theta, "cuda")
     if stack == "pl-default":
         return make_pennylane(n, layers, x, theta, "default.qubit")
     if stack == "pl-lightning":
@@ -201,7 +208,11 @@ def worker(stack: str, shape: tuple[int, int, int], repeats: int, budget_s: floa
         t0 = time.perf_counter()
         step()
         times.append(time.perf_counter() - t0)
+    gpu = {}
+    if stack == "qmlsec-cuda":
+        gpu = {"gpu_peak_mb": torch.cuda.max_memory_allocated() / 2**20}
     return {
+        **gpu,
         "times_ms": [1e3 * t for t in times],
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "base_rss_mb": base,
@@ -303,6 +314,12 @@ def available(stack: str) -> bool:
     if importlib.util.find_spec(REQUIRES[stack]) is None:
         print(f"skipping {stack}: {REQUIRES[stack]} is not installed", file=sys.stderr)
         return False
+    if stack == "qmlsec-cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            print("skipping qmlsec-cuda: torch sees no CUDA device", file=sys.stderr)
+            return False
     return True
 
 

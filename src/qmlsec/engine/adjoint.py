@@ -17,6 +17,9 @@ output and its co-state, whatever the depth. Steps write into two block buffers 
 pair buffers in the backward pass) allocated once per evolution (``apply_into``,
 ``back_into`` of :mod:`qmlsec.engine.kernels`), so no step asks the system for fresh
 pages; steps without that support (dense gates, per-row matrices) return new tensors.
+The block and pair buffers are kept between evolutions (a per-thread :class:`Scratch`
+pool), so a training loop does not fault in fresh pages for them at every step; only
+the output, which the caller keeps, is new memory.
 
 In all modes the gradients reach the steps' tensors (kron matrices, phase vectors) and
 flow from there to the angles, x and theta by ordinary autograd.
@@ -34,6 +37,7 @@ Example:
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import torch
@@ -42,6 +46,51 @@ from qmlsec.engine.kernels import Outer, Step
 from qmlsec.engine.ops import Steps, run
 
 Factors = tuple[torch.Tensor, torch.Tensor]
+
+
+class Scratch(threading.local):
+    """Buffers kept between evolutions of one thread: each at most ``largest`` bytes,
+    at most ``limit`` bytes in all.
+
+    ``take`` hands out a kept buffer of the same shape, dtype and device (or a new
+    one) and forgets it, so a buffer is never shared; ``give`` keeps it for the next
+    ``take``. Past the limit, the buffers kept longest are dropped. Large buffers are
+    not kept: fresh pages cost little next to the work on them, and a kept buffer of a
+    large register would add to the peak memory.
+
+    Example:
+        >>> pool = Scratch()
+        >>> a = pool.take((4, 4), torch.complex128, torch.device("cpu"))
+        >>> pool.give(a)
+        >>> pool.take((4, 4), torch.complex128, torch.device("cpu")) is a
+        True
+    """
+
+    def __init__(self, limit: int = 64 * 2**20, largest: int = 4 * 2**20) -> None:
+        self.limit, self.largest = limit, largest
+        self.kept: list[torch.Tensor] = []
+
+    def take(
+        self, shape: tuple[int, ...], dtype: torch.dtype, device: torch.device
+    ) -> torch.Tensor:
+        """A buffer of ``shape`` (kept, or new); contents undefined."""
+        for i, t in enumerate(self.kept):
+            if t.shape == shape and t.dtype == dtype and t.device == device:
+                return self.kept.pop(i)
+        return torch.empty(shape, dtype=dtype, device=device)
+
+    def give(self, *bufs: torch.Tensor) -> None:
+        """Keep ``bufs`` for later ``take`` calls (dropping the oldest past the limit)."""
+        self.kept.extend(b for b in bufs if b.numel() * b.element_size() <= self.largest)
+        size = 0
+        for i in range(len(self.kept) - 1, -1, -1):
+            size += self.kept[i].numel() * self.kept[i].element_size()
+            if size > self.limit:
+                del self.kept[: i + 1]
+                break
+
+
+SCRATCH = Scratch()
 
 
 def evolve(factors: Factors, batch: int, steps: Steps, mode: str, block: int = 0) -> torch.Tensor:
@@ -92,18 +141,20 @@ def run_blocked(
     size = a.shape[0] * b.shape[0]
     width = min(block, batch)
     dtype = torch.promote_types(a.dtype, b.dtype)
-    bufs = (a.new_empty(size, width, dtype=dtype), a.new_empty(size, width, dtype=dtype))
+    bufs = tuple(SCRATCH.take((size, width), dtype, a.device) for _ in range(2))
     rows: torch.Tensor | None = None  # (batch, 2**n): each block is contiguous
     for cols in _blocks(batch, width):
         c = cols.stop - cols.start
         s = Outer.build_into(_cols(None, a, cols), _cols(None, b, cols), _part(bufs[0], c))  # type: ignore[arg-type]
         for k, p in zip(kernels, params, strict=True):
-            s = k.apply_into(s, _cols(k, p, cols), _part(_other(bufs, s), c))
-        if width >= batch:
+            s = k.apply_into(s, _cols(k, p, cols), _part(_other(bufs, s), c))  # type: ignore[arg-type]
+        if width >= batch:  # the output is one of the buffers: the caller keeps it
+            SCRATCH.give(*(t for t in bufs if not _shares(t, s)))
             return s
         if rows is None:
             rows = s.new_empty(batch, size)
         rows[cols] = s.T
+    SCRATCH.give(*bufs)
     assert rows is not None
     return rows.T
 
@@ -114,10 +165,14 @@ def _part(buf: torch.Tensor, cols: int) -> torch.Tensor:
     return buf.view(-1)[: buf[..., 0].numel() * cols].view(shape)
 
 
-def _other(bufs: tuple[torch.Tensor, torch.Tensor], t: torch.Tensor) -> torch.Tensor:
+def _shares(buf: torch.Tensor, t: torch.Tensor) -> bool:
+    """Whether ``t`` lives in the memory of ``buf``."""
+    return t.untyped_storage().data_ptr() == buf.untyped_storage().data_ptr()
+
+
+def _other(bufs: tuple[torch.Tensor, ...], t: torch.Tensor) -> torch.Tensor:
     """The buffer of the two that ``t`` does not live in."""
-    same = t.untyped_storage().data_ptr() == bufs[0].untyped_storage().data_ptr()
-    return bufs[1] if same else bufs[0]
+    return bufs[1] if _shares(bufs[0], t) else bufs[0]
 
 
 def _cols_view(t: torch.Tensor, cols: slice) -> torch.Tensor:
@@ -193,9 +248,8 @@ class _Adjoint(torch.autograd.Function):
         if ctx.block < s_out.shape[1] and lam.stride(0) != 1:
             lam = lam.T.contiguous().T  # block columns contiguous, as the output's
         width = min(ctx.block, s_out.shape[1])
-        pairs = (
-            s_out.new_empty(2, s_out.shape[0], width),
-            s_out.new_empty(2, s_out.shape[0], width),
+        pairs = tuple(
+            SCRATCH.take((2, s_out.shape[0], width), s_out.dtype, s_out.device) for _ in range(2)
         )
         for cols in _blocks(s_out.shape[1], width):
             c = cols.stop - cols.start
@@ -214,6 +268,7 @@ class _Adjoint(torch.autograd.Function):
                 ga, gb = Outer.vjp(ac, bc, w[1], free)  # type: ignore[arg-type]
                 add(0, ga, cols)
                 add(1, gb, cols)
+        SCRATCH.give(*pairs)
         return (None, None, None, *grads)
 
 

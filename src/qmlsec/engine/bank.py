@@ -57,6 +57,7 @@ class OneQubitBank:
 
     def _compile(self) -> list[list[tuple[str, torch.Tensor, torch.Tensor]]]:
         depth = max((len(seq) for seq in self.entries), default=0)
+        dev = self.eye.device
         slots = []
         for s in range(depth):
             groups: dict[str, tuple[list[int], list]] = {}
@@ -70,11 +71,11 @@ class OneQubitBank:
             slot = []
             for key, (where, items) in groups.items():
                 data = (
-                    torch.as_tensor(np.stack(items), dtype=self.dtype)[None]
+                    torch.as_tensor(np.stack(items), dtype=self.dtype, device=dev)[None]
                     if key == "const"
-                    else torch.tensor(items, dtype=torch.long)
+                    else torch.tensor(items, dtype=torch.long, device=dev)
                 )
-                slot.append((key, torch.tensor(where, dtype=torch.long), data))
+                slot.append((key, torch.tensor(where, dtype=torch.long, device=dev), data))
             slots.append(slot)
         self._by_size: dict[int, tuple[list[int], torch.Tensor]] = {}
         for c, members in enumerate(self.chunks):
@@ -82,7 +83,7 @@ class OneQubitBank:
             ids.append(c)
         for k, (ids, _) in self._by_size.items():
             table = [[len(self.entries) if e is None else e for e in self.chunks[c]] for c in ids]
-            self._by_size[k] = (ids, torch.tensor(table, dtype=torch.long))
+            self._by_size[k] = (ids, torch.tensor(table, dtype=torch.long, device=dev))
         return slots
 
     def _slot_mats(
@@ -99,7 +100,8 @@ class OneQubitBank:
         mats = self.eye.repeat(b, n_entries, 1, 1)
         for where, part in parts:
             mats = mats.index_put(
-                (torch.arange(b)[:, None], where[None]), part.expand(b, -1, -1, -1)
+                (torch.arange(b, device=where.device)[:, None], where[None]),
+                part.expand(b, -1, -1, -1),
             )
         return mats
 
@@ -138,7 +140,8 @@ class OneQubitBank:
                 mats = self.eye.repeat(b, n_entries, 1, 1)
                 for where, part in parts:
                     mats = mats.index_put(
-                        (torch.arange(b)[:, None], where[None]), part.expand(b, -1, -1, -1)
+                        (torch.arange(b, device=where.device)[:, None], where[None]),
+                        part.expand(b, -1, -1, -1),
                     )
             acc = mats if acc is None else mats @ acc
         if acc is None:

@@ -40,8 +40,9 @@ def compile_circuit(
     backward: Backward = "auto",
     chunk_qubits: int = 4,
     fuse_max_qubits: int = 4,
-    adjoint_threshold_mb: float = 128.0,
-    block_kb: float = 256.0,
+    adjoint_threshold_mb: float = 4.0,
+    block_kb: float = 1024.0,
+    device: torch.device | str | None = None,
 ) -> CompiledCircuit:
     """Compile ``circuit`` whose gate angles are linear in ``x[i]`` and ``theta[j]``.
 
@@ -57,10 +58,13 @@ def compile_circuit(
         chunk_qubits: qubits per kron chunk of a single-qubit layer.
         fuse_max_qubits: fuse weight-only runs into dense unitaries up to this many qubits.
         adjoint_threshold_mb: in ``auto`` mode, use the adjoint backward when keeping the
-            intermediate states would take more than this many MiB.
+            intermediate states would take more than this many MiB (past the CPU's
+            caches, uncomputing a cache-sized block beats reading stored states back).
         block_kb: the adjoint mode and gradient-free runs evolve the batch in blocks of
             columns of about this many KiB (at least 16 states while they fit in 1 MiB,
             at least one state), so a block stays in the CPU cache through all steps.
+        device: torch device to simulate on (``"cuda"``, ``"cuda:1"``...; default CPU);
+            see :meth:`CompiledCircuit.to`.
 
     Returns:
         The :class:`CompiledCircuit`.
@@ -83,4 +87,5 @@ def compile_circuit(
     low = lower_circuit(circuit, inputs, weights)
     plan = make_plan(low, dtype, chunk_qubits=chunk_qubits, fuse_max_qubits=fuse_max_qubits)
     obs = as_observables(observables, circuit.num_qubits)
-    return CompiledCircuit(circuit, low, plan, obs, dtype, backward, adjoint_threshold_mb, block_kb)
+    cc = CompiledCircuit(circuit, low, plan, obs, dtype, backward, adjoint_threshold_mb, block_kb)
+    return cc if device is None else cc.to(device)

@@ -67,7 +67,7 @@ class GateKernel:
 
     def matrix(self, a: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
         """Matrices ``(*a.shape, K, K)`` for angles ``a``."""
-        A, B, C = _torch_consts(self.name, dtype)
+        A, B, C = _torch_consts(self.name, dtype, a.device)
         wa = (self.freq * a)[..., None, None]
         return A + torch.cos(wa) * B + torch.sin(wa) * C
 
@@ -102,5 +102,5 @@ KERNELS: dict[str, GateKernel] = {name: _kernel(name) for name in ONE_ANGLE}
 
 
 @functools.cache
-def _torch_consts(name: str, dtype: torch.dtype) -> tuple[torch.Tensor, ...]:
-    return tuple(torch.as_tensor(m, dtype=dtype) for m in KERNELS[name].consts)
+def _torch_consts(name: str, dtype: torch.dtype, device: torch.device) -> tuple[torch.Tensor, ...]:
+    return tuple(torch.as_tensor(m, dtype=dtype, device=device) for m in KERNELS[name].consts)

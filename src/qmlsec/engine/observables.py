@@ -109,14 +109,27 @@ class PauliTable:
         return out.T
 
 
+_WHOLE = 2**20  # amplitudes: larger batched states get their probabilities in parts
+
+
 class _DiagonalExpectation(torch.autograd.Function):
     """``diag^T |psi|^2`` (n_obs, B) with a one-pass backward ``2 psi (diag g)``."""
 
     @staticmethod
     def forward(ctx: Any, state: torch.Tensor, diag: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
         ctx.save_for_backward(state, diag)
-        probs = state.real.square().addcmul_(state.imag, state.imag)  # half a state
-        return diag.T @ probs
+        if state.numel() <= _WHOLE or state.stride(0) != 1:
+            probs = state.real.square().addcmul_(state.imag, state.imag)  # half a state
+            return diag.T @ probs
+        # columns contiguous (the blocked evolution's output): an eighth of the batch at
+        # a time, so the probabilities never take half a batched state of memory
+        out = state.real.new_empty(state.shape[1], diag.shape[1])  # rows: contiguous parts
+        step = max(1, state.shape[1] // 8)
+        for c in range(0, state.shape[1], step):
+            part = state[:, c : c + step]
+            probs = part.real.square().addcmul_(part.imag, part.imag)
+            torch.mm(probs.T, diag, out=out[c : c + step])
+        return out.T
 
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, None]:  # type: ignore[override]

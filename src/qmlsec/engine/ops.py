@@ -210,7 +210,7 @@ class Monomial(Op):
         """``D[perm]`` (b, 2**n) from the one-qubit chunks of ``pre``."""
         b = max(chunks[c].shape[0] for _, c in self.pre)
         on = dict(self.pre)
-        ones = torch.ones(b, 2, dtype=self.dtype)
+        ones = torch.ones(b, 2, dtype=self.dtype, device=self.fixed.device)
         v = torch.stack(
             [
                 chunks[on[q]].diagonal(dim1=-2, dim2=-1).expand(b, 2) if q in on else ones

@@ -42,7 +42,7 @@ def sample_counts(
     """Outcome counts (B, 2**n) of ``shots`` draws per row of ``probs`` (B, 2**n)."""
     if shots < 1:
         raise ConfigError(f"shots must be >= 1, got {shots}")
-    p = probs.detach().clamp_min(0).to(torch.float64)
+    p = probs.detach().clamp_min(0).to("cpu", torch.float64)  # CPU draws: same on any device
     draws = torch.multinomial(p, shots, replacement=True, generator=generator)
     counts = torch.zeros(p.shape, dtype=torch.int64)
     return counts.scatter_add_(1, draws, torch.ones_like(draws))
@@ -93,8 +93,8 @@ class MeasurementPlan:
     def estimate(
         self, state: torch.Tensor, shots: int, generator: torch.Generator | None
     ) -> torch.Tensor:
-        """(B, n_obs) shot estimates for states (B, 2**n)."""
-        state = state.detach()
+        """(B, n_obs) shot estimates for states (B, 2**n), drawn on the CPU."""
+        state = state.detach().cpu()
         out = torch.as_tensor(self.constant, dtype=torch.float64).repeat(state.shape[0], 1)
         for basis, terms in self.groups:
             rotated = self.rotate(state, basis)

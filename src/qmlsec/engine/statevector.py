@@ -62,7 +62,7 @@ class CompiledCircuit:
         dtype: torch.dtype,
         backward: Backward,
         adjoint_threshold_mb: float,
-        block_kb: float = 256.0,
+        block_kb: float = 1024.0,
     ) -> None:
         self.circuit = circuit
         self.n_qubits, self.n_inputs, self.n_weights = low.n_qubits, low.n_inputs, low.n_weights
@@ -89,6 +89,27 @@ class CompiledCircuit:
         self._plan = plan
         self._table = PauliTable(self.observables, self.n_qubits, dtype)
         self.measurement = MeasurementPlan(self.observables, self.n_qubits)
+        self.device = torch.device("cpu")
+
+    def to(self, device: torch.device | str) -> CompiledCircuit:
+        """Move every tensor of the compiled circuit to ``device``, in place; returns self.
+
+        Inputs may live anywhere: they are moved to the circuit's device, and outputs
+        stay there (``expectations`` on a CUDA circuit returns a CUDA tensor whose
+        gradients reach CPU inputs). Shots are drawn on the CPU with the caller's
+        generator, so a seed gives the same counts on every device.
+
+        Example:
+            >>> from qmlsec.circuits import QNNSpec
+            >>> from qmlsec.engine import compile_circuit
+            >>> cc = compile_circuit(QNNSpec(n_qubits=2, layers=1).build()).to("meta")
+            >>> cc.expectations(torch.zeros(3, 2), torch.zeros(cc.n_weights)).device.type
+            'meta'
+        """
+        device = torch.device(device)
+        _move(self, device, set())
+        self.device = device
+        return self
 
     # ----------------------------------------------------------------- angles
     def angles(
@@ -105,8 +126,8 @@ class CompiledCircuit:
         if theta is None:
             if self.n_weights:
                 raise ConfigError(f"the circuit has {self.n_weights} weights; pass theta")
-            theta = torch.zeros(self.n_weights, dtype=rd)
-        theta = theta.to(rd)
+            theta = torch.zeros(self.n_weights, dtype=rd, device=self.device)
+        theta = theta.to(self.device, rd)
         if theta.shape[-1] != self.n_weights or theta.ndim not in (1, 2):
             raise ConfigError(
                 f"theta must have shape ({self.n_weights},) or (B, {self.n_weights}), got {tuple(theta.shape)}"
@@ -116,8 +137,10 @@ class CompiledCircuit:
                 raise ConfigError(
                     f"the circuit has {self.n_inputs} inputs; pass x of shape (B, {self.n_inputs})"
                 )
-            x = torch.zeros(theta.shape[0] if theta.ndim == 2 else 1, 0, dtype=rd)
-        x = x.to(rd)
+            x = torch.zeros(
+                theta.shape[0] if theta.ndim == 2 else 1, 0, dtype=rd, device=self.device
+            )
+        x = x.to(self.device, rd)
         if x.ndim == 1:
             x = x[None]
         if x.ndim != 2 or x.shape[1] != self.n_inputs:
@@ -199,7 +222,7 @@ class CompiledCircuit:
             raise ConfigError(
                 f"angles must have shape (N, {self.n_angles}), got {tuple(angles.shape)}"
             )
-        return angles.to(self.real_dtype)
+        return angles.to(self.device, self.real_dtype)
 
     # ----------------------------------------------------------------- shots
     def sample_expectations(
@@ -212,7 +235,7 @@ class CompiledCircuit:
         """Shot estimates (B, n_observables), ``shots`` per measurement group; seeded."""
         with torch.no_grad():
             state = self._evolve(*self._angles(x, theta)).T
-        return self.measurement.estimate(state, shots, generator).to(self.real_dtype)
+        return self.measurement.estimate(state, shots, generator).to(self.device, self.real_dtype)
 
     def sample_expectations_from_angles(
         self, angles: torch.Tensor, shots: int, generator: torch.Generator | None = None
@@ -220,7 +243,7 @@ class CompiledCircuit:
         """Shot estimates (N, n_observables) for per-row angles (N, G)."""
         with torch.no_grad():
             state = self._evolve(self._check_angles(angles), None).T
-        return self.measurement.estimate(state, shots, generator).to(self.real_dtype)
+        return self.measurement.estimate(state, shots, generator).to(self.device, self.real_dtype)
 
     def sample_counts(
         self,
@@ -261,3 +284,29 @@ class CompiledCircuit:
         qc = self.expanded_circuit()
         values = np.asarray(torch.as_tensor(angles).detach().cpu(), dtype=float)
         return [qc.assign_parameters(row.tolist()) for row in values]
+
+
+def _move(obj: object, device: torch.device, seen: set[int]) -> None:
+    """Replace, in place, every tensor held by an engine object (and its parts)."""
+    if id(obj) in seen:
+        return
+    seen.add(id(obj))
+    for name, value in vars(obj).items():
+        setattr(obj, name, _moved(value, device, seen))
+
+
+def _moved(value: object, device: torch.device, seen: set[int]) -> object:
+    if isinstance(value, torch.Tensor):
+        return value.to(device)
+    if isinstance(value, list):
+        return [_moved(v, device, seen) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_moved(v, device, seen) for v in value)
+    if isinstance(value, dict):
+        return {k: _moved(v, device, seen) for k, v in value.items()}
+    # frozen records (the lowered gates) hold numpy data only
+    frozen = getattr(getattr(value, "__dataclass_params__", None), "frozen", False)
+    engine = (type(value).__module__ or "").startswith("qmlsec.engine")
+    if engine and hasattr(value, "__dict__") and not frozen:
+        _move(value, device, seen)
+    return value
