@@ -75,8 +75,12 @@ def test_hardware_efficient_layers_are_real_chunks_and_phases():
     layers = [op for op in cc._plan.row_ops if isinstance(op, KronLayer)]
     rings = [op for op in cc._plan.row_ops if isinstance(op, Monomial)]
     assert layers and all(isinstance(step, RealChunk) for op in layers for step, _ in op.chunks)
-    # each layer's RZ gates moved into the following CNOT ring's phase (as 2-vectors)
-    assert sum(len(op.pre) for op in rings) == 6 * (spec.layers - 1)
+    # each layer's RZ gates moved into the following CNOT ring's phase: one diagonal
+    # chunk per ring after a layer, the kron of the six RZ diagonals
+    bank = cc._plan.banks["shared"]
+    pre = [op.pre for op in rings if op.pre is not None]
+    assert len(pre) == spec.layers - 1 and set(pre) <= bank.diagonals
+    assert all(None not in bank.chunks[c] and len(bank.chunks[c]) == 6 for c in pre)
 
 
 @pytest.mark.parametrize("mode", ["stored", "adjoint", "autograd"])
@@ -206,3 +210,36 @@ def test_large_readout_in_column_parts_equals_the_whole():
     got = table.expectations(rows.T)  # columns contiguous, as the blocked evolution
     probs = rows.real**2 + rows.imag**2
     assert torch.allclose(got, probs @ table.diag, rtol=1e-12)
+
+
+@pytest.mark.parametrize("per_row", [False, True])
+def test_readout_inside_the_evolution_equals_autograd(monkeypatch, per_row):
+    """A one-block adjoint batch with Z readouts takes the fused readout, exactly."""
+    from qmlsec.engine import adjoint
+
+    calls = []
+    monkeypatch.setattr(
+        statevector, "read_out", lambda *a: calls.append(1) or adjoint.read_out(*a)
+    )
+    spec = QNNSpec(n_qubits=6, layers=3, encoding="angle", rotation="Z", entanglement="ring")
+    cc = compile_circuit(spec.build(), spec.observables(), backward="adjoint")
+    ref = compile_circuit(spec.build(), spec.observables(), backward="autograd")
+    got = _run(cc, 5, per_row, batch=9)
+    assert calls  # the fused path ran
+    want = _run(ref, 5, per_row, batch=9)
+    for g, w in zip(got, want, strict=True):
+        torch.testing.assert_close(g, w, atol=1e-12, rtol=0)
+    again = _run(cc, 5, per_row, batch=9)  # the kept buffers give the same numbers
+    for g, w in zip(again, got, strict=True):
+        assert torch.equal(g, w)
+
+
+def test_fused_readout_backward_twice_through_a_retained_graph():
+    spec = QNNSpec(n_qubits=5, layers=2, encoding="angle", rotation="Z", entanglement="ring")
+    cc = compile_circuit(spec.build(), spec.observables(), backward="adjoint")
+    x, theta, weights = _data(cc, 8, 4, False)
+    loss = (cc.expectations(x, theta) * weights).sum()
+    first = torch.autograd.grad(loss, [x, theta], retain_graph=True)
+    second = torch.autograd.grad(loss, [x, theta])  # the sweep consumed the first states
+    for a, b in zip(first, second, strict=True):
+        torch.testing.assert_close(a, b, atol=1e-13, rtol=0)

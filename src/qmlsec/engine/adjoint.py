@@ -256,19 +256,120 @@ class _Adjoint(torch.autograd.Function):
             w = _part(pairs[0], c)
             w[0].copy_(_cols_view(s_out, cols))  # the pair (state, co-state) of the block
             w[1].copy_(_cols_view(lam, cols))
-            for i in range(n - 1, -1, -1):
-                k = kernels[i]
-                p = _cols(k, params[i], cols)
-                w, g = k.back_into(w, p, wants[i], _part(_other(pairs, w), c))
-                if g is not None:
-                    add(2 + i, g, cols)
-            if want_factors:
-                ac, bc = _cols(None, a, cols), _cols(None, b, cols)
-                free = _part(_other(pairs, w), c)[0]
-                ga, gb = Outer.vjp(ac, bc, w[1], free)  # type: ignore[arg-type]
-                add(0, ga, cols)
-                add(1, gb, cols)
+            for j, g in _sweep_back(w, pairs, cols, kernels, a, b, params, wants, want_factors):
+                add(j, g, cols)
         SCRATCH.give(*pairs)
+        return (None, None, None, *grads)
+
+
+def _sweep_back(
+    w: torch.Tensor,
+    pairs: tuple[torch.Tensor, ...],
+    cols: slice,
+    kernels: list[Step],
+    a: torch.Tensor,
+    b: torch.Tensor,
+    params: list[torch.Tensor | None],
+    wants: list[bool],
+    want_factors: bool,
+) -> list[tuple[int, torch.Tensor]]:
+    """One block's reversed sweep from its pair ``w`` (state, co-state) in ``pairs``.
+
+    Returns ``(j, gradient)`` for the factors (``j`` 0, 1) and the steps (``2 + i``).
+    """
+    c = cols.stop - cols.start
+    found = []
+    for i in range(len(kernels) - 1, -1, -1):
+        k = kernels[i]
+        w, g = k.back_into(w, _cols(k, params[i], cols), wants[i], _part(_other(pairs, w), c))
+        if g is not None:
+            found.append((2 + i, g))
+    if want_factors:
+        ac, bc = _cols(None, a, cols), _cols(None, b, cols)
+        ga, gb = Outer.vjp(ac, bc, w[1], _part(_other(pairs, w), c)[0])  # type: ignore[arg-type]
+        found += [(0, ga), (1, gb)]
+    return found
+
+
+def read_out(factors: Factors, batch: int, steps: Steps, diag: torch.Tensor) -> torch.Tensor:
+    """Expectations ``diag^T |psi|^2`` (n_obs, batch) of the evolved states, with gradients.
+
+    The adjoint evolution and a diagonal readout in one function, for a batch that fits
+    one block: the states live in the first halves of two kept pair buffers and never
+    leave them; the backward pass writes the co-state ``2 psi (diag g)`` into the second
+    half of the pair holding the state and sweeps back from there. No batched state is
+    allocated or copied per step (only the kept buffers are touched).
+    """
+    kernels = [s for s, _ in steps]
+    params = [p for _, p in steps]
+    out: torch.Tensor = _Readout.apply(batch, kernels, diag, *factors, *params)
+    return out
+
+
+def _evolve_pairs(
+    a: torch.Tensor,
+    b: torch.Tensor,
+    kernels: list[Step],
+    params: list[torch.Tensor | None],
+    batch: int,
+) -> tuple[tuple[torch.Tensor, ...], int]:
+    """Two kept pair buffers, the evolved states in the first half of ``pairs[home]``."""
+    size, dtype = a.shape[0] * b.shape[0], torch.promote_types(a.dtype, b.dtype)
+    pairs = tuple(SCRATCH.take((2, size, batch), dtype, a.device) for _ in range(2))
+    halves = (pairs[0][0], pairs[1][0])
+    s = Outer.build_into(a, b, halves[0])
+    for k, p in zip(kernels, params, strict=True):
+        s = k.apply_into(s, p, _other(halves, s))
+    if not any(_shares(h, s) for h in halves):  # the last step allocated its output
+        s = halves[0].copy_(s)
+    return pairs, 0 if _shares(pairs[0], s) else 1
+
+
+class _Readout(torch.autograd.Function):
+    @staticmethod
+    def forward(  # type: ignore[override]
+        ctx: Any, batch: int, kernels: list[Step], diag: torch.Tensor, *tensors: torch.Tensor | None
+    ) -> torch.Tensor:
+        a, b, *params = tensors
+        assert a is not None and b is not None
+        pairs, home = _evolve_pairs(a, b, kernels, params, batch)
+        s = pairs[home][0]
+        probs = torch.view_as_real(pairs[1 - home]).view(-1)[: s.numel()].view(s.shape)
+        torch.mul(s.real, s.real, out=probs).addcmul_(s.imag, s.imag)
+        ctx.kernels, ctx.pairs, ctx.home = kernels, pairs, home
+        ctx.save_for_backward(diag, *tensors)
+        return diag.T @ probs
+
+    @staticmethod
+    def backward(ctx: Any, g: torch.Tensor) -> tuple[torch.Tensor | None, ...]:  # type: ignore[override]
+        diag, a, b, *params = ctx.saved_tensors
+        kernels: list[Step] = ctx.kernels
+        batch = g.shape[1]
+        if torch.is_grad_enabled():  # double backward: record the evolution again
+            tensors = [a, b, *params]
+            state = run(Outer.build(a, b, batch), list(zip(kernels, params, strict=True)))
+            out = diag.T @ (state.real.square() + state.imag.square())
+            wanted = [t for t in tensors if t is not None and t.requires_grad]
+            found = iter(torch.autograd.grad(out, wanted, g, create_graph=True, allow_unused=True))
+            again = [next(found) if t is not None and t.requires_grad else None for t in tensors]
+            return (None, None, None, *again)
+        if ctx.pairs:
+            pairs, home = ctx.pairs, ctx.home
+            ctx.pairs = ()  # the sweep below uncomputes the states
+        else:  # a second backward through a retained graph: evolve again
+            pairs, home = _evolve_pairs(a, b, kernels, params, batch)
+        w = pairs[home]
+        weights = (diag @ g).mul_(2)  # d/d conj(psi) of the readout: 2 psi (diag g)
+        torch.mul(torch.view_as_real(w[0]), weights[..., None], out=torch.view_as_real(w[1]))
+        wants = [bool(x) for x in ctx.needs_input_grad[5:]]
+        want_factors = bool(ctx.needs_input_grad[3] or ctx.needs_input_grad[4])
+        grads: list[torch.Tensor | None] = [None] * (len(kernels) + 2)
+        for j, gj in _sweep_back(
+            w, pairs, slice(0, batch), kernels, a, b, params, wants, want_factors
+        ):
+            grads[j] = gj
+        SCRATCH.give(*pairs)
+        ctx.pairs = ()
         return (None, None, None, *grads)
 
 

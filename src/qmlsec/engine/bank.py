@@ -28,15 +28,19 @@ import torch
 from qmlsec.engine.gates import KERNELS
 from qmlsec.engine.lowering import PrimitiveGate
 
+Slot = list[tuple[str, torch.Tensor, torch.Tensor]]  # (kind, entries, angles or matrices)
+
 
 class OneQubitBank:
     """Entries (single-qubit gate sequences) and chunks (kron of entries) of a plan."""
 
-    def __init__(self, dtype: torch.dtype) -> None:
+    def __init__(self, dtype: torch.dtype, varying: np.ndarray | None = None) -> None:
         self.dtype = dtype
+        self.varying = varying  # (G,) bool: angles that differ per row (input-dependent)
         self.entries: list[list[PrimitiveGate]] = []
         self.chunks: list[list[int | None]] = []
-        self._slots: list[list[tuple[str, torch.Tensor, torch.Tensor]]] | None = None
+        self.diagonals: set[int] = set()  # chunks kept as the kron of diagonals
+        self._slots: list[Slot] | None = None
         self.eye = torch.eye(2, dtype=dtype)
 
     def add_entry(self, gates: Sequence[PrimitiveGate]) -> int:
@@ -50,15 +54,21 @@ class OneQubitBank:
         self.chunks.append(list(entries))
         return len(self.chunks) - 1
 
+    def add_diagonal(self, entries: Sequence[int | None]) -> int:
+        """Register the kron of diagonal entries' diagonals (b, 2**k), as ``add_chunk``."""
+        self.diagonals.add(self.add_chunk(entries))
+        return len(self.chunks) - 1
+
     @property
     def angles(self) -> tuple[int, ...]:
         """Angle indices used by the bank."""
         return tuple(g.angle for seq in self.entries for g in seq if g.angle is not None)
 
-    def _compile(self) -> list[list[tuple[str, torch.Tensor, torch.Tensor]]]:
+    def _compile(self) -> list[Slot]:
         depth = max((len(seq) for seq in self.entries), default=0)
         dev = self.eye.device
         slots = []
+        self._per_row: list[bool] = []
         for s in range(depth):
             groups: dict[str, tuple[list[int], list]] = {}
             for e, seq in enumerate(self.entries):
@@ -77,18 +87,25 @@ class OneQubitBank:
                 )
                 slot.append((key, torch.tensor(where, dtype=torch.long, device=dev), data))
             slots.append(slot)
+            varying = self.varying
+            self._per_row.append(
+                varying is None
+                or any(
+                    k != "const" and any(varying[a] for a in items[1])
+                    for k, items in groups.items()
+                )
+            )
         self._by_size: dict[int, tuple[list[int], torch.Tensor]] = {}
         for c, members in enumerate(self.chunks):
-            ids, _ = self._by_size.setdefault(len(members), ([], torch.empty(0)))
+            size = -len(members) if c in self.diagonals else len(members)  # < 0: diagonals
+            ids, _ = self._by_size.setdefault(size, ([], torch.empty(0)))
             ids.append(c)
         for k, (ids, _) in self._by_size.items():
             table = [[len(self.entries) if e is None else e for e in self.chunks[c]] for c in ids]
             self._by_size[k] = (ids, torch.tensor(table, dtype=torch.long, device=dev))
         return slots
 
-    def _slot_mats(
-        self, slot: list[tuple[str, torch.Tensor, torch.Tensor]], angles: torch.Tensor
-    ) -> torch.Tensor:
+    def _slot_mats(self, slot: Slot, angles: torch.Tensor) -> torch.Tensor:
         """One slot's matrices (b, E, 2, 2) (b = 1 when all are constant)."""
         b, n_entries = angles.shape[0], len(self.entries)
         parts = [
@@ -105,23 +122,51 @@ class OneQubitBank:
             )
         return mats
 
-    def first_columns(self, angles: torch.Tensor) -> torch.Tensor:
+    def first_columns(
+        self, angles: torch.Tensor, shared: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Every entry's product applied to ``|0>``: (b, E, 2), b = 1 when constant.
 
-        Gate by gate on 2-vectors (a product and a sum each), never a 2x2 matrix product.
+        Gate by gate on 2-vectors (a product and a sum each), never a 2x2 matrix product
+        on a row. With ``shared`` (1, G) angles, runs of gate positions that no input
+        changes (the bank's ``varying`` mask) are multiplied into one 2x2 matrix per
+        entry, once for the batch, and applied to the rows in one product; a position
+        holding one diagonal gate on every entry (RZ(x) encodings) is a phase product.
         """
         if self._slots is None:
             self._slots = self._compile()
-        v: torch.Tensor | None = None
-        for slot in self._slots:
-            m = self._slot_mats(slot, angles)
-            v = m[..., 0] if v is None else (m * v[..., None, :]).sum(-1)
-        if v is None:
-            v = self.eye[:, 0].expand(1, len(self.entries), 2)
-        return v
+        v = self.eye[:, 0].expand(1, len(self.entries), 2)
+        fold: torch.Tensor | None = None  # shared positions not yet applied to v
+        for slot, per_row in zip(self._slots, self._per_row, strict=True):
+            if shared is not None and not per_row:
+                m = self._slot_mats(slot, shared)
+                fold = m if fold is None else m @ fold
+                continue
+            if fold is not None:
+                v, fold = (fold * v[..., None, :]).sum(-1), None
+            v = self._apply_slot(slot, angles, v)
+        return v if fold is None else (fold * v[..., None, :]).sum(-1)
+
+    def _apply_slot(self, slot: Slot, angles: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        key, where, data = slot[0]
+        kernel = KERNELS.get(key)
+        if (
+            len(slot) == 1
+            and len(where) == len(self.entries)
+            and kernel
+            and kernel.diag is not None
+        ):
+            h = torch.as_tensor(kernel.diag, dtype=angles.dtype, device=angles.device)
+            arg = angles[:, data, None] * h
+            return v * torch.polar(torch.ones_like(arg), arg)
+        return (self._slot_mats(slot, angles) * v[..., None, :]).sum(-1)
 
     def build(self, angles: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        """Entry matrices (b, E + 1, 2, 2) (last: identity) and chunk matrices (b, K, K)."""
+        """Entry matrices (b, E + 1, 2, 2) (last: identity) and chunk matrices (b, K, K).
+
+        Diagonal chunks (``add_diagonal``) come as their diagonals (b, K), every one of a
+        size in the same few products.
+        """
         if self._slots is None:
             self._slots = self._compile()
         b, n_entries = angles.shape[0], len(self.entries)
@@ -148,14 +193,22 @@ class OneQubitBank:
             acc = self.eye.expand(b, n_entries, 2, 2)
         mats = torch.cat([acc, self.eye.expand(acc.shape[0], 1, 2, 2)], dim=1)
         chunks: list[torch.Tensor] = [self.eye] * len(self.chunks)
-        for ids, table in self._by_size.values():
+        for size, (ids, table) in self._by_size.items():
             g = mats[:, table]  # (b, C, k, 2, 2)
+            if size < 0:  # diagonals: a kron of 2-vectors
+                d = g.diagonal(dim1=-2, dim2=-1)  # (b, C, k, 2)
+                m = d[:, :, 0]
+                for j in range(1, table.shape[1]):
+                    m = (m[..., :, None] * d[:, :, j, None, :]).reshape(*m.shape[:2], -1)
+                for c, t in zip(ids, m.unbind(1), strict=True):
+                    chunks[c] = t
+                continue
             m = g[:, :, 0]
             for j in range(1, table.shape[1]):
                 f = g[:, :, j]
-                size = m.shape[-1] * 2
+                dim = m.shape[-1] * 2
                 m = (m[..., :, None, :, None] * f[..., None, :, None, :]).reshape(
-                    *m.shape[:2], size, size
+                    *m.shape[:2], dim, dim
                 )
             for c, t in zip(ids, m.unbind(1), strict=True):
                 chunks[c] = t

@@ -157,9 +157,9 @@ class Monomial(Op):
     """``out[i] = phase[i] * state[perm[i]]``: fused permutation and diagonal gates.
 
     ``phase = exp(i (angles[:, idx] @ coeffs + const)) * D[perm]`` where ``D`` is the
-    kron of the diagonals of ``pre``: single-qubit diagonal gates (RZ, P, S...) applied
-    before the operation, kept as per-qubit 2-vectors (bank chunks of one qubit), so
-    they cost no (angles x 2**n) table.
+    kron of the diagonals of the single-qubit diagonal gates (RZ, P, S...) applied
+    before the operation: the bank's diagonal chunk ``pre``, built with every other
+    operation's in a few products, so it costs no (angles x 2**n) table.
     """
 
     def __init__(
@@ -170,7 +170,7 @@ class Monomial(Op):
         const: np.ndarray,
         real: torch.dtype,
         dtype: torch.dtype,
-        pre: Sequence[tuple[int, int]] = (),
+        pre: int | None = None,
         pre_angles: tuple[int, ...] = (),
     ) -> None:
         ident = np.array_equal(perm, np.arange(len(perm)))
@@ -179,7 +179,7 @@ class Monomial(Op):
             None if ident else torch.as_tensor(perm, dtype=torch.long),
             None if ident else torch.as_tensor(np.argsort(perm), dtype=torch.long),
         )
-        self.pre = list(pre)
+        self.pre = pre
         self.angles = tuple(idx) + pre_angles
         self.phase_angles = tuple(idx)
         self.idx = torch.tensor(idx, dtype=torch.long)
@@ -192,7 +192,9 @@ class Monomial(Op):
     @property
     def is_identity(self) -> bool:
         """True when the operation does nothing."""
-        return self.step.perm is None and not self.angles and not self.has_const and not self.pre
+        return (
+            self.step.perm is None and not self.angles and not self.has_const and self.pre is None
+        )
 
     def steps(self, angles: torch.Tensor, chunks: Sequence[torch.Tensor]) -> Steps:
         phase: torch.Tensor | None = None
@@ -201,24 +203,11 @@ class Monomial(Op):
             phase = torch.polar(torch.ones_like(arg), arg).to(self.dtype)
         elif self.has_const:
             phase = self.fixed
-        if self.pre:
-            d = self._pre_diagonal(chunks)
+        if self.pre is not None:
+            d = chunks[self.pre]
+            d = d if self.step.perm is None else d[:, self.step.perm]
             phase = d if phase is None else phase * d
         return [(self.step, phase)]
-
-    def _pre_diagonal(self, chunks: Sequence[torch.Tensor]) -> torch.Tensor:
-        """``D[perm]`` (b, 2**n) from the one-qubit chunks of ``pre``."""
-        b = max(chunks[c].shape[0] for _, c in self.pre)
-        on = dict(self.pre)
-        ones = torch.ones(b, 2, dtype=self.dtype, device=self.fixed.device)
-        v = torch.stack(
-            [
-                chunks[on[q]].diagonal(dim1=-2, dim2=-1).expand(b, 2) if q in on else ones
-                for q in range(self.n)
-            ]
-        )  # (n, 2, b) after the permute below
-        d = _kron(v.permute(0, 2, 1)).T
-        return d if self.step.perm is None else d[:, self.step.perm]
 
 
 class Dense(Op):

@@ -73,7 +73,8 @@ class Plan:
             use = shared if key == "shared" and shared is not None else rows
             built[key] = (use, bank.build(use)[1] if bank.chunks else [])
         use, _ = built[self.prefix.bank]
-        factors = self.prefix.factors_from(self.banks[self.prefix.bank].first_columns(use))
+        columns = self.banks[self.prefix.bank].first_columns(use, shared)
+        factors = self.prefix.factors_from(columns)
         steps: Steps = []
         for op in ops:
             angles, chunks = built[op.bank]
@@ -120,10 +121,10 @@ class _MonomialBuilder:
     ) -> Monomial:
         coeffs = np.stack(self.rows) if self.rows else np.zeros((0, 2**self.n))
         key = "data" if any(input_dep[self.idx]) else "shared"
-        pre = [
-            (q, banks[key].add_chunk([banks[key].add_entry(seq)]))
-            for q, seq in sorted(self.pre.items())
-        ]
+        pre = None
+        if self.pre:
+            entry = {q: banks[key].add_entry(seq) for q, seq in self.pre.items()}
+            pre = banks[key].add_diagonal([entry.get(q) for q in range(self.n - 1, -1, -1)])
         angles = tuple(g.angle for seq in self.pre.values() for g in seq if g.angle is not None)
         return Monomial(self.perm, self.idx, coeffs, self.const, real, dtype, pre, angles)
 
@@ -173,7 +174,7 @@ def make_plan(
     n = low.n_qubits
     real = torch.float64 if dtype == torch.complex128 else torch.float32
     input_dep = np.abs(low.a_x).sum(axis=1) > 0 if low.rows else np.zeros(0, bool)
-    banks = {"shared": OneQubitBank(dtype), "data": OneQubitBank(dtype)}
+    banks = {"shared": OneQubitBank(dtype), "data": OneQubitBank(dtype, input_dep)}
 
     def bank_of(gates: list[PrimitiveGate]) -> str:
         return (

@@ -23,7 +23,7 @@ from qiskit import QuantumCircuit
 from qiskit.circuit import ParameterVector
 from qiskit.quantum_info import SparsePauliOp
 
-from qmlsec.engine.adjoint import evolve
+from qmlsec.engine.adjoint import evolve, read_out
 from qmlsec.engine.gates import KERNELS, ShiftRule
 from qmlsec.engine.lowering import Lowered, gate_class
 from qmlsec.engine.observables import PauliTable
@@ -155,6 +155,17 @@ class CompiledCircuit:
         batch = rows.shape[0]
         return evolve(factors, batch, steps, self._mode(batch, len(steps)), self._block())
 
+    def _expect(self, rows: torch.Tensor, shared: torch.Tensor | None) -> torch.Tensor:
+        """Expectations (B, n_obs); a one-block adjoint batch with a diagonal readout
+        (Z observables) is read out inside the evolution (:func:`read_out`)."""
+        factors, steps = self._plan.instantiate(rows, shared)
+        batch, table = rows.shape[0], self._table
+        mode = self._mode(batch, len(steps))
+        fused = mode == "adjoint" and batch <= self._block() and not table.groups
+        if fused and table.diag is not None and torch.is_grad_enabled():
+            return read_out(factors, batch, steps, table.diag).T
+        return table.expectations(evolve(factors, batch, steps, mode, self._block()))
+
     def _mode(self, batch: int, n_steps: int) -> str:
         if self.backward != "auto":
             return self.backward
@@ -201,7 +212,7 @@ class CompiledCircuit:
         self, x: torch.Tensor | None = None, theta: torch.Tensor | None = None
     ) -> torch.Tensor:
         """Exact expectation values (B, n_observables); differentiable in x and theta."""
-        return self._table.expectations(self._evolve(*self._angles(x, theta)))
+        return self._expect(*self._angles(x, theta))
 
     def state_from_angles(self, angles: torch.Tensor) -> torch.Tensor:
         """States (N, 2**n) for per-row angles (N, G)."""
@@ -215,7 +226,7 @@ class CompiledCircuit:
 
     def expectations_from_angles(self, angles: torch.Tensor) -> torch.Tensor:
         """Exact expectations (N, n_observables) for per-row angles (N, G)."""
-        return self._table.expectations(self._evolve(self._check_angles(angles), None))
+        return self._expect(self._check_angles(angles), None)
 
     def _check_angles(self, angles: torch.Tensor) -> torch.Tensor:
         if angles.ndim != 2 or angles.shape[1] != self.n_angles:
