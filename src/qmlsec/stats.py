@@ -254,27 +254,33 @@ def bootstrap_auc(
     if min(pos.size, neg.size) < 2:
         return Estimate(value, int(s.size), None, "none", level)
     rng = np.random.default_rng(seed)
-    reps = np.empty(n_boot)
+    # every replicate's resample drawn at once (positives, then negatives), shared by
+    # both ways of computing the replicates' AUCs
+    take_pos = rng.integers(0, pos.size, (n_boot, pos.size))
+    take_neg = rng.integers(0, neg.size, (n_boot, neg.size))
     if pos.size * neg.size <= _PAIR_LIMIT and np.isfinite(s).all():
         # AUC of a replicate = counts_pos @ W @ counts_neg / (P N) with W[i, j] = 1 if
         # pos_i > neg_j, 1/2 if equal: exact in float64 (integers and halves), so equal
-        # to the rank formula bit for bit; the same draws in the same order as below
+        # to the rank formula bit for bit
         wins = (pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])
-        cp = np.empty((n_boot, pos.size))
-        cn = np.empty((n_boot, neg.size))
-        for b in range(n_boot):
-            cp[b] = np.bincount(rng.integers(0, pos.size, pos.size), minlength=pos.size)
-            cn[b] = np.bincount(rng.integers(0, neg.size, neg.size), minlength=neg.size)
-        reps[:] = np.einsum("bj,bj->b", cp @ wins, cn) / (pos.size * neg.size)
+        cp, cn = _counts(take_pos, pos.size), _counts(take_neg, neg.size)
+        reps = np.einsum("bj,bj->b", cp @ wins, cn) / (pos.size * neg.size)
     else:
         flags = np.r_[np.ones(pos.size, bool), np.zeros(neg.size, bool)]
-        for b in range(n_boot):
-            both = np.concatenate([pos[rng.integers(0, pos.size, pos.size)],
-                                   neg[rng.integers(0, neg.size, neg.size)]])  # fmt: skip
-            reps[b] = _auc(both, flags)
+        reps = np.array([
+            _auc(np.concatenate([pos[tp], neg[tn]]), flags)
+            for tp, tn in zip(take_pos, take_neg, strict=True)
+        ])  # fmt: skip
     alpha = (1.0 - level) / 2.0
     lo, hi = np.quantile(reps, [alpha, 1.0 - alpha])
     return Estimate(value, int(s.size), (float(lo), float(hi)), "bootstrap", level)
+
+
+def _counts(draws: np.ndarray, size: int) -> np.ndarray:
+    """How often each of ``size`` indices occurs in each row of ``draws`` (rows, size)."""
+    rows = draws.shape[0]
+    flat = (np.arange(rows)[:, None] * size + draws).ravel()
+    return np.bincount(flat, minlength=rows * size).reshape(rows, size).astype(np.float64)
 
 
 def difference(a: Estimate, b: Estimate) -> Estimate:

@@ -113,3 +113,24 @@ def test_measurably_better_needs_the_margin_and_accepts_dropping_ancillas():
 
 def test_device_backends_default_to_auto():
     assert DeviceBackend("fake_manila", noise_scale=0.0).layout == "auto"
+
+
+def test_kept_pass_managers_transpile_as_fresh_ones():
+    """A preset pass manager is built once per thread and settings; its output does not
+    depend on what it transpiled before (seeded layout and routing)."""
+    from qiskit.transpiler import generate_preset_pass_manager
+
+    from qmlsec.cloud.layout_search import preset_pass_manager
+
+    dev = get_device("fake_guadalupe")
+    qc = QNNSpec(n_qubits=6, layers=2, entanglement="ring").build()
+    other = QNNSpec(n_qubits=5, layers=3).build()
+    pm = preset_pass_manager(dev, 2, 11)
+    assert preset_pass_manager(dev, 2, 11) is pm and preset_pass_manager(dev, 2, 12) is not pm
+    first = pm.run(qc)
+    pm.run(other)
+    fresh = generate_preset_pass_manager(
+        optimization_level=2, backend=dev.backend, seed_transpiler=11
+    )
+    assert pm.run(qc) == first == fresh.run(qc)
+    assert pm.run(qc).layout.final_index_layout() == fresh.run(qc).layout.final_index_layout()

@@ -176,6 +176,28 @@ IDEAL_PROFILE = DeviceProfile(
 )
 
 
+@functools.cache
+def fake_device_sizes() -> dict[str, int]:
+    """Qubits of every fake snapshot by name, read from its configuration only.
+
+    Much cheaper than :func:`list_devices` (which parses every calibration); a snapshot
+    listed here may still fail to load offline, which :func:`get_device` reports.
+
+    Example:
+        >>> fake_device_sizes()["fake_guadalupe"]
+        16
+    """
+    sizes: dict[str, int] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for cls in _fake_classes():
+            try:
+                sizes.setdefault(str(cls.backend_name), int(cls().configuration().n_qubits))
+            except Exception:  # a snapshot without its files is skipped
+                continue
+    return sizes
+
+
 def list_devices(
     *, min_qubits: int = 0, kinds: tuple[DeviceKind, ...] = ("fake", "generic")
 ) -> list[DeviceProfile]:

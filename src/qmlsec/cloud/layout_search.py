@@ -4,8 +4,11 @@ Qiskit's preset pass managers already score VF2 layouts by the calibration; this
 what they leave out. Candidates are
 
 - the preset pass manager at the requested level and seed (what ``preset`` runs),
-- preset managers at levels 2 and 3 over several derived seeds (Sabre layout and
-  routing trials; VF2 first, so a circuit that embeds is placed on the best qubits),
+- preset managers at levels 2 and 3 over several trial seeds (Sabre layout and
+  routing trials; VF2 first, so a circuit that embeds is placed on the best qubits);
+  the trial seeds are fixed (the job's seed drives the preset candidate), so each
+  device's trial pass managers are built once per process
+  (:func:`preset_pass_manager`), whatever seeds the clouds that transpile use,
 - *compact* candidates: the circuit transpiled against the calibration of one connected
   region of exactly as many physical qubits as the circuit has (regions grown greedily
   along the lowest-error couplers), so routing uses no ancilla and the noisy simulation
@@ -37,11 +40,14 @@ Example:
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass
+from typing import Any
 
 import networkx as nx
 from qiskit import QuantumCircuit
-from qiskit.transpiler import Target, generate_preset_pass_manager
+from qiskit.transpiler import PassManager, Target, generate_preset_pass_manager
 
 from qmlsec.cloud.devices import DeviceProfile
 
@@ -143,6 +149,61 @@ def regions(device: DeviceProfile, size: int, count: int = 4) -> list[tuple[int,
     return [r for r, _ in ranked[:count]]
 
 
+class _PassManagers(threading.local):
+    """Preset pass managers per backend and settings, kept per thread.
+
+    Building one costs milliseconds (plugin discovery, pass construction) and a layout
+    search builds a dozen per circuit; a seeded pass manager gives the same output on
+    every run, so it is built once. Per thread: a pass stores run state on itself.
+    """
+
+    def __init__(self) -> None:
+        self.by_backend: weakref.WeakKeyDictionary[Any, dict[tuple, PassManager]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+
+_PMS = _PassManagers()
+
+
+def preset_pass_manager(
+    device: DeviceProfile,
+    level: int,
+    seed: int,
+    *,
+    region: tuple[int, ...] | None = None,
+    initial_layout: list[int] | None = None,
+    scheduling_method: str | None = None,
+) -> PassManager:
+    """Qiskit's preset pass manager for ``device`` (or its sub-target ``region``), cached.
+
+    Example:
+        >>> from qmlsec.cloud.devices import get_device
+        >>> dev = get_device("fake_manila")
+        >>> preset_pass_manager(dev, 1, 0) is preset_pass_manager(dev, 1, 0)
+        True
+    """
+    layout = tuple(initial_layout) if initial_layout is not None else None
+    key = (level, seed, region, layout, scheduling_method)
+    cache = _PMS.by_backend.setdefault(device.backend, {})
+    if key not in cache:
+        if region is not None:
+            cache[key] = generate_preset_pass_manager(
+                optimization_level=level,
+                target=_sub_target(device.backend.target, region),
+                seed_transpiler=seed,
+            )
+        else:
+            cache[key] = generate_preset_pass_manager(
+                optimization_level=level,
+                backend=device.backend,
+                seed_transpiler=seed,
+                initial_layout=initial_layout,
+                scheduling_method=scheduling_method,
+            )
+    return cache[key]
+
+
 def _sub_target(target: Target, region: tuple[int, ...]) -> Target:
     """The calibration of ``region`` as a target on qubits ``0..len(region)-1``."""
     index = {q: i for i, q in enumerate(region)}
@@ -228,21 +289,17 @@ def noise_aware_transpile(
     cands: list[Candidate] = []
 
     def preset(lvl: int, s: int, label: str) -> None:
-        pm = generate_preset_pass_manager(
-            optimization_level=lvl, backend=device.backend, seed_transpiler=s
-        )
+        pm = preset_pass_manager(device, lvl, s)
         cands.append(_candidate(pm.run(circuit), n, target, label, None))
 
     preset(level, seed, "preset")
     for lvl in (2, 3):
         for t in range(trials):
-            s = seed + _SEED_STRIDE * (t + 1)
+            s = _SEED_STRIDE * (t + 1)
             preset(lvl, s, f"level{lvl}#{s}")
     if n < target.num_qubits:
         for region in regions(device, n):
-            pm = generate_preset_pass_manager(
-                optimization_level=3, target=_sub_target(target, region), seed_transpiler=seed
-            )
+            pm = preset_pass_manager(device, 3, seed, region=region)
             cands.append(_candidate(pm.run(circuit), n, target, f"region{list(region)}", region))
     max_active = n + ancillas
     fits = [c for c in cands if len(c.active) <= max_active] or cands

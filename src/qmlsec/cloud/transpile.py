@@ -57,11 +57,14 @@ from typing import Any
 
 from qiskit import ClassicalRegister, QuantumCircuit
 from qiskit.circuit import Delay
-from qiskit.transpiler import generate_preset_pass_manager
 from qiskit.utils.units import apply_prefix
 
 from qmlsec.cloud.devices import DeviceProfile
-from qmlsec.cloud.layout_search import estimated_success, noise_aware_transpile
+from qmlsec.cloud.layout_search import (
+    estimated_success,
+    noise_aware_transpile,
+    preset_pass_manager,
+)
 from qmlsec.exceptions import BackendError, ConfigError
 
 _IGNORED = frozenset({"barrier", "delay"})
@@ -311,9 +314,9 @@ def transpile_circuit(
                 _report(best.circuit, device, key, 0, best.initial, best.final, best.esp),
                 key,
             )  # else ``auto`` keeps the preset pass manager's output, built below
-    pm = generate_preset_pass_manager(
-        optimization_level=optimization_level, backend=device.backend, seed_transpiler=seed,
-        initial_layout=requested, scheduling_method=None if scheduling == "none" else scheduling,
+    pm = preset_pass_manager(
+        device, optimization_level, seed, initial_layout=requested,
+        scheduling_method=None if scheduling == "none" else scheduling,
     )  # fmt: skip
     peak = [0]
 

@@ -33,10 +33,10 @@ from qmlsec.attacks.base import AttackContext
 from qmlsec.attacks.hardware.downgrade import SubstituteHook
 from qmlsec.attacks.result import AttackResult
 from qmlsec.attacks.targets import Capability, Position
-from qmlsec.cloud.devices import get_device, list_devices
+from qmlsec.cloud.devices import fake_device_sizes, get_device
 from qmlsec.cloud.providers import LoadModel, QuantumCloud
 from qmlsec.config import FrozenModel, derive_seed
-from qmlsec.exceptions import ConfigError
+from qmlsec.exceptions import ConfigError, NotFoundError
 
 
 class RerouteParams(FrozenModel):
@@ -73,11 +73,14 @@ class Reroute(AvailabilityAttack):
         width = int(self.target.model.model_.spec.n_qubits) if self.target.model else 1
         if get_device("fake_jakarta").num_qubits >= width and p.device != "fake_jakarta":
             return "fake_jakarta"
-        fits = [d for d in list_devices(min_qubits=width, kinds=("fake",)) if d.name != p.device]
-        if not fits:
-            raise ConfigError(f"no catalogued device other than {p.device} has {width} qubits",
-                              hint="set congested_device")  # fmt: skip
-        return min(fits, key=lambda d: (d.num_qubits, d.name)).name
+        sizes = sorted((n, name) for name, n in fake_device_sizes().items())
+        for _, name in (s for s in sizes if s[0] >= width and s[1] != p.device):
+            try:
+                return get_device(name).name  # the smallest that fits and loads
+            except NotFoundError:
+                continue
+        raise ConfigError(f"no catalogued device other than {p.device} has {width} qubits",
+                          hint="set congested_device")  # fmt: skip
 
     def disrupt(self) -> SubstituteHook:
         """The provider hook (install with ``add_hook``)."""
