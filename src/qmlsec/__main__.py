@@ -1,3 +1,3 @@
-from qmlsec.cli.main import app
+from qmlsec.cli.main import run
 
-app()
+run()

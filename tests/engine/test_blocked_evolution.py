@@ -218,9 +218,7 @@ def test_readout_inside_the_evolution_equals_autograd(monkeypatch, per_row):
     from qmlsec.engine import adjoint
 
     calls = []
-    monkeypatch.setattr(
-        statevector, "read_out", lambda *a: calls.append(1) or adjoint.read_out(*a)
-    )
+    monkeypatch.setattr(statevector, "read_out", lambda *a: calls.append(1) or adjoint.read_out(*a))
     spec = QNNSpec(n_qubits=6, layers=3, encoding="angle", rotation="Z", entanglement="ring")
     cc = compile_circuit(spec.build(), spec.observables(), backward="adjoint")
     ref = compile_circuit(spec.build(), spec.observables(), backward="autograd")

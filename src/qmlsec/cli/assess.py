@@ -34,7 +34,10 @@ def assess_command(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
     """Train, threat-model, attack, defend and report on a QMLaaS deployment."""
+    from qmlsec.cli import output
+
     result = handle_errors(_assess)(config, quick, out, seed, deployment)
+    output.exit_fast = True  # the report is written: nothing left to tear down
     if json_out:
         emit_json(result)
         return

@@ -9,6 +9,7 @@ knowledge base without torch or Qiskit and answers in about a second.
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
 
 import typer
@@ -99,3 +100,33 @@ app = typer.Typer(
 @app.callback()
 def main() -> None:
     """Security testbed for Quantum Machine Learning as a Service."""
+
+
+def run() -> None:
+    """The ``qmlsec`` program (console script, ``python -m qmlsec``): :data:`app`, and
+    after a command that asks for it (``assess``), an exit that skips tearing down
+    the interpreter's heap.
+
+    An assessment leaves about a million objects (circuits, pass managers, noise models,
+    tensors) whose one-by-one teardown takes seconds after the report is written; the
+    ``atexit`` handlers still run and the output is flushed, then the process ends.
+    Tests call :data:`app` itself, which never ends the process.
+    """
+    import atexit
+    import os
+
+    from qmlsec.cli import output
+
+    try:
+        app()
+        code = 0
+    except SystemExit as exc:
+        if not output.exit_fast:
+            raise
+        code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
+    if not output.exit_fast:
+        return
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -15,6 +15,8 @@ from rich.markup import escape
 from qmlsec.exceptions import QmlsecError
 
 console = Console(stderr=True)
+#: set by a command whose process may end without tearing down the heap (see ``run``)
+exit_fast = False
 F = TypeVar("F", bound=Callable[..., Any])
 
 
