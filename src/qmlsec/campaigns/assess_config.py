@@ -137,7 +137,7 @@ class QuickSettings(FrozenModel):
     defenses_max_per_attack: int = 1
     defenses_skip_roles: tuple[str, ...] = ("trainer",)
     defenses_exclude: tuple[str, ...] = ("provider.reset_otp",)
-    """Defenses too slow for two minutes (the one-time pad pads 12-qubit density matrices)."""
+    """Defenses too slow for the quick run (the one-time pad pads 12-qubit density matrices)."""
     defenses_cover: bool = False
     """Whether paths are added to measure defenses none of whose attacks ran."""
     max_samples: int = 4
@@ -221,7 +221,7 @@ class AssessConfig(FrozenModel):
         return value
 
     def quick_mode(self) -> AssessConfig:
-        """This config shrunk by :attr:`quick` to fit about two minutes."""
+        """This config shrunk by :attr:`quick` to fit under a minute."""
         q = self.quick
         victim = self.victim.model_copy(update=q.victim)
         return self.model_copy(update={

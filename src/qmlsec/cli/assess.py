@@ -23,7 +23,7 @@ def assess_command(
     config: Path = typer.Option(
         None, "--config", help="Assessment YAML (see examples/assess.yaml)."
     ),
-    quick: bool = typer.Option(False, "--quick", help="Shrink everything to about two minutes."),
+    quick: bool = typer.Option(False, "--quick", help="Shrink everything to under a minute."),
     out: Path = typer.Option(Path("report"), "--out", help="Folder to write the report to."),
     seed: int = typer.Option(None, "--seed", help="The run seed (overrides the config's)."),
     deployment: Path = typer.Option(
