@@ -212,15 +212,17 @@ def test_large_readout_in_column_parts_equals_the_whole():
     assert torch.allclose(got, probs @ table.diag, rtol=1e-12)
 
 
+@pytest.mark.parametrize("block_kb", [1024.0, 2.0])
 @pytest.mark.parametrize("per_row", [False, True])
-def test_readout_inside_the_evolution_equals_autograd(monkeypatch, per_row):
-    """A one-block adjoint batch with Z readouts takes the fused readout, exactly."""
+def test_readout_inside_the_evolution_equals_autograd(monkeypatch, per_row, block_kb):
+    """Adjoint batches with Z readouts take the fused readout (one block: states kept in
+    the pair buffers; 2 KiB blocks: two states per block, co-states built per block)."""
     from qmlsec.engine import adjoint
 
     calls = []
     monkeypatch.setattr(statevector, "read_out", lambda *a: calls.append(1) or adjoint.read_out(*a))
     spec = QNNSpec(n_qubits=6, layers=3, encoding="angle", rotation="Z", entanglement="ring")
-    cc = compile_circuit(spec.build(), spec.observables(), backward="adjoint")
+    cc = compile_circuit(spec.build(), spec.observables(), backward="adjoint", block_kb=block_kb)
     ref = compile_circuit(spec.build(), spec.observables(), backward="autograd")
     got = _run(cc, 5, per_row, batch=9)
     assert calls  # the fused path ran
@@ -232,9 +234,10 @@ def test_readout_inside_the_evolution_equals_autograd(monkeypatch, per_row):
         assert torch.equal(g, w)
 
 
-def test_fused_readout_backward_twice_through_a_retained_graph():
+@pytest.mark.parametrize("block_kb", [1024.0, TINY_BLOCK])
+def test_fused_readout_backward_twice_through_a_retained_graph(block_kb):
     spec = QNNSpec(n_qubits=5, layers=2, encoding="angle", rotation="Z", entanglement="ring")
-    cc = compile_circuit(spec.build(), spec.observables(), backward="adjoint")
+    cc = compile_circuit(spec.build(), spec.observables(), backward="adjoint", block_kb=block_kb)
     x, theta, weights = _data(cc, 8, 4, False)
     loss = (cc.expectations(x, theta) * weights).sum()
     first = torch.autograd.grad(loss, [x, theta], retain_graph=True)

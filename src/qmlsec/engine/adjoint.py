@@ -38,6 +38,7 @@ Example:
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -135,8 +136,13 @@ def run_blocked(
     kernels: list[Step],
     params: list[torch.Tensor | None],
     block: int,
+    on_block: Callable[[torch.Tensor, slice, torch.Tensor], None] | None = None,
 ) -> torch.Tensor:
-    """Apply the kernels block by block of ``block`` columns."""
+    """Apply the kernels block by block of ``block`` columns.
+
+    ``on_block(state, cols, scratch)`` sees each block's final states (and a free
+    buffer of the same size) before they are stored.
+    """
     a, b = factors
     size = a.shape[0] * b.shape[0]
     width = min(block, batch)
@@ -148,6 +154,8 @@ def run_blocked(
         s = Outer.build_into(_cols(None, a, cols), _cols(None, b, cols), _part(bufs[0], c))  # type: ignore[arg-type]
         for k, p in zip(kernels, params, strict=True):
             s = k.apply_into(s, _cols(k, p, cols), _part(_other(bufs, s), c))  # type: ignore[arg-type]
+        if on_block is not None:
+            on_block(s, cols, _part(_other(bufs, s), c))
         if width >= batch:  # the output is one of the buffers: the caller keeps it
             SCRATCH.give(*(t for t in bufs if not _shares(t, s)))
             return s
@@ -225,41 +233,66 @@ class _Adjoint(torch.autograd.Function):
         kernels: list[Step] = ctx.kernels
         if torch.is_grad_enabled():
             return (None, None, None, *_recorded_vjp(s_out.shape[1], kernels, a, b, params, lam))
-        n = len(kernels)
-        wants = [bool(w) for w in ctx.needs_input_grad[5:]]
-        want_factors = ctx.needs_input_grad[3] or ctx.needs_input_grad[4]
-        grads: list[torch.Tensor | None] = [None] * (n + 2)
-        tensors = [a, b, *params]
-        steps: list[Step | None] = [None, None, *kernels]
-
-        def add(j: int, g: torch.Tensor, cols: slice) -> None:
-            p = tensors[j]
-            assert p is not None
-            if _cols(steps[j], p, cols) is p:
-                grads[j] = g if grads[j] is None else grads[j].add_(g)  # type: ignore[union-attr]
-                return
-            if grads[j] is None:
-                grads[j] = torch.zeros_like(p)
-            if steps[j] is None:
-                grads[j][:, cols] = g  # type: ignore[index]
-            else:
-                grads[j][cols] = g  # type: ignore[index]
-
         if ctx.block < s_out.shape[1] and lam.stride(0) != 1:
             lam = lam.T.contiguous().T  # block columns contiguous, as the output's
-        width = min(ctx.block, s_out.shape[1])
-        pairs = tuple(
-            SCRATCH.take((2, s_out.shape[0], width), s_out.dtype, s_out.device) for _ in range(2)
-        )
-        for cols in _blocks(s_out.shape[1], width):
-            c = cols.stop - cols.start
-            w = _part(pairs[0], c)
+
+        def seed(w: torch.Tensor, cols: slice) -> None:
             w[0].copy_(_cols_view(s_out, cols))  # the pair (state, co-state) of the block
             w[1].copy_(_cols_view(lam, cols))
-            for j, g in _sweep_back(w, pairs, cols, kernels, a, b, params, wants, want_factors):
-                add(j, g, cols)
-        SCRATCH.give(*pairs)
+
+        grads = _back_blocks(
+            s_out, seed, kernels, a, b, params, ctx.needs_input_grad[3:], ctx.block
+        )
         return (None, None, None, *grads)
+
+
+def _back_blocks(
+    s_out: torch.Tensor,
+    seed: Callable[[torch.Tensor, slice], None],
+    kernels: list[Step],
+    a: torch.Tensor,
+    b: torch.Tensor,
+    params: list[torch.Tensor | None],
+    needs: tuple[bool, ...],
+    block: int,
+) -> list[torch.Tensor | None]:
+    """The adjoint pass over blocks of ``block`` columns of the final states ``s_out``.
+
+    ``seed(w, cols)`` writes a block's pair: its states into ``w[0]``, its co-states into
+    ``w[1]``. ``needs``: which of ``a, b, *params`` want gradients. Gradients of tensors
+    shared by the columns are summed over the blocks, per-column ones placed.
+    """
+    n = len(kernels)
+    wants = [bool(w) for w in needs[2:]]
+    want_factors = bool(needs[0] or needs[1])
+    grads: list[torch.Tensor | None] = [None] * (n + 2)
+    tensors = [a, b, *params]
+    steps: list[Step | None] = [None, None, *kernels]
+
+    def add(j: int, g: torch.Tensor, cols: slice) -> None:
+        p = tensors[j]
+        assert p is not None
+        if _cols(steps[j], p, cols) is p:
+            grads[j] = g if grads[j] is None else grads[j].add_(g)  # type: ignore[union-attr]
+            return
+        if grads[j] is None:
+            grads[j] = torch.zeros_like(p)
+        if steps[j] is None:
+            grads[j][:, cols] = g  # type: ignore[index]
+        else:
+            grads[j][cols] = g  # type: ignore[index]
+
+    width = min(block, s_out.shape[1])
+    pairs = tuple(
+        SCRATCH.take((2, s_out.shape[0], width), s_out.dtype, s_out.device) for _ in range(2)
+    )
+    for cols in _blocks(s_out.shape[1], width):
+        w = _part(pairs[0], cols.stop - cols.start)
+        seed(w, cols)
+        for j, g in _sweep_back(w, pairs, cols, kernels, a, b, params, wants, want_factors):
+            add(j, g, cols)
+    SCRATCH.give(*pairs)
+    return grads
 
 
 def _sweep_back(
@@ -291,18 +324,21 @@ def _sweep_back(
     return found
 
 
-def read_out(factors: Factors, batch: int, steps: Steps, diag: torch.Tensor) -> torch.Tensor:
+def read_out(
+    factors: Factors, batch: int, steps: Steps, diag: torch.Tensor, block: int
+) -> torch.Tensor:
     """Expectations ``diag^T |psi|^2`` (n_obs, batch) of the evolved states, with gradients.
 
-    The adjoint evolution and a diagonal readout in one function, for a batch that fits
-    one block: the states live in the first halves of two kept pair buffers and never
-    leave them; the backward pass writes the co-state ``2 psi (diag g)`` into the second
-    half of the pair holding the state and sweeps back from there. No batched state is
-    allocated or copied per step (only the kept buffers are touched).
+    The blocked adjoint evolution and a diagonal readout in one function, so no batched
+    co-state is ever allocated: the backward pass writes each block's co-state
+    ``2 psi (diag g)`` next to its state in the pair it sweeps back. A batch that fits one
+    block keeps its states in the first halves of two kept pair buffers (nothing batched
+    is allocated or copied per step); a larger one stores each block's final states, as
+    the adjoint mode does, and reads them out block by block.
     """
     kernels = [s for s, _ in steps]
     params = [p for _, p in steps]
-    out: torch.Tensor = _Readout.apply(batch, kernels, diag, *factors, *params)
+    out: torch.Tensor = _Readout.apply(batch, kernels, diag, block, *factors, *params)
     return out
 
 
@@ -325,52 +361,81 @@ def _evolve_pairs(
     return pairs, 0 if _shares(pairs[0], s) else 1
 
 
+def _probabilities_into(s: torch.Tensor, scratch: torch.Tensor) -> torch.Tensor:
+    """``|s|^2`` (real, shaped as ``s``) in the memory of the complex buffer ``scratch``."""
+    probs = torch.view_as_real(scratch).view(-1)[: s.numel()].view(s.shape)
+    return torch.mul(s.real, s.real, out=probs).addcmul_(s.imag, s.imag)
+
+
 class _Readout(torch.autograd.Function):
     @staticmethod
     def forward(  # type: ignore[override]
-        ctx: Any, batch: int, kernels: list[Step], diag: torch.Tensor, *tensors: torch.Tensor | None
+        ctx: Any,
+        batch: int,
+        kernels: list[Step],
+        diag: torch.Tensor,
+        block: int,
+        *tensors: torch.Tensor | None,
     ) -> torch.Tensor:
         a, b, *params = tensors
         assert a is not None and b is not None
-        pairs, home = _evolve_pairs(a, b, kernels, params, batch)
-        s = pairs[home][0]
-        probs = torch.view_as_real(pairs[1 - home]).view(-1)[: s.numel()].view(s.shape)
-        torch.mul(s.real, s.real, out=probs).addcmul_(s.imag, s.imag)
-        ctx.kernels, ctx.pairs, ctx.home = kernels, pairs, home
-        ctx.save_for_backward(diag, *tensors)
-        return diag.T @ probs
+        ctx.kernels, ctx.block, ctx.kept = kernels, block, None
+        if batch <= block:
+            ctx.save_for_backward(diag, None, *tensors)
+            pairs, home = _evolve_pairs(a, b, kernels, params, batch)
+            ctx.kept = (pairs, home)
+            return diag.T @ _probabilities_into(pairs[home][0], pairs[1 - home])
+        out = a.real.new_empty(batch, diag.shape[1])  # rows: each block's part contiguous
+
+        def read(s: torch.Tensor, cols: slice, scratch: torch.Tensor) -> None:
+            torch.mm(_probabilities_into(s, scratch).T, diag, out=out[cols])
+
+        final = run_blocked((a, b), batch, kernels, params, block, on_block=read)
+        ctx.save_for_backward(diag, final, *tensors)
+        return out.T
 
     @staticmethod
     def backward(ctx: Any, g: torch.Tensor) -> tuple[torch.Tensor | None, ...]:  # type: ignore[override]
-        diag, a, b, *params = ctx.saved_tensors
+        diag, states, a, b, *params = ctx.saved_tensors
         kernels: list[Step] = ctx.kernels
         batch = g.shape[1]
+        none = (None, None, None, None)
         if torch.is_grad_enabled():  # double backward: record the evolution again
             tensors = [a, b, *params]
             state = run(Outer.build(a, b, batch), list(zip(kernels, params, strict=True)))
             out = diag.T @ (state.real.square() + state.imag.square())
             wanted = [t for t in tensors if t is not None and t.requires_grad]
             found = iter(torch.autograd.grad(out, wanted, g, create_graph=True, allow_unused=True))
-            again = [next(found) if t is not None and t.requires_grad else None for t in tensors]
-            return (None, None, None, *again)
-        if ctx.pairs:
-            pairs, home = ctx.pairs, ctx.home
-            ctx.pairs = ()  # the sweep below uncomputes the states
-        else:  # a second backward through a retained graph: evolve again
-            pairs, home = _evolve_pairs(a, b, kernels, params, batch)
-        w = pairs[home]
-        weights = (diag @ g).mul_(2)  # d/d conj(psi) of the readout: 2 psi (diag g)
-        torch.mul(torch.view_as_real(w[0]), weights[..., None], out=torch.view_as_real(w[1]))
-        wants = [bool(x) for x in ctx.needs_input_grad[5:]]
-        want_factors = bool(ctx.needs_input_grad[3] or ctx.needs_input_grad[4])
+            return (
+                *none,
+                *(next(found) if t is not None and t.requires_grad else None for t in tensors),
+            )
+        needs = ctx.needs_input_grad[4:]
+        if states is not None:
+
+            def seed(w: torch.Tensor, cols: slice) -> None:
+                w[0].copy_(_cols_view(states, cols))
+                _costate(w[0], w[1], diag, g[:, cols])
+
+            return (*none, *_back_blocks(states, seed, kernels, a, b, params, needs, ctx.block))
+        kept, ctx.kept = ctx.kept, None  # a second backward (retained graph) evolves again
+        wants = [bool(x) for x in needs[2:]]
+        want_factors = bool(needs[0] or needs[1])
         grads: list[torch.Tensor | None] = [None] * (len(kernels) + 2)
-        for j, gj in _sweep_back(
-            w, pairs, slice(0, batch), kernels, a, b, params, wants, want_factors
-        ):
+        pairs, home = kept or _evolve_pairs(a, b, kernels, params, batch)
+        w = pairs[home]
+        _costate(w[0], w[1], diag, g)
+        swept = _sweep_back(w, pairs, slice(0, batch), kernels, a, b, params, wants, want_factors)
+        for j, gj in swept:
             grads[j] = gj
         SCRATCH.give(*pairs)
-        ctx.pairs = ()
-        return (None, None, None, *grads)
+        return (*none, *grads)
+
+
+def _costate(psi: torch.Tensor, lam: torch.Tensor, diag: torch.Tensor, g: torch.Tensor) -> None:
+    """``lam = 2 psi (diag g)``: the readout's co-state, written into ``lam``."""
+    weights = (diag @ g).mul_(2)
+    torch.mul(torch.view_as_real(psi), weights[..., None], out=torch.view_as_real(lam))
 
 
 def _recorded_vjp(

@@ -156,14 +156,15 @@ class CompiledCircuit:
         return evolve(factors, batch, steps, self._mode(batch, len(steps)), self._block())
 
     def _expect(self, rows: torch.Tensor, shared: torch.Tensor | None) -> torch.Tensor:
-        """Expectations (B, n_obs); a one-block adjoint batch with a diagonal readout
-        (Z observables) is read out inside the evolution (:func:`read_out`)."""
+        """Expectations (B, n_obs); with the adjoint backward, a diagonal readout (Z
+        observables) is read out inside the evolution (:func:`read_out`)."""
         factors, steps = self._plan.instantiate(rows, shared)
         batch, table = rows.shape[0], self._table
         mode = self._mode(batch, len(steps))
-        fused = mode == "adjoint" and batch <= self._block() and not table.groups
-        if fused and table.diag is not None and torch.is_grad_enabled():
-            return read_out(factors, batch, steps, table.diag).T
+        fused = mode == "adjoint" and not table.groups and table.diag is not None
+        if fused and torch.is_grad_enabled():
+            assert table.diag is not None
+            return read_out(factors, batch, steps, table.diag, self._block()).T
         return table.expectations(evolve(factors, batch, steps, mode, self._block()))
 
     def _mode(self, batch: int, n_steps: int) -> str:
