@@ -16,6 +16,7 @@ from typing import Any
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from qmlsec.cli import output
 from qmlsec.cli.output import console, emit_json, handle_errors
 
 
@@ -34,8 +35,6 @@ def assess_command(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
     """Train, threat-model, attack, defend and report on a QMLaaS deployment."""
-    from qmlsec.cli import output
-
     result = handle_errors(_assess)(config, quick, out, seed, deployment)
     output.exit_fast = True  # the report is written: nothing left to tear down
     if json_out:

@@ -187,20 +187,15 @@ def preset_pass_manager(
     key = (level, seed, region, layout, scheduling_method)
     cache = _PMS.by_backend.setdefault(device.backend, {})
     if key not in cache:
-        if region is not None:
-            cache[key] = generate_preset_pass_manager(
-                optimization_level=level,
-                target=_sub_target(device.backend.target, region),
-                seed_transpiler=seed,
-            )
-        else:
-            cache[key] = generate_preset_pass_manager(
-                optimization_level=level,
-                backend=device.backend,
-                seed_transpiler=seed,
-                initial_layout=initial_layout,
-                scheduling_method=scheduling_method,
-            )
+        where: dict[str, Any] = (
+            {"target": _sub_target(device.backend.target, region)}
+            if region is not None
+            else {"backend": device.backend}
+        )
+        cache[key] = generate_preset_pass_manager(
+            optimization_level=level, seed_transpiler=seed, initial_layout=initial_layout,
+            scheduling_method=scheduling_method, **where,
+        )  # fmt: skip
     return cache[key]
 
 

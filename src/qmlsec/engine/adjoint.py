@@ -150,12 +150,9 @@ def run_blocked(
     bufs = tuple(SCRATCH.take((size, width), dtype, a.device) for _ in range(2))
     rows: torch.Tensor | None = None  # (batch, 2**n): each block is contiguous
     for cols in _blocks(batch, width):
-        c = cols.stop - cols.start
-        s = Outer.build_into(_cols(None, a, cols), _cols(None, b, cols), _part(bufs[0], c))  # type: ignore[arg-type]
-        for k, p in zip(kernels, params, strict=True):
-            s = k.apply_into(s, _cols(k, p, cols), _part(_other(bufs, s), c))  # type: ignore[arg-type]
+        s = _evolve_block(a, b, kernels, params, cols, bufs)
         if on_block is not None:
-            on_block(s, cols, _part(_other(bufs, s), c))
+            on_block(s, cols, _part(_other(bufs, s), cols.stop - cols.start))
         if width >= batch:  # the output is one of the buffers: the caller keeps it
             SCRATCH.give(*(t for t in bufs if not _shares(t, s)))
             return s
@@ -165,6 +162,23 @@ def run_blocked(
     SCRATCH.give(*bufs)
     assert rows is not None
     return rows.T
+
+
+def _evolve_block(
+    a: torch.Tensor,
+    b: torch.Tensor,
+    kernels: list[Step],
+    params: list[torch.Tensor | None],
+    cols: slice,
+    bufs: tuple[torch.Tensor, ...],
+) -> torch.Tensor:
+    """The columns ``cols`` evolved in the two buffers ``bufs`` (the result lives in one
+    of them, unless a step without buffer support allocated it)."""
+    c = cols.stop - cols.start
+    s = Outer.build_into(_cols(None, a, cols), _cols(None, b, cols), _part(bufs[0], c))  # type: ignore[arg-type]
+    for k, p in zip(kernels, params, strict=True):
+        s = k.apply_into(s, _cols(k, p, cols), _part(_other(bufs, s), c))  # type: ignore[arg-type]
+    return s
 
 
 def _part(buf: torch.Tensor, cols: int) -> torch.Tensor:
@@ -353,9 +367,7 @@ def _evolve_pairs(
     size, dtype = a.shape[0] * b.shape[0], torch.promote_types(a.dtype, b.dtype)
     pairs = tuple(SCRATCH.take((2, size, batch), dtype, a.device) for _ in range(2))
     halves = (pairs[0][0], pairs[1][0])
-    s = Outer.build_into(a, b, halves[0])
-    for k, p in zip(kernels, params, strict=True):
-        s = k.apply_into(s, p, _other(halves, s))
+    s = _evolve_block(a, b, kernels, params, slice(0, batch), halves)
     if not any(_shares(h, s) for h in halves):  # the last step allocated its output
         s = halves[0].copy_(s)
     return pairs, 0 if _shares(pairs[0], s) else 1
@@ -401,15 +413,7 @@ class _Readout(torch.autograd.Function):
         batch = g.shape[1]
         none = (None, None, None, None)
         if torch.is_grad_enabled():  # double backward: record the evolution again
-            tensors = [a, b, *params]
-            state = run(Outer.build(a, b, batch), list(zip(kernels, params, strict=True)))
-            out = diag.T @ (state.real.square() + state.imag.square())
-            wanted = [t for t in tensors if t is not None and t.requires_grad]
-            found = iter(torch.autograd.grad(out, wanted, g, create_graph=True, allow_unused=True))
-            return (
-                *none,
-                *(next(found) if t is not None and t.requires_grad else None for t in tensors),
-            )
+            return (*none, *_recorded_vjp(batch, kernels, a, b, params, g, diag))
         needs = ctx.needs_input_grad[4:]
         if states is not None:
 
@@ -445,15 +449,19 @@ def _recorded_vjp(
     b: torch.Tensor,
     params: list[torch.Tensor | None],
     lam: torch.Tensor,
+    diag: torch.Tensor | None = None,
 ) -> list[torch.Tensor | None]:
     """The adjoint pass's gradients as a recorded graph, for a double backward.
 
     With ``create_graph=True`` (e.g. gradient inversion differentiates a weight gradient)
     the backward pass itself is differentiated, so it re-runs the evolution under
     autograd from the saved factors and step tensors instead of the in-place sweep.
+    With ``diag`` the output is the readout ``diag^T |psi|^2`` (``lam``: its gradient).
     """
     tensors = [a, b, *params]
     state = run(Outer.build(a, b, batch), list(zip(kernels, params, strict=True)))
+    if diag is not None:
+        state = diag.T @ (state.real.square() + state.imag.square())
     wanted = [t for t in tensors if t is not None and t.requires_grad]
     found = iter(torch.autograd.grad(state, wanted, lam, create_graph=True, allow_unused=True))
     return [next(found) if t is not None and t.requires_grad else None for t in tensors]

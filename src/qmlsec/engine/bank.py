@@ -69,6 +69,7 @@ class OneQubitBank:
         dev = self.eye.device
         slots = []
         self._per_row: list[bool] = []
+        self._phase: list[torch.Tensor | None] = []  # h of a slot that is one diagonal kind
         for s in range(depth):
             groups: dict[str, tuple[list[int], list]] = {}
             for e, seq in enumerate(self.entries):
@@ -87,6 +88,13 @@ class OneQubitBank:
                 )
                 slot.append((key, torch.tensor(where, dtype=torch.long, device=dev), data))
             slots.append(slot)
+            kernel = KERNELS.get(slot[0][0])
+            whole = len(slot) == 1 and len(slot[0][1]) == len(self.entries)
+            diag = kernel.diag if whole and kernel is not None else None
+            real = self.eye.real.dtype
+            self._phase.append(
+                None if diag is None else torch.as_tensor(diag, dtype=real, device=dev)
+            )
             varying = self.varying
             self._per_row.append(
                 varying is None
@@ -137,29 +145,19 @@ class OneQubitBank:
             self._slots = self._compile()
         v = self.eye[:, 0].expand(1, len(self.entries), 2)
         fold: torch.Tensor | None = None  # shared positions not yet applied to v
-        for slot, per_row in zip(self._slots, self._per_row, strict=True):
+        for slot, per_row, h in zip(self._slots, self._per_row, self._phase, strict=True):
             if shared is not None and not per_row:
                 m = self._slot_mats(slot, shared)
                 fold = m if fold is None else m @ fold
                 continue
             if fold is not None:
                 v, fold = (fold * v[..., None, :]).sum(-1), None
-            v = self._apply_slot(slot, angles, v)
+            if h is not None:  # one diagonal gate kind on every entry: a phase product
+                arg = angles[:, slot[0][2], None] * h
+                v = v * torch.polar(torch.ones_like(arg), arg)
+            else:
+                v = (self._slot_mats(slot, angles) * v[..., None, :]).sum(-1)
         return v if fold is None else (fold * v[..., None, :]).sum(-1)
-
-    def _apply_slot(self, slot: Slot, angles: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-        key, where, data = slot[0]
-        kernel = KERNELS.get(key)
-        if (
-            len(slot) == 1
-            and len(where) == len(self.entries)
-            and kernel
-            and kernel.diag is not None
-        ):
-            h = torch.as_tensor(kernel.diag, dtype=angles.dtype, device=angles.device)
-            arg = angles[:, data, None] * h
-            return v * torch.polar(torch.ones_like(arg), arg)
-        return (self._slot_mats(slot, angles) * v[..., None, :]).sum(-1)
 
     def build(self, angles: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Entry matrices (b, E + 1, 2, 2) (last: identity) and chunk matrices (b, K, K).
@@ -172,22 +170,7 @@ class OneQubitBank:
         b, n_entries = angles.shape[0], len(self.entries)
         acc: torch.Tensor | None = None
         for slot in self._slots:
-            parts = [
-                (
-                    where,
-                    data if key == "const" else KERNELS[key].matrix(angles[:, data], self.dtype),
-                )
-                for key, where, data in slot
-            ]
-            if len(parts) == 1 and len(parts[0][0]) == n_entries:
-                mats = parts[0][1].expand(b, -1, -1, -1)
-            else:
-                mats = self.eye.repeat(b, n_entries, 1, 1)
-                for where, part in parts:
-                    mats = mats.index_put(
-                        (torch.arange(b, device=where.device)[:, None], where[None]),
-                        part.expand(b, -1, -1, -1),
-                    )
+            mats = self._slot_mats(slot, angles).expand(b, -1, -1, -1)
             acc = mats if acc is None else mats @ acc
         if acc is None:
             acc = self.eye.expand(b, n_entries, 2, 2)
@@ -195,21 +178,23 @@ class OneQubitBank:
         chunks: list[torch.Tensor] = [self.eye] * len(self.chunks)
         for size, (ids, table) in self._by_size.items():
             g = mats[:, table]  # (b, C, k, 2, 2)
-            if size < 0:  # diagonals: a kron of 2-vectors
-                d = g.diagonal(dim1=-2, dim2=-1)  # (b, C, k, 2)
-                m = d[:, :, 0]
-                for j in range(1, table.shape[1]):
-                    m = (m[..., :, None] * d[:, :, j, None, :]).reshape(*m.shape[:2], -1)
-                for c, t in zip(ids, m.unbind(1), strict=True):
-                    chunks[c] = t
-                continue
-            m = g[:, :, 0]
-            for j in range(1, table.shape[1]):
-                f = g[:, :, j]
-                dim = m.shape[-1] * 2
-                m = (m[..., :, None, :, None] * f[..., None, :, None, :]).reshape(
-                    *m.shape[:2], dim, dim
-                )
+            m = _kron(g.diagonal(dim1=-2, dim2=-1) if size < 0 else g)  # < 0: diagonals
             for c, t in zip(ids, m.unbind(1), strict=True):
                 chunks[c] = t
         return mats, chunks
+
+
+def _kron(g: torch.Tensor) -> torch.Tensor:
+    """Kron over axis 2, factor 0 most significant: matrices (b, C, k, 2, 2) ->
+    (b, C, 2**k, 2**k), or 2-vectors (b, C, k, 2) -> (b, C, 2**k)."""
+    m = g[:, :, 0]
+    for j in range(1, g.shape[2]):
+        f = g[:, :, j]
+        if g.ndim == 4:
+            m = (m[..., :, None] * f[..., None, :]).reshape(*m.shape[:2], -1)
+        else:
+            dim = m.shape[-1] * 2
+            m = (m[..., :, None, :, None] * f[..., None, :, None, :]).reshape(
+                *m.shape[:2], dim, dim
+            )
+    return m

@@ -159,12 +159,10 @@ class CompiledCircuit:
         """Expectations (B, n_obs); with the adjoint backward, a diagonal readout (Z
         observables) is read out inside the evolution (:func:`read_out`)."""
         factors, steps = self._plan.instantiate(rows, shared)
-        batch, table = rows.shape[0], self._table
+        batch, table, diag = rows.shape[0], self._table, self._table.diag
         mode = self._mode(batch, len(steps))
-        fused = mode == "adjoint" and not table.groups and table.diag is not None
-        if fused and torch.is_grad_enabled():
-            assert table.diag is not None
-            return read_out(factors, batch, steps, table.diag, self._block()).T
+        if mode == "adjoint" and diag is not None and not table.groups and torch.is_grad_enabled():
+            return read_out(factors, batch, steps, diag, self._block()).T
         return table.expectations(evolve(factors, batch, steps, mode, self._block()))
 
     def _mode(self, batch: int, n_steps: int) -> str:
