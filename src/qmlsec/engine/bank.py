@@ -111,7 +111,41 @@ class OneQubitBank:
         for k, (ids, _) in self._by_size.items():
             table = [[len(self.entries) if e is None else e for e in self.chunks[c]] for c in ids]
             self._by_size[k] = (ids, torch.tensor(table, dtype=torch.long, device=dev))
+        self._phase_maps = {k: self._phase_map(k) for k in self._by_size if k < 0}
         return slots
+
+    def _phase_map(self, size: int) -> tuple[torch.Tensor, ...] | None:
+        """Diagonal chunks of ``k = -size`` qubits as phases, when every entry is one
+        one-angle diagonal gate (the RZ layers peeled off entangling rings): the chunk is
+        ``exp(i (sum_j a_j h0_j + sum_j a_j d_j bit_j))``, one small product and one
+        exponential instead of a kron of ``k`` diagonals. Returns the angle index, ``h0``
+        and ``d`` of every factor (C, k) and the bits (k, 2**k), or None."""
+        ids, _ = self._by_size[size]
+        k = -size
+        idx, h0, d = (
+            np.zeros((len(ids), k), dtype=int),
+            np.zeros((len(ids), k)),
+            np.zeros((len(ids), k)),
+        )
+        for ci, c in enumerate(ids):
+            for j, e in enumerate(self.chunks[c]):
+                if e is None:
+                    continue
+                seq = self.entries[e]
+                kernel = KERNELS.get(seq[0].name) if len(seq) == 1 else None
+                if kernel is None or kernel.diag is None or seq[0].angle is None:
+                    return None
+                idx[ci, j], h0[ci, j], d[ci, j] = (
+                    seq[0].angle,
+                    kernel.diag[0],
+                    kernel.diag[1] - kernel.diag[0],
+                )
+        bits = (np.arange(2**k)[None, :] >> np.arange(k - 1, -1, -1)[:, None]) & 1  # (k, K)
+        dev, real = self.eye.device, self.eye.real.dtype
+        return (
+            torch.as_tensor(idx, device=dev),
+            *(torch.as_tensor(t, dtype=real, device=dev) for t in (h0, d, bits)),
+        )
 
     def _slot_mats(self, slot: Slot, angles: torch.Tensor) -> torch.Tensor:
         """One slot's matrices (b, E, 2, 2) (b = 1 when all are constant)."""
@@ -177,6 +211,15 @@ class OneQubitBank:
         mats = torch.cat([acc, self.eye.expand(acc.shape[0], 1, 2, 2)], dim=1)
         chunks: list[torch.Tensor] = [self.eye] * len(self.chunks)
         for size, (ids, table) in self._by_size.items():
+            phase_map = self._phase_maps.get(size)
+            if phase_map is not None:
+                idx, h0, d, bits = phase_map
+                a = angles[:, idx]  # (b, C, k)
+                phase = (a * d) @ bits + (a * h0).sum(-1, keepdim=True)
+                diag = torch.polar(torch.ones_like(phase), phase)
+                for c, t in zip(ids, diag.unbind(1), strict=True):
+                    chunks[c] = t
+                continue
             g = mats[:, table]  # (b, C, k, 2, 2)
             m = _kron(g.diagonal(dim1=-2, dim2=-1) if size < 0 else g)  # < 0: diagonals
             for c, t in zip(ids, m.unbind(1), strict=True):
