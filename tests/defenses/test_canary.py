@@ -45,3 +45,25 @@ def test_noisy_device_canaries_do_not_alarm_on_an_honest_provider(iris_victim):
     ev = v.evaluate(CanaryCheck(seed=0), "tampering.measurement", n_test=20, params=params)  # fmt: skip
     m = ev.results["with"]["metrics"]
     assert m["canary_gap_0"] < m["canary_threshold"] < m["canary_gap_0.5"]
+
+
+def test_the_undefended_run_is_reused_not_run_again(iris_victim, monkeypatch):
+    """A defense decorating the undefended outcome gets the recorded run (same metrics as
+    running the attack again with the seed) and the attack runs once per evaluation."""
+    from qmlsec.attacks.registry import get_attack
+
+    v = iris_victim
+    params = {"mode": "bias", "rates": [0.0, 0.5], "max_samples": 8, "shots": 256}
+    setup = v.setup("tampering.measurement", n_test=20, params=params)
+    rerun, _ = CanaryCheck(seed=0).defended_run(setup, 5)  # runs the attack itself
+    reused, _ = CanaryCheck(seed=0).defended_run(setup.replace(undefended=setup.run(5)), 5)
+    assert reused.metrics == rerun.metrics
+    assert reused.notes == rerun.notes
+    stale, _ = CanaryCheck(seed=0).defended_run(setup.replace(undefended=setup.run(6)), 5)
+    assert stale.metrics == rerun.metrics  # another seed's run is not taken
+
+    cls, runs = get_attack("tampering.measurement"), []
+    original = cls.run
+    monkeypatch.setattr(cls, "run", lambda self, ctx: runs.append(1) or original(self, ctx))
+    v.evaluate(CanaryCheck(seed=0), "tampering.measurement", n_test=20, params=params)
+    assert len(runs) == 1

@@ -39,6 +39,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -157,6 +158,9 @@ class AttackSetup:
         deployment: the deployment the attack acts on (its ledger records the attack).
         output: what the black-box endpoint returns, when not the attack's default.
         notes: what the builder or a defense changed, in words.
+        undefended: this setup's run without a defense, when it has already run (a
+            defense that decorates the undefended outcome takes it from here instead of
+            running the attack again; see :meth:`run_undefended`).
     """
 
     attack_cls: type[Attack]
@@ -167,6 +171,7 @@ class AttackSetup:
     deployment: Deployment | None = None
     output: str | None = None
     notes: list[str] = field(default_factory=list)
+    undefended: AttackResult | None = field(default=None, repr=False)
 
     def replace(self, **changes: Any) -> AttackSetup:
         """A copy with ``changes`` applied (``notes`` copied, never shared)."""
@@ -190,6 +195,20 @@ class AttackSetup:
             }  # fmt: skip
         result.notes.extend(n for n in self.notes if n not in result.notes)
         return result
+
+    def run_undefended(self, seed: int) -> AttackResult:
+        """The run without a defense: a copy of ``undefended`` when it ran with ``seed``
+        (its in-memory ``facts`` and ``outputs`` shared, everything else copied), else
+        :meth:`run`. The same seed on the same setup gives the same run, so a defense
+        checking the undefended outcome need not pay for the attack twice."""
+        done = self.undefended
+        if done is None or done.seed != seed:
+            return self.run(seed)
+        shared = ("facts", "outputs")
+        return AttackResult(**{
+            f.name: getattr(done, f.name) if f.name in shared else copy.deepcopy(getattr(done, f.name))
+            for f in dataclasses.fields(AttackResult)
+        })  # fmt: skip
 
     @classmethod
     def from_deployment(

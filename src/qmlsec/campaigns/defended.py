@@ -200,11 +200,12 @@ def defend_run(
         params = {**dict(cls.check_params), **settings.params.get(defense, {})}
         instance = cls(params, seed=run.seed)
         facts = run.setup.ctx.facts.copy()
-        fresh = executor.setup(run.attack, run.setup.target.position, facts, run.params)
-        with deadline(fresh, executor.config.run_time_limit_s):
-            with_defense, cost = instance.defended_run(fresh, run.seed)
         without = AttackResult(**{k: v for k, v in run.result.items()  # facts stay in memory
                                   if k in AttackResult.__dataclass_fields__ and k != "facts"})  # fmt: skip
+        fresh = executor.setup(run.attack, run.setup.target.position, facts, run.params)
+        fresh = fresh.replace(undefended=without)
+        with deadline(fresh, executor.config.run_time_limit_s):
+            with_defense, cost = instance.defended_run(fresh, run.seed)
         evaluation = compare(instance, run.attack, without, with_defense, cost, seed=run.seed,
                              notes=list(with_defense.notes))  # fmt: skip
         data = evaluation.to_dict()

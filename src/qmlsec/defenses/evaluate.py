@@ -316,7 +316,7 @@ def evaluate_defense(
 
     start = time.perf_counter()
     without = setup().run(seed)
-    with_defense, cost = defense.defended_run(setup(), seed)
+    with_defense, cost = defense.defended_run(setup().replace(undefended=without), seed)
     return compare(defense, attack, without, with_defense, cost, seed=seed,
                    seconds=time.perf_counter() - start, min_effect=min_effect,
                    notes=[n for n in with_defense.notes if n not in without.notes])  # fmt: skip

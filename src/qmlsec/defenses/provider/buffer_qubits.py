@@ -99,7 +99,7 @@ class BufferQubits(ProviderDefense):
         attack: Any = setup.attack_cls(setup.target, dict(setup.params), seed=seed)
         p = attack.params
         start = time.perf_counter()
-        result = setup.run(seed)
+        result = setup.run_undefended(seed)
         X, y = setup.ctx.x_test[: p.max_samples], np.asarray(setup.ctx.y_test[: p.max_samples])
         base = float(result.metrics["baseline_accuracy"])
         base_exp, _ = attack._outputs(attack.inject(0.0), X)  # noqa: SLF001  (same replay)

@@ -102,7 +102,7 @@ class CanaryCheck(ProviderDefense):
 
     def defended_run(self, setup: AttackSetup, seed: int) -> tuple[Any, DefenseCost]:
         """Run the tampering; a rate whose canaries alarm has its batch rejected (drop 0)."""
-        result = setup.run(seed)
+        result = setup.run_undefended(seed)
         attack: Any = setup.attack_cls(setup.target, dict(setup.params), seed=seed)
         p = attack.params
         cloud = provider_cloud(setup.target, device=p.device, seed=seed,

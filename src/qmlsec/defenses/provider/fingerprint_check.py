@@ -357,7 +357,7 @@ class FingerprintCheck(ProviderDefense):
         Each substitution is probed on the provider exactly as the attack configures it
         for the victim's jobs (:meth:`HardwareDowngrade.inject`).
         """
-        result = setup.run(seed)
+        result = setup.run_undefended(seed)
         attack: Any = setup.attack_cls(setup.target, dict(setup.params), seed=seed)
         p = attack.params
         claimed = self.params.claimed_device or p.paid_device

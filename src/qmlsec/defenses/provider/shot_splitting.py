@@ -83,7 +83,7 @@ class ShotSplitting(ProviderDefense):
             raise ConfigError(f"{p.shots} shots cannot be split over {n} providers",
                               hint="use at least one shot per provider")  # fmt: skip
         start = time.perf_counter()
-        result = setup.run(seed)
+        result = setup.run_undefended(seed)
         noise = 1.0 if p.noisy else 0.0
         bad = provider_cloud(setup.target, device=p.device, seed=seed, noise_scale=noise)
         honest = [provider_cloud(None, device=p.device, seed=derive_seed(self.seed, "split", k),
