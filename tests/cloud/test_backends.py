@@ -174,3 +174,39 @@ def test_every_measurement_basis_runs_where_the_layout_search_placed_the_job(dev
     got = backend.expectations(circuit, values, obs, shots=20000, seed=2)
     # noiseless: shot noise only (standard error <= 0.0071 per term)
     np.testing.assert_allclose(got, _reference(circuit, values, obs), atol=0.04)
+
+
+def test_a_noise_model_is_serialised_once_with_the_same_counts(circuit3, values3, monkeypatch):
+    """Aer serialises the noise model on every run; the backend hands it the form computed
+    once per model, and the counts are those of a plain ``AerSimulator`` with the model."""
+    from qiskit_aer import AerSimulator
+    from qiskit_aer.noise import NoiseModel
+
+    from qmlsec.cloud.backends.aer import _Serialized
+
+    monkeypatch.setattr(_Serialized, "_forms", {})  # earlier tests share the device's model
+    calls: list[int] = []
+    original = NoiseModel.to_dict
+    monkeypatch.setattr(
+        NoiseModel,
+        "to_dict",
+        lambda self, *a, **k: calls.append(id(self)) or original(self, *a, **k),
+    )
+    backend = DeviceBackend("fake_manila", seed=2)
+    obs = z_observables(3)
+    runs = [backend.run(circuit3, values3, obs, shots=256, seed=s) for s in range(3)]
+    assert len(calls) == 1  # three noisy runs, one serialisation
+    tcs = backend.plan(circuit3, obs, 256)
+    circuits, active = backend._compacted(tcs)
+    model = backend._noise_model(tcs[0], active, ())
+    assert model is not None and calls == [id(model)]
+    plain = backend._execute(circuits, circuit3, values3, 256, 1, tcs[0], active, ())
+    sim = AerSimulator(
+        method="density_matrix", noise_model=model, runtime_parameter_bind_enable=True
+    )
+    column = {p.name: j for j, p in enumerate(circuit3.parameters)}
+    binds = [{p: values3[:, column[p.name]].tolist() for p in c.parameters} for c in circuits]
+    seed = plain.results[0].seed_simulator
+    reference = sim.run(circuits, parameter_binds=binds, shots=256, seed_simulator=seed).result()
+    assert [r.data.counts for r in plain.results] == [r.data.counts for r in reference.results]
+    assert runs[0].expectations.shape == (len(values3), 3)
