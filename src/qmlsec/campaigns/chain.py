@@ -278,6 +278,8 @@ class PathExecutor:
             with deadline(run.setup, limit):
                 result = run.setup.run(seed)
             run.result, run.facts = result.to_dict(), dict(result.facts)
+            # the raw outcome (stated intervals only), for defenses that decorate it
+            run.setup = run.setup.replace(undefended=dataclasses.replace(result, outputs={}))
         except TimeLimitExceeded as err:
             run.status, run.error = "timed_out", str(err)
         except QmlsecError as err:

@@ -203,7 +203,7 @@ def defend_run(
         without = AttackResult(**{k: v for k, v in run.result.items()  # facts stay in memory
                                   if k in AttackResult.__dataclass_fields__ and k != "facts"})  # fmt: skip
         fresh = executor.setup(run.attack, run.setup.target.position, facts, run.params)
-        fresh = fresh.replace(undefended=without)
+        fresh = fresh.replace(undefended=run.setup.undefended)
         with deadline(fresh, executor.config.run_time_limit_s):
             with_defense, cost = instance.defended_run(fresh, run.seed)
         evaluation = compare(instance, run.attack, without, with_defense, cost, seed=run.seed,
