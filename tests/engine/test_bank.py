@@ -42,6 +42,8 @@ def _reference(entries: list[list[PrimitiveGate] | None], angles: np.ndarray) ->
     [
         [[PrimitiveGate("rz", (0,), angle=0)], [PrimitiveGate("rz", (0,), angle=2)]],
         [[PrimitiveGate("p", (0,), angle=1)], None, [PrimitiveGate("rz", (0,), angle=0)]],
+        [[PrimitiveGate("rz", (0,), angle=1)]],
+        [[PrimitiveGate("rz", (0,), angle=j % 3)] for j in range(5)],
         # not one one-angle gate per entry: the kron of diagonals
         [[PrimitiveGate("rz", (0,), angle=0), PrimitiveGate("rz", (0,), angle=1)], None],
         [[PrimitiveGate("s", (0,), matrix=S)], [PrimitiveGate("rz", (0,), angle=2)]],

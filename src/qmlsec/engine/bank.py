@@ -117,9 +117,11 @@ class OneQubitBank:
     def _phase_map(self, size: int) -> tuple[torch.Tensor, ...] | None:
         """Diagonal chunks of ``k = -size`` qubits as phases, when every entry is one
         one-angle diagonal gate (the RZ layers peeled off entangling rings): the chunk is
-        ``exp(i (sum_j a_j h0_j + sum_j a_j d_j bit_j))``, one small product and one
-        exponential instead of a kron of ``k`` diagonals. Returns the angle index, ``h0``
-        and ``d`` of every factor (C, k) and the bits (k, 2**k), or None."""
+        ``exp(i (sum_j a_j h0_j + sum_j a_j d_j bit_j))``: two small products (the high
+        and the low half of the factors, so the bit tables stay at ``2**(k/2)`` columns),
+        one broadcast sum and one exponential instead of a kron of ``k`` diagonals.
+        Returns the angle index, ``h0`` and ``d`` of every factor (C, k) and the bits of
+        the high and the low half (k_h, 2**k_h), (k - k_h, 2**(k - k_h)), or None."""
         ids, _ = self._by_size[size]
         k = -size
         idx, h0, d = (
@@ -140,12 +142,16 @@ class OneQubitBank:
                     kernel.diag[0],
                     kernel.diag[1] - kernel.diag[0],
                 )
-        bits = (np.arange(2**k)[None, :] >> np.arange(k - 1, -1, -1)[:, None]) & 1  # (k, K)
+
+        def bits(m: int) -> np.ndarray:  # (m, 2**m), factor 0 most significant
+            return (np.arange(2**m)[None, :] >> np.arange(m - 1, -1, -1)[:, None]) & 1
+
         dev, real = self.eye.device, self.eye.real.dtype
         return (
             torch.as_tensor(idx, device=dev),
-            *(torch.as_tensor(t, dtype=real, device=dev) for t in (h0, d, bits)),
-        )
+            *(torch.as_tensor(t, dtype=real, device=dev)
+              for t in (h0, d, bits(k // 2), bits(k - k // 2))),
+        )  # fmt: skip
 
     def _slot_mats(self, slot: Slot, angles: torch.Tensor) -> torch.Tensor:
         """One slot's matrices (b, E, 2, 2) (b = 1 when all are constant)."""
@@ -213,9 +219,13 @@ class OneQubitBank:
         for size, (ids, table) in self._by_size.items():
             phase_map = self._phase_maps.get(size)
             if phase_map is not None:
-                idx, h0, d, bits = phase_map
+                idx, h0, d, hi, lo = phase_map
                 a = angles[:, idx]  # (b, C, k)
-                phase = (a * d) @ bits + (a * h0).sum(-1, keepdim=True)
+                ad, k_hi = a * d, hi.shape[0]
+                phase = (
+                    ((ad[..., :k_hi] @ hi) + (a * h0).sum(-1, keepdim=True))[..., :, None]
+                    + (ad[..., k_hi:] @ lo)[..., None, :]
+                ).flatten(-2)
                 diag = torch.polar(torch.ones_like(phase), phase)
                 for c, t in zip(ids, diag.unbind(1), strict=True):
                     chunks[c] = t
