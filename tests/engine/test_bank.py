@@ -61,3 +61,27 @@ def test_diagonal_chunks_match_qiskit_with_gradients(entries):
     assert torch.autograd.gradcheck(
         lambda a: torch.view_as_real(_diagonal_chunks(entries, a)[1]), (angles,)
     )
+
+
+def test_wide_diagonal_chunks_split_into_halves_match_the_kron():
+    """Past 12 qubits the phase is the broadcast sum of its high and low halves' tables;
+    values and gradients equal the kron of the diagonals (the bank's general path)."""
+    entries = [[PrimitiveGate("rz" if j % 2 else "p", (0,), angle=j % 4)] for j in range(13)]
+    values = np.random.default_rng(5).uniform(-np.pi, np.pi, (2, 4))
+    weights = torch.randn(
+        2, 2**13, dtype=torch.complex128, generator=torch.Generator().manual_seed(1)
+    )
+    out = []
+    for phased in (True, False):
+        angles = torch.tensor(values, requires_grad=True)
+        bank, _ = _diagonal_chunks(entries, angles.detach())
+        if not phased:
+            bank._phase_maps[-13] = None
+        else:
+            assert bank._phase_maps[-13][3].shape == (6, 2**6)  # the high half's table
+        diag = bank.build(angles)[1][0]
+        (diag * weights).real.sum().backward()
+        out.append((diag.detach(), angles.grad))
+    np.testing.assert_allclose(out[0][0].numpy(), out[1][0].numpy(), atol=1e-12)
+    np.testing.assert_allclose(out[0][1].numpy(), out[1][1].numpy(), atol=1e-9)
+    np.testing.assert_allclose(out[0][0][0].numpy(), _reference(entries, values[0]), atol=1e-12)

@@ -119,9 +119,10 @@ class OneQubitBank:
         one-angle diagonal gate (the RZ layers peeled off entangling rings): the chunk is
         ``exp(i (sum_j a_j h0_j + sum_j a_j d_j bit_j))``: two small products (the high
         and the low half of the factors, so the bit tables stay at ``2**(k/2)`` columns),
-        one broadcast sum and one exponential instead of a kron of ``k`` diagonals.
-        Returns the angle index, ``h0`` and ``d`` of every factor (C, k) and the bits of
-        the high and the low half (k_h, 2**k_h), (k - k_h, 2**(k - k_h)), or None."""
+        one broadcast sum and one exponential instead of a kron of ``k`` diagonals; one
+        product up to 12 qubits. Returns the angle index, ``h0`` and ``d`` of every
+        factor (C, k) and the bits of the high and the low half (k_h, 2**k_h),
+        (k - k_h, 2**(k - k_h)) (``k_h`` 0 up to 12 qubits), or None."""
         ids, _ = self._by_size[size]
         k = -size
         idx, h0, d = (
@@ -143,6 +144,8 @@ class OneQubitBank:
                     kernel.diag[1] - kernel.diag[0],
                 )
 
+        k_hi = k // 2 if k > 12 else 0  # one table up to 12 qubits (at most 393 KB)
+
         def bits(m: int) -> np.ndarray:  # (m, 2**m), factor 0 most significant
             return (np.arange(2**m)[None, :] >> np.arange(m - 1, -1, -1)[:, None]) & 1
 
@@ -150,7 +153,7 @@ class OneQubitBank:
         return (
             torch.as_tensor(idx, device=dev),
             *(torch.as_tensor(t, dtype=real, device=dev)
-              for t in (h0, d, bits(k // 2), bits(k - k // 2))),
+              for t in (h0, d, bits(k_hi), bits(k - k_hi))),
         )  # fmt: skip
 
     def _slot_mats(self, slot: Slot, angles: torch.Tensor) -> torch.Tensor:
@@ -222,10 +225,9 @@ class OneQubitBank:
                 idx, h0, d, hi, lo = phase_map
                 a = angles[:, idx]  # (b, C, k)
                 ad, k_hi = a * d, hi.shape[0]
-                phase = (
-                    ((ad[..., :k_hi] @ hi) + (a * h0).sum(-1, keepdim=True))[..., :, None]
-                    + (ad[..., k_hi:] @ lo)[..., None, :]
-                ).flatten(-2)
+                phase = (ad[..., k_hi:] @ lo) + (a * h0).sum(-1, keepdim=True)
+                if k_hi:  # (b, C, 2**k_hi, 2**k_lo) flattened, high half most significant
+                    phase = ((ad[..., :k_hi] @ hi)[..., :, None] + phase[..., None, :]).flatten(-2)
                 diag = torch.polar(torch.ones_like(phase), phase)
                 for c, t in zip(ids, diag.unbind(1), strict=True):
                     chunks[c] = t
