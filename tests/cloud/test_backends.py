@@ -210,3 +210,17 @@ def test_a_noise_model_is_serialised_once_with_the_same_counts(circuit3, values3
     reference = sim.run(circuits, parameter_binds=binds, shots=256, seed_simulator=seed).result()
     assert [r.data.counts for r in plain.results] == [r.data.counts for r in reference.results]
     assert runs[0].expectations.shape == (len(values3), 3)
+
+
+def test_a_callers_noise_model_changed_between_runs_is_honoured(circuit3, values3):
+    """Only models qmlsec builds keep their serialised form: a caller's own NoiseModel
+    is serialised on every run, so an error added between runs takes effect."""
+    from qiskit_aer.noise import NoiseModel, depolarizing_error
+
+    model = NoiseModel()
+    backend = AerBackend(noise=model, device="fake_manila", seed=2)
+    obs = z_observables(3)
+    before = backend.expectations(circuit3, values3, obs, seed=1)
+    model.add_all_qubit_quantum_error(depolarizing_error(0.5, 1), ["sx", "x"])
+    after = backend.expectations(circuit3, values3, obs, seed=1)
+    assert np.abs(after).mean() < 0.8 * np.abs(before).mean()  # depolarised towards 0

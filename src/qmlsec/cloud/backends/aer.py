@@ -345,7 +345,10 @@ class AerBackend:
         # seed on noisy statevector runs (tests/cloud/test_backends.py checks this)
         if method == "density_matrix":  # measured: ~4x faster than binding in Python
             options["runtime_parameter_bind_enable"] = True
-        sim = _Simulator(method=method, noise_model=noise_model, **options)
+        # a model qmlsec built is never modified, so its serialised form is kept; a
+        # caller's own NoiseModel may change between runs and is serialised each time
+        simulator = AerSimulator if isinstance(self.noise, NoiseModel) else _Simulator
+        sim = simulator(method=method, noise_model=noise_model, **options)
         column = {
             p.name: j for j, p in enumerate(logical.parameters)
         }  # by name: cached transpilations of equal structure share names
