@@ -59,7 +59,9 @@ def test_the_undefended_run_is_reused_not_run_again(iris_victim, monkeypatch):
     reused, _ = CanaryCheck(seed=0).defended_run(setup.replace(undefended=setup.run(5)), 5)
     assert reused.metrics == rerun.metrics
     assert reused.notes == rerun.notes
-    stale, _ = CanaryCheck(seed=0).defended_run(setup.replace(undefended=setup.run(6)), 5)
+    other = setup.run(6)
+    assert other.metrics != setup.run(5).metrics  # so the next check can tell them apart
+    stale, _ = CanaryCheck(seed=0).defended_run(setup.replace(undefended=other), 5)
     assert stale.metrics == rerun.metrics  # another seed's run is not taken
 
     cls, runs = get_attack("tampering.measurement"), []

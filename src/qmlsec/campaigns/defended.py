@@ -20,7 +20,6 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from qmlsec.attacks.result import AttackResult
 from qmlsec.campaigns.assess_config import AssessConfig, DefenseSettings
 from qmlsec.campaigns.chain import PathExecutor, StageRun, deadline
 from qmlsec.campaigns.planner import PlannedPath, plan_paths, planned_attacks
@@ -200,10 +199,10 @@ def defend_run(
         params = {**dict(cls.check_params), **settings.params.get(defense, {})}
         instance = cls(params, seed=run.seed)
         facts = run.setup.ctx.facts.copy()
-        without = AttackResult(**{k: v for k, v in run.result.items()  # facts stay in memory
-                                  if k in AttackResult.__dataclass_fields__ and k != "facts"})  # fmt: skip
+        without = run.setup.undefended  # the stage run's own outcome
+        assert without is not None, "only runs that finished are re-run with a defense"
         fresh = executor.setup(run.attack, run.setup.target.position, facts, run.params)
-        fresh = fresh.replace(undefended=run.setup.undefended)
+        fresh = fresh.replace(undefended=without)
         with deadline(fresh, executor.config.run_time_limit_s):
             with_defense, cost = instance.defended_run(fresh, run.seed)
         evaluation = compare(instance, run.attack, without, with_defense, cost, seed=run.seed,

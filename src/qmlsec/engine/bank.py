@@ -39,7 +39,7 @@ class OneQubitBank:
         self.varying = varying  # (G,) bool: angles that differ per row (input-dependent)
         self.entries: list[list[PrimitiveGate]] = []
         self.chunks: list[list[int | None]] = []
-        self.diagonals: set[int] = set()  # chunks kept as the kron of diagonals
+        self.diagonals: set[int] = set()  # chunks kept as their diagonals (b, 2**k)
         self._slots: list[Slot] | None = None
         self.eye = torch.eye(2, dtype=dtype)
 
