@@ -12,7 +12,8 @@ of running the same job:
   at level L (level 0 was this benchmark's setting before the noise-aware search;
   deployments default to level 1);
 - ``qmlsec noise_aware``: ``DeviceBackend(layout="noise_aware")`` (see
-  :mod:`qmlsec.cloud.layout_search`), level 0 requested;
+  :mod:`qmlsec.cloud.layout_search`; for the ring, its candidates include the ring
+  re-synthesised on a path, :mod:`qmlsec.cloud.ring_synthesis`), level 0 requested;
 - ``qmlsec default``: ``DeviceBackend`` with its default layout strategy at a
   deployment's default level 1 (what a deployment on this device runs).
 

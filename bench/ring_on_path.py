@@ -1,14 +1,20 @@
 """Fewest CNOTs that realise one CNOT-ring block of the QNN on a path of physical qubits.
 
-Why the 8-qubit ring victim cannot reach a third of the two-qubit gates that level-0
-routing gives (99-102 for three ring blocks): heavy-hex devices have no cycle shorter
-than 12, so 8 connected physical qubits form a tree, and a path is the common case.
-One ring block ``CX(0,1) CX(1,2) ... CX(n-2,n-1) CX(n-1,0)`` is a linear map over
-GF(2); this breadth-first search applies nearest-neighbour CNOTs on a path of ``n``
-qubits, with the logical qubits placed in *any* order and the outputs allowed to end in
-*any* order (the final layout absorbs a permutation), and reports the first depth at
-which some sequence realises the block. Exhaustive up to ``--max-states`` distinct
-states (each a tuple of ``n`` row bitmasks).
+Heavy-hex devices have no cycle shorter than 12, so 8 connected physical qubits form a
+tree, and a path is the common case. One ring block ``CX(0,1) CX(1,2) ... CX(n-2,n-1)
+CX(n-1,0)`` is a linear map over GF(2); this breadth-first search applies
+nearest-neighbour CNOTs on a path of ``n`` qubits, with the logical qubits placed in
+*any* order and the outputs allowed to end in *any* order (the final layout absorbs a
+permutation), and reports the first depth at which some sequence realises the block.
+Exhaustive up to ``--max-states`` distinct states (each a tuple of ``n`` row bitmasks).
+
+Found: 6, 8, 10 CNOTs for 4, 5, 6 qubits (2n-2, from the folded placement), none
+within 9 for 8 qubits. :mod:`qmlsec.cloud.ring_synthesis` generalises the optimal
+sequences (2n-2 for the first block, 2n-1 for the next ones from the placement the
+previous block leaves): 14 + 15 + 15 = 44 CNOTs for the 8-qubit, 3-layer victim, where
+level-0 routing gives 99-114 two-qubit gates. A third of those (33-38) is below three
+blocks of 2n-2 = 14 CNOTs, if that minimum holds at 8 qubits (the search shows only
+that 9 do not suffice), so no path synthesis of all three blocks reaches it.
 
 Run: ``python bench/ring_on_path.py --qubits 8 --max-states 3000000`` (about 1 GB).
 """

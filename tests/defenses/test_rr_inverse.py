@@ -99,9 +99,12 @@ def test_defended_run_moves_the_trojan_but_does_not_remove_it(iris_victim):
     with_m = ev.results["with"]["metrics"]
     assert with_m["attack_success_rate_0"] == 0.0 and with_m["attack_success_rate_1"] == 1.0
     assert with_m["attack_success_rate_2"] < 0.5  # the gates land elsewhere, not nowhere
-    # cost: the compiler's circuit is 50% deeper; the provider executes 17% deeper
+    # cost: the compiler's circuit is 50% deeper; the provider executes 96% deeper: the
+    # clean ring circuit is re-synthesised on a path (qmlsec.cloud.ring_synthesis), the
+    # obfuscated one is no longer a ring and is routed with swaps (17% before the ring
+    # synthesis, when both were routed)
     assert ev.cost.depth_overhead == 0.5 and ev.cost.extra["jobs_obfuscated"] == 4
-    assert 0 < ev.cost.extra["executed_depth_overhead"] < ev.cost.depth_overhead
+    assert ev.cost.depth_overhead < ev.cost.extra["executed_depth_overhead"] < 1.5
     assert ev.cost.seconds > 0
 
 

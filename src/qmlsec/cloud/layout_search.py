@@ -12,7 +12,11 @@ what they leave out. Candidates are
 - *compact* candidates: the circuit transpiled against the calibration of one connected
   region of exactly as many physical qubits as the circuit has (regions grown greedily
   along the lowest-error couplers), so routing uses no ancilla and the noisy simulation
-  stays as small as the circuit.
+  stays as small as the circuit,
+- *ring* candidates, for circuits whose entangler is a CNOT ring: each block
+  re-synthesised from nearest-neighbour CNOTs on a path of as many qubits
+  (:mod:`qmlsec.cloud.ring_synthesis`), placed on the lowest-error paths of the device
+  (:func:`paths`) and finished by the preset pass manager at level 3 on that path.
 
 Each candidate is scored by its **estimated success probability** (ESP): the product of
 ``1 - error`` over every instruction of the transpiled circuit and over the readout of
@@ -50,6 +54,7 @@ from qiskit import QuantumCircuit
 from qiskit.transpiler import PassManager, Target, generate_preset_pass_manager
 
 from qmlsec.cloud.devices import DeviceProfile
+from qmlsec.cloud.ring_synthesis import ring_on_path
 
 _IGNORED = frozenset({"barrier", "delay"})
 _SEED_STRIDE = 7919
@@ -118,18 +123,7 @@ def regions(device: DeviceProfile, size: int, count: int = 4) -> list[tuple[int,
     lowest-error coupler; a region's score is the sum of its couplers' errors plus its
     readout errors.
     """
-    target = device.backend.target
-    graph = nx.Graph()
-    for a, b in device.coupling_map:
-        if a != b:
-            w = _edge_error(target, a, b)
-            if not graph.has_edge(a, b) or w < graph[a][b]["error"]:
-                graph.add_edge(a, b, error=w)
-
-    def readout(q: int) -> float:
-        props = target["measure"].get((q,)) if "measure" in target.operation_names else None
-        return props.error if props is not None and props.error is not None else 0.0
-
+    graph, readout = _error_graph(device)
     found: dict[tuple[int, ...], float] = {}
     for start in sorted(graph.nodes):
         region = [start]
@@ -147,6 +141,51 @@ def regions(device: DeviceProfile, size: int, count: int = 4) -> list[tuple[int,
             found.setdefault(tuple(sorted(region)), score)
     ranked = sorted(found.items(), key=lambda item: (item[1], item[0]))
     return [r for r, _ in ranked[:count]]
+
+
+def paths(device: DeviceProfile, size: int, count: int = 4) -> list[tuple[int, ...]]:
+    """Up to ``count`` simple paths of ``size`` physical qubits, the lowest-error first.
+
+    Every simple path of the coupling graph is enumerated (heavy-hex degree is at most
+    3, so there are a few tens of thousands of 8-qubit paths on a 127-qubit device) and
+    scored like :func:`regions`: its couplers' errors plus its readout errors; a path and
+    its reverse count once.
+    """
+    graph, readout = _error_graph(device)
+    found: dict[tuple[int, ...], float] = {}
+
+    def grow(path: list[int], score: float) -> None:
+        if len(path) == size:
+            key = min(tuple(path), tuple(reversed(path)))
+            found.setdefault(key, score)
+            return
+        for v in sorted(graph[path[-1]]):
+            if v not in path:
+                path.append(v)
+                grow(path, score + graph[path[-2]][v]["error"] + readout(v))
+                path.pop()
+
+    for start in sorted(graph.nodes):
+        grow([start], readout(start))
+    ranked = sorted(found.items(), key=lambda item: (item[1], item[0]))
+    return [p for p, _ in ranked[:count]]
+
+
+def _error_graph(device: DeviceProfile) -> tuple[nx.Graph, Any]:
+    """The coupling graph with each coupler's lowest two-qubit error, and readout errors."""
+    target = device.backend.target
+    graph = nx.Graph()
+    for a, b in device.coupling_map:
+        if a != b:
+            w = _edge_error(target, a, b)
+            if not graph.has_edge(a, b) or w < graph[a][b]["error"]:
+                graph.add_edge(a, b, error=w)
+
+    def readout(q: int) -> float:
+        props = target["measure"].get((q,)) if "measure" in target.operation_names else None
+        return props.error if props is not None and props.error is not None else 0.0
+
+    return graph, readout
 
 
 class _PassManagers(threading.local):
@@ -240,9 +279,19 @@ def _active(out: QuantumCircuit, final: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def _candidate(
-    out: QuantumCircuit, n: int, target: Target, label: str, region: tuple[int, ...] | None
+    out: QuantumCircuit,
+    n: int,
+    target: Target,
+    label: str,
+    region: tuple[int, ...] | None,
+    wires: tuple[tuple[int, ...], tuple[int, ...]] | None = None,
 ) -> Candidate:
+    """One search candidate; ``wires``: the logical qubits' initial and final wires where
+    ``out`` was transpiled from a circuit on wires (a ring synthesis), not on them."""
     initial, final = _layouts(out, n)
+    if wires is not None:
+        initial = tuple(initial[w] for w in wires[0])
+        final = tuple(final[w] for w in wires[1])
     if region is not None:  # lift the region's circuit onto the device's qubits
         full = QuantumCircuit(target.num_qubits, name=out.name, global_phase=out.global_phase)
         full.metadata = dict(out.metadata or {})
@@ -296,6 +345,14 @@ def noise_aware_transpile(
         for region in regions(device, n):
             pm = preset_pass_manager(device, 3, seed, region=region)
             cands.append(_candidate(pm.run(circuit), n, target, f"region{list(region)}", region))
+        ring = ring_on_path(circuit)
+        if ring is not None:
+            for path in paths(device, n):
+                pm = preset_pass_manager(
+                    device, 3, seed, region=path, initial_layout=list(range(n))
+                )
+                cands.append(_candidate(pm.run(ring.circuit), n, target, f"ring{list(path)}", path,
+                                        (ring.initial, ring.final)))  # fmt: skip
     max_active = n + ancillas
     fits = [c for c in cands if len(c.active) <= max_active] or cands
     order = {id(c): i for i, c in enumerate(cands)}
