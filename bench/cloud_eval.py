@@ -15,7 +15,10 @@ of running the same job:
   :mod:`qmlsec.cloud.layout_search`; for the ring, its candidates include the ring
   re-synthesised on a path, :mod:`qmlsec.cloud.ring_synthesis`), level 0 requested;
 - ``qmlsec default``: ``DeviceBackend`` with its default layout strategy at a
-  deployment's default level 1 (what a deployment on this device runs).
+  deployment's default level 1 (what a deployment on this device runs);
+- ``qmlsec default+tail``: the same with ``classical_tail=True`` (a deployment's
+  ``quantum.classical_tail``): the last CNOT block is applied to the measured bits
+  (:mod:`qmlsec.cloud.backends.tail`), the rest executes.
 
 Columns: two-qubit gates, depth and active qubits of the transpiled circuit, the
 estimated success probability (ESP, from the calibration), the set-up time (transpile
@@ -121,7 +124,7 @@ def qmlsec_run(
     start = time.perf_counter()
     result = run()
     wall = time.perf_counter() - start
-    exact = backend.transpile(qc).report  # the unmeasured circuit, for its ESP
+    exact = backend.plan(qc, obs, None)[0].report  # the executed circuit, for its ESP
     return {
         "two_q": exact.two_qubit_gates,
         "depth": exact.depth,
@@ -166,6 +169,9 @@ def main() -> None:
         qc, values, obs, args, optimization_level=0, layout="noise_aware"
     )
     rows["qmlsec default"] = qmlsec_run(qc, values, obs, args, optimization_level=1)
+    rows["qmlsec default+tail"] = qmlsec_run(
+        qc, values, obs, args, optimization_level=1, classical_tail=True
+    )
     for _ in range(args.rounds - 1):  # interleaved: every row once per round
         for r in rows.values():
             start = time.perf_counter()

@@ -83,6 +83,9 @@ class QuantumSettings(FrozenModel):
     noise_scale: float = Field(default=1.0, ge=0)
     policy: Policy = "requested"
     optimization_level: int = Field(default=1, ge=0, le=3)
+    classical_tail: bool = False
+    """Run a circuit's final CNOT/SWAP network on the measured bits where every
+    observable is diagonal (:mod:`qmlsec.cloud.backends.tail`; builtin backends)."""
     primitive: PrimitiveName = "builtin"
     """How jobs execute (:mod:`qmlsec.cloud.primitives`): ``builtin`` simulated backends,
     or a Qiskit V2 primitive: ``aer``, ``ibm-runtime-local``, ``ibm-runtime``,
@@ -190,7 +193,8 @@ class Deployment:
         q = spec.quantum
         self.quantum = QuantumCloud(
             list(q.devices), policy=q.policy, trust=q.trust, noise_scale=q.noise_scale,
-            optimization_level=q.optimization_level, seed=derive_seed(spec.seed, "quantum-cloud"),
+            optimization_level=q.optimization_level, classical_tail=q.classical_tail,
+            seed=derive_seed(spec.seed, "quantum-cloud"),
             ledger=self.ledger, cost=self.cost, tenants=spec.co_tenants,
             primitive=q.primitive_settings,
         )  # fmt: skip

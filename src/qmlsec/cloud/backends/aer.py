@@ -12,6 +12,12 @@ Method ``"automatic"``: noiseless -> statevector; noisy exact -> density matrix;
 with shots -> density matrix when ``2**active <= shots``, else statevector trajectories
 with shot branching.
 
+``classical_tail``: with only diagonal observables (and for counts and probabilities),
+the circuit's final CNOT/SWAP network is not executed but applied to the measured bits
+(:mod:`qmlsec.cloud.backends.tail`): the same distribution, fewer two-qubit gates on
+the device. Results then describe the executed body (``transpile``) and name the
+network's size (``classical_tail_gates``); counts are the whole circuit's.
+
 Example:
     >>> import numpy as np
     >>> from qiskit import QuantumCircuit
@@ -26,6 +32,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import weakref
 from collections.abc import Sequence
@@ -49,6 +56,7 @@ from qmlsec.cloud.backends.measurement import (
     measured_circuit,
     measurement_bases,
 )
+from qmlsec.cloud.backends.tail import ClassicalTail, diagonal, split_tail
 from qmlsec.cloud.devices import IDEAL_PROFILE, DeviceProfile, get_device
 from qmlsec.cloud.noise import DeviceNoise, NoiseContext, NoiseContributor, NoiseTerm
 from qmlsec.cloud.tenancy import CoJob
@@ -79,6 +87,8 @@ class AerBackend:
             the simulator, so batches with new seeds still hit the transpile cache).
         contributors: extra noise terms per execution (crosstalk...).
         cache: a shared :class:`TranspileCache` (a private one by default).
+        classical_tail: run a final CNOT/SWAP network on the measured bits where the
+            observables allow it (module docstring).
     """
 
     def __init__(
@@ -92,6 +102,7 @@ class AerBackend:
         contributors: Sequence[NoiseContributor] = (),
         cache: TranspileCache | None = None,
         layout: str = "preset",
+        classical_tail: bool = False,
     ) -> None:
         if method not in ("statevector", "density_matrix", "automatic"):
             raise ConfigError(
@@ -107,6 +118,7 @@ class AerBackend:
         self.device = get_device(device) if isinstance(device, str) else (device or IDEAL_PROFILE)
         self.optimization_level = optimization_level
         self.layout = layout
+        self.classical_tail = classical_tail
         self.seed = seed
         self.contributors = tuple(contributors)
         self.cache = cache if cache is not None else TranspileCache()
@@ -177,6 +189,9 @@ class AerBackend:
             return out
         values = check_parameter_values(circuit, parameter_values)
         base = circuit.remove_final_measurements(inplace=False) if circuit.num_clbits else circuit
+        split = self.split(base, [])
+        if split is not None:
+            return split[1].probabilities(self.probabilities(split[0], values, seed=seed))
         tc = self.transpile(base)
         run_circ, active = self._compacted([tc])
         run_circ = run_circ[0].copy()
@@ -201,6 +216,19 @@ class AerBackend:
         start = time.perf_counter()
         values = check_parameter_values(circuit, parameter_values)
         check_shots(shots)
+        split = self.split(circuit, observables)
+        if split is not None:
+            body, tail = split
+            inner = self.run(body, values, [tail.observable(o) for o in observables],
+                             shots=shots, seed=seed, co_jobs=co_jobs)  # fmt: skip
+            return dataclasses.replace(
+                inner,
+                counts=None if inner.counts is None else [
+                    [tail.counts(c) for c in group] for group in inner.counts
+                ],
+                classical_tail_gates=tail.gates,
+                wall_s=time.perf_counter() - start,
+            )  # fmt: skip
         n_obs = len(observables)
         groups = measurement_bases(observables, circuit.num_qubits)  # validates widths
         counts: list[list[dict[str, int]]] | None = None
@@ -264,6 +292,9 @@ class AerBackend:
         co-schedules by it (see ``QuantumCloud._place``), so placement and execution agree.
         """
         base = circuit.remove_final_measurements(inplace=False) if circuit.num_clbits else circuit
+        split = self.split(base, observables)
+        if split is not None:
+            return self.plan(split[0], [split[1].observable(o) for o in observables], shots)
         if shots is None:
             return [self.transpile(base)]
         groups = measurement_bases(observables, circuit.num_qubits)
@@ -272,6 +303,21 @@ class AerBackend:
         # a layout search decides once, on the job's circuit; every basis runs there
         body = self.transpile(base)
         return [self.cache.measured(body, g.basis, self.device) for g in groups]
+
+    def split(
+        self, circuit: QuantumCircuit, observables: Sequence[SparsePauliOp]
+    ) -> tuple[QuantumCircuit, ClassicalTail] | None:
+        """The body this backend executes and the final network it applies classically,
+        or None (``classical_tail`` off, a non-diagonal observable, a scheduled circuit)."""
+        if not self.classical_tail:
+            return None
+        measurement_bases(observables, circuit.num_qubits)  # validates widths
+        if not diagonal(observables):
+            return None
+        base = circuit.remove_final_measurements(inplace=False) if circuit.num_clbits else circuit
+        if scheduling_of(base) != "none":
+            return None
+        return split_tail(base)
 
     # -- internals -------------------------------------------------------------------
     def transpile(self, circuit: QuantumCircuit) -> TranspiledCircuit:

@@ -83,6 +83,9 @@ class ExecutionResult:
     co_jobs: tuple[CoJob, ...] = field(default=())
     metadata: dict[str, Any] = field(default_factory=dict)
     """What a primitive reported about its job (primitive, session, job id, backend)."""
+    classical_tail_gates: int = 0
+    """Gates of the circuit's final CNOT/SWAP network applied to the measured bits
+    instead of executed (:mod:`qmlsec.cloud.backends.tail`)."""
 
 
 @runtime_checkable

@@ -26,6 +26,11 @@ class DeviceBackend(AerBackend):
     search's placement where it measurably beats the preset pass manager's by estimated
     success probability, the preset's otherwise (``bench/cloud_eval.py`` compares them);
     a circuit that requests an ``initial_layout`` or idle scheduling gets the preset.
+    ``classical_tail``: a final CNOT/SWAP network under diagonal observables runs on the
+    measured bits, not on the device (:mod:`qmlsec.cloud.backends.tail`). Off by default:
+    a readout error then flips every logical bit whose parity includes that qubit, and
+    the physical-level models of the attack and defense libraries (downgrade signal
+    predictions, canary thresholds, crosstalk probes) read one logical bit per qubit.
     """
 
     def __init__(
@@ -39,6 +44,7 @@ class DeviceBackend(AerBackend):
         contributors: Sequence[NoiseContributor] = (),
         cache: TranspileCache | None = None,
         layout: str = "auto",
+        classical_tail: bool = False,
     ) -> None:
         profile = get_device(device) if isinstance(device, str) else device
         if profile.is_ideal:
@@ -54,5 +60,6 @@ class DeviceBackend(AerBackend):
             contributors=contributors,
             cache=cache,
             layout=layout,
+            classical_tail=classical_tail,
         )
         self.noise_scale = float(noise_scale)

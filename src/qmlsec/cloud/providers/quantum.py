@@ -60,7 +60,8 @@ class QuantumCloud:
         trust: trust level (decides which hooks it may carry).
         pricing: price list; ``device_pricing`` overrides it per device name.
         load: background load and co-tenancy model.
-        noise_scale, optimization_level: passed to each device's backend.
+        noise_scale, optimization_level, classical_tail: passed to each device's builtin
+            backend.
         seed: fans out to the transpiler, simulators, queues and co-tenancy.
         ledger, cost: where hand-offs and executions are recorded (optional).
         contributors: extra noise terms for every execution (crosstalk...).
@@ -83,6 +84,7 @@ class QuantumCloud:
         load: LoadModel | None = None,
         noise_scale: float = 1.0,
         optimization_level: int = 1,
+        classical_tail: bool = False,
         seed: int = 0,
         ledger: ExposureLedger | None = None,
         cost: CostAccount | None = None,
@@ -108,6 +110,7 @@ class QuantumCloud:
         self.load = load or LoadModel()
         self.noise_scale = noise_scale
         self.optimization_level = optimization_level
+        self.classical_tail = classical_tail
         self.seed = seed
         self.ledger = ledger
         self.cost = cost
@@ -150,6 +153,7 @@ class QuantumCloud:
                 seed=derive_seed(self.seed, "backend"),
                 cache=self.cache,
                 contributors=self.contributors,
+                classical_tail=self.classical_tail,
             )
         return self._backends[device.name]
 

@@ -1,0 +1,153 @@
+"""The final CNOT/SWAP network applied to measured bits: same distribution, fewer gates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from qiskit import QuantumCircuit
+from qiskit.circuit.random import random_circuit
+from qiskit.quantum_info import SparsePauliOp, Statevector
+
+from qmlsec.circuits import QNNSpec
+from qmlsec.cloud.backends import AerBackend, DeviceBackend
+from qmlsec.cloud.backends.tail import diagonal, split_tail
+
+
+def _with_tail(seed: int, n: int = 5) -> QuantumCircuit:
+    """A random circuit followed by a random CNOT/SWAP network (some gates interleaved
+    with a single-qubit gate, which keeps them in the body)."""
+    gen = np.random.default_rng(seed)
+    qc = random_circuit(n, 4, max_operands=2, seed=seed)
+    for _ in range(8):
+        a, b = (int(q) for q in gen.choice(n, 2, replace=False))
+        (qc.cx if gen.random() < 0.7 else qc.swap)(a, b)
+    qc.ry(0.3, int(gen.integers(n)))
+    for _ in range(4):
+        a, b = (int(q) for q in gen.choice(n, 2, replace=False))
+        qc.cx(a, b)
+    return qc
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_split_tail_gives_the_same_distribution(seed):
+    qc = _with_tail(seed)
+    split = split_tail(qc)
+    assert split is not None
+    body, tail = split
+    assert len(body.data) + tail.gates == len(qc.data) and tail.gates >= 4
+    want = Statevector(qc).probabilities()
+    got = tail.probabilities(Statevector(body).probabilities()[None, :])[0]
+    np.testing.assert_allclose(got, want, atol=1e-12)
+    # a diagonal observable after the tail is its moved form before it
+    obs = SparsePauliOp(["ZIZIZ", "IZZII", "ZIIII"], [0.5, -1.0, 0.25])
+    moved = tail.observable(obs)
+    assert np.isclose(
+        Statevector(qc).expectation_value(obs).real,
+        Statevector(body).expectation_value(moved).real,
+        atol=1e-12,
+    )
+
+
+def test_only_trailing_permutation_gates_move():
+    qc = QuantumCircuit(3)
+    qc.cx(0, 1)
+    qc.h(1)  # closes qubit 1: the CX before it stays
+    qc.cx(1, 2)  # after the H and before nothing but the SWAP: moves
+    qc.swap(0, 2)
+    body, tail = split_tail(qc)
+    assert [i.operation.name for i in body.data] == ["cx", "h"]
+    assert tail.gates == 2
+    assert tail.counts({"001": 3, "010": 1}) == {"100": 3, "011": 1}
+    assert split_tail(QNNSpec(n_qubits=3, layers=1, entanglement="linear").build()) is not None
+    ends_with_rotation = QuantumCircuit(2)
+    ends_with_rotation.cx(0, 1)
+    ends_with_rotation.rx(0.1, [0, 1])
+    assert split_tail(ends_with_rotation) is None
+    assert diagonal([SparsePauliOp("ZIZ")]) and not diagonal([SparsePauliOp("ZXI")])
+
+
+def _values(qc: QuantumCircuit, rows: int = 3) -> np.ndarray:
+    return np.random.default_rng(2).uniform(-np.pi, np.pi, (rows, qc.num_parameters))
+
+
+def test_device_backend_runs_the_ring_victim_with_29_two_qubit_gates_exactly():
+    qc = QNNSpec(n_qubits=8, layers=3, entanglement="ring").build()
+    obs = [*QNNSpec(n_qubits=8).observables(), SparsePauliOp(["ZIIIIIIZ", "IIZZIIII"], [0.5, 1])]
+    values = _values(qc)
+    want = [[Statevector(qc.assign_parameters(v)).expectation_value(o).real for o in obs]
+            for v in values]  # fmt: skip
+    for device in ("fake_guadalupe", "fake_brisbane"):
+        backend = DeviceBackend(device, noise_scale=0.0, method="statevector", classical_tail=True)
+        result = backend.run(qc, values, obs)
+        np.testing.assert_allclose(result.expectations, want, atol=1e-9)
+        assert result.transpile.two_qubit_gates == 29  # two blocks on a path, the third classical
+        assert result.classical_tail_gates == 8
+        probs = backend.probabilities(qc, values[:1])[0]
+        np.testing.assert_allclose(probs, Statevector(qc.assign_parameters(values[0])).probabilities(),
+                                   atol=1e-12)  # fmt: skip
+
+
+def test_counts_are_the_whole_circuits_and_match_the_untouched_run():
+    qc = QNNSpec(n_qubits=4, layers=2, entanglement="linear").build()
+    values = _values(qc, 2)
+    obs = QNNSpec(n_qubits=4).observables()
+    on = DeviceBackend("fake_manila", noise_scale=0.0, seed=1, classical_tail=True)
+    off = DeviceBackend("fake_manila", noise_scale=0.0, seed=1, classical_tail=False)
+    a = on.run(qc, values, obs, shots=4000, seed=3)
+    b = off.run(qc, values, obs, shots=4000, seed=3)
+    assert a.transpile.two_qubit_gates < b.transpile.two_qubit_gates
+    assert b.classical_tail_gates == 0 and a.classical_tail_gates == 3
+    for row in range(2):  # same distribution: empirical probabilities agree within noise
+        exact = Statevector(qc.assign_parameters(values[row])).probabilities()
+        for result in (a, b):
+            emp = np.zeros(16)
+            for key, c in result.counts[0][row].items():
+                emp[int(key, 2)] = c / 4000
+            assert 0.5 * np.abs(emp - exact).sum() < 0.05
+        np.testing.assert_allclose(a.expectations[row], b.expectations[row], atol=0.1)
+
+
+def test_non_diagonal_observables_and_plain_aer_keep_the_whole_circuit():
+    qc = QNNSpec(n_qubits=4, layers=1, entanglement="ring").build()
+    values = _values(qc, 1)
+    dev = DeviceBackend("fake_manila", noise_scale=0.0, method="statevector", classical_tail=True)
+    mixed = dev.run(qc, values, [SparsePauliOp("XIIZ")])
+    assert mixed.classical_tail_gates == 0
+    want = Statevector(qc.assign_parameters(values[0])).expectation_value(SparsePauliOp("XIIZ"))
+    assert np.isclose(mixed.expectations[0, 0], want.real, atol=1e-9)
+    assert AerBackend().run(qc, values, []).classical_tail_gates == 0  # off by default
+
+
+def test_the_tail_lowers_the_error_on_a_noisy_device():
+    """Fewer two-qubit gates, less noise: the ring victim's <Z_i> on fake_guadalupe at its
+    calibration are closer to the exact values with the tail applied classically."""
+    qc = QNNSpec(n_qubits=8, layers=3, entanglement="ring").build()
+    obs = QNNSpec(n_qubits=8).observables()
+    values = _values(qc, 8)
+    exact = np.array([[Statevector(qc.assign_parameters(v)).expectation_value(o).real
+                       for o in obs] for v in values])  # fmt: skip
+    errors = {}
+    for tail in (True, False):
+        backend = DeviceBackend("fake_guadalupe", seed=0, classical_tail=tail)
+        got = backend.expectations(qc, values, obs)
+        errors[tail] = np.abs(got - exact).mean(axis=1)
+    diff = errors[True] - errors[False]
+    assert diff.mean() < 0 and (diff < 0).sum() >= 6
+
+
+def test_a_deployment_turns_the_tail_on_for_its_quantum_cloud():
+    from qmlsec.cloud.deployment import parse_spec
+    from qmlsec.cloud.devices import get_device
+    from qmlsec.cloud.providers import QuantumCloud
+
+    spec = parse_spec({"quantum": {"device": "fake_manila", "classical_tail": True}}, "test")
+    assert spec.quantum.classical_tail
+    cloud = QuantumCloud(["fake_manila"], classical_tail=spec.quantum.classical_tail)
+    assert cloud.backend(get_device("fake_manila")).classical_tail
+    assert not QuantumCloud(["fake_manila"]).backend(get_device("fake_manila")).classical_tail
+    qc = QNNSpec(n_qubits=4, layers=2, entanglement="ring").build()
+    values = _values(qc, 2)
+    got = cloud.backend(get_device("fake_manila")).run(
+        qc, values, QNNSpec(n_qubits=4).observables()
+    )
+    assert got.classical_tail_gates == 4
