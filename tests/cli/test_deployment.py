@@ -99,6 +99,20 @@ def test_reconfiguring_the_trust_enables_tampering_without_retraining(copy):
     assert any(e["step"] == "tamper" for e in ledger["entries"])
 
 
+def test_configuring_the_classical_tail_reaches_the_providers_backend(copy):
+    from qmlsec.cloud.deployment import Deployment
+
+    shown = _json(runner.invoke(app, ["deployment", "configure", str(copy),
+                                      "--classical-tail", "--json"]))  # fmt: skip
+    assert shown["quantum"]["classical_tail"] is True
+    loaded = Deployment.load(copy)
+    assert loaded.quantum.classical_tail
+    assert loaded.quantum.backend(loaded.quantum.pool[0]).classical_tail
+    shown = _json(runner.invoke(app, ["deployment", "configure", str(copy),
+                                      "--no-classical-tail", "--json"]))  # fmt: skip
+    assert shown["quantum"]["classical_tail"] is False
+
+
 @pytest.mark.parametrize(
     ("edit", "message"),
     [

@@ -42,6 +42,7 @@ def _print(data: dict[str, Any]) -> None:
         ("primitive", q.get("primitive", "builtin") + (f" ({q['execution']})" if q.get(
             "primitive", "builtin") != "builtin" else "")),
         ("transpiler host", data["transpiler_host"]), ("tenant", data["tenant"]),
+        ("classical tail", "on" if q.get("classical_tail") else "off"),
         ("model", f"{data['model']['spec']['n_qubits']} qubits, "
                   f"{data['model']['spec']['layers']} layers, {data['model']['gradient']}"),
         ("ledger entries", str(data["ledger_entries"])),
@@ -66,6 +67,11 @@ def configure_command(
     execution: str = typer.Option(None, help="IBM Runtime mode: job | session | batch."),
     serving: str = typer.Option(None, help="device | simulation"),
     transpiler_host: str = typer.Option(None, help="quantum_cloud | classical_cloud"),
+    classical_tail: bool = typer.Option(
+        None,
+        "--classical-tail/--no-classical-tail",
+        help="Apply a circuit's final CNOT/SWAP network to the measured bits (Z readouts).",
+    ),
     tenant: str = typer.Option(None, help="The user's tenant name."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
@@ -88,6 +94,8 @@ def _configure(**opts: Any) -> dict[str, Any]:
         quantum["pool"] = [p.strip() for p in opts["pool"].split(",") if p.strip()]
     if opts["shots"] is not None:
         quantum["shots"] = opts["shots"] or None
+    if opts["classical_tail"] is not None:
+        quantum["classical_tail"] = opts["classical_tail"]
     changes: dict[str, Any] = {"quantum": quantum}
     if opts["classical_trust"] is not None:
         changes["classical"] = {"trust": opts["classical_trust"]}
