@@ -125,3 +125,11 @@ def test_the_ring_victim_routes_with_44_two_qubit_gates_and_computes_the_same_va
     ]
     np.testing.assert_allclose(got, want, atol=1e-9)
     assert backend.run(qc, values, obs).transpile.two_qubit_gates == 44
+
+
+def test_path_search_is_exhaustive_for_small_paths_and_bounded_for_long_ones():
+    dev = get_device("fake_brisbane")
+    assert paths(dev, 8) == paths(dev, 8, beam=10**9)  # the beam holds every 8-qubit path
+    long = paths(dev, 40)  # a beam search: a few thousand partial paths per length
+    assert len(long) == 4 and all(len(set(p)) == 40 for p in long)
+    assert paths(get_device("fake_guadalupe"), 20) == []  # longer than any path there
