@@ -156,9 +156,9 @@ def paths(
     bounded for long paths on large devices.
     """
     graph, readout = _error_graph(device)
-    front = sorted((readout(q), (q,)) for q in graph.nodes)
+    front: list[tuple[float, tuple[int, ...]]] = sorted((readout(q), (q,)) for q in graph.nodes)
     for _ in range(size - 1):
-        grown = {}
+        grown: dict[tuple[int, ...], float] = {}
         for score, path in front:
             for v in graph[path[-1]]:
                 if v not in path:
