@@ -12,6 +12,11 @@ counterpart of Qiskit's ``OptimizeSwapBeforeMeasure`` for CNOTs, and valid only 
 every observable is diagonal (I and Z): for those, ``Z_S`` after the tail is
 ``Z_{S'}`` before it, ``S'`` the parity of the rows of ``S``.
 
+Noise: the tail's gate errors are gone, but a readout error on one qubit now flips every
+logical bit whose row includes it, so with shots ``<Z_q>`` is attenuated by the product
+of ``1 - 2 p_ro`` over the qubits of ``rows[q]`` (not by that of qubit ``q`` alone). Exact
+expectations (``shots=None``) carry no readout error, with or without the tail.
+
 Example:
     >>> from qiskit import QuantumCircuit
     >>> qc = QuantumCircuit(3)
