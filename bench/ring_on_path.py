@@ -16,7 +16,9 @@ level-0 routing gives 99-114 two-qubit gates. A third of those (33-38) is below 
 blocks of 2n-2 = 14 CNOTs, if that minimum holds at 8 qubits (the search shows only
 that 9 do not suffice), so no path synthesis of all three blocks reaches it.
 
-Run: ``python bench/ring_on_path.py --qubits 8 --max-states 3000000`` (about 1 GB).
+Run: ``python bench/ring_on_path.py --qubits 8 --max-states 3000000`` (about 1 GB);
+``--qubits 6 --show`` prints the optimal placements and sequences that
+:mod:`qmlsec.cloud.ring_synthesis` generalises.
 """
 
 from __future__ import annotations
@@ -35,15 +37,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--qubits", type=int, default=8)
     parser.add_argument("--max-states", type=int, default=3_000_000)
+    parser.add_argument(
+        "--show", action="store_true", help="print each optimal placement and CNOT sequence"
+    )
     args = parser.parse_args()
     n = args.qubits
-    goals: set[frozenset[int]] = set()
+    goals: dict[frozenset[int], tuple[int, ...]] = {}
     for place in itertools.permutations(range(n)):  # wire w holds logical place[w]
         wire = {logical: w for w, logical in enumerate(place)}
-        goals.add(frozenset(sum(1 << wire[q] for q in row) for row in ring_rows(n)))
+        goals.setdefault(frozenset(sum(1 << wire[q] for q in row) for row in ring_rows(n)), place)
     moves = [(i, i + 1) for i in range(n - 1)] + [(i + 1, i) for i in range(n - 1)]
     start = tuple(1 << w for w in range(n))
-    seen, front, depth, t0 = {start}, [start], 0, time.perf_counter()
+    # state -> (previous state, move), kept only with --show
+    seen: dict[tuple[int, ...], tuple[tuple[int, ...], tuple[int, int]] | None] = {start: None}
+    front, depth, t0 = [start], 0, time.perf_counter()
     while front and len(seen) < args.max_states:
         depth += 1
         nxt = []
@@ -53,13 +60,21 @@ def main() -> None:
                 rows[target] ^= rows[control]
                 new = tuple(rows)
                 if new not in seen:
-                    seen.add(new)
+                    seen[new] = (state, (control, target)) if args.show else None
                     nxt.append(new)
         front = nxt
-        found = any(frozenset(s) in goals for s in front)
+        hits = [s for s in front if frozenset(s) in goals]
+        found = bool(hits)
         print(f"depth {depth}: {len(front)} new states, {len(seen)} in all, "
               f"{time.perf_counter() - t0:.1f} s, ring block realised: {found}")  # fmt: skip
         if found:
+            for state in hits if args.show else []:
+                sequence, at = [], state
+                while (link := seen[at]) is not None:
+                    at, move = link
+                    sequence.append(move)
+                print(f"placement (wire -> logical) {goals[frozenset(state)]}: "
+                      f"CNOTs (control wire, target wire) {sequence[::-1]}")  # fmt: skip
             return
     print(f"no sequence of <= {depth} CNOTs realises the block (state cap reached)")
 

@@ -12,9 +12,11 @@ outputs in another order: the single-qubit gates between blocks follow their qub
 the final layout absorbs the last permutation (the same freedom a router has).
 
 The block sequences are families of two sweeps along the path (one towards the folded
-end, one back) found by exhaustive breadth-first search for 4 to 6 qubits
-(``bench/ring_on_path.py``; 2n-2 CNOTs is the minimum on a path from the best placement)
-and generalised to any ``n``; every sequence is checked over GF(2) before use, so a
+end, one back): the optimal sequences of an exhaustive breadth-first search for 4 to 6
+qubits, for the first block from any placement (``bench/ring_on_path.py --show``: 2n-2
+CNOTs, from the folded placement) and for the later blocks from the placement the
+earlier ones leave (the same search with that placement fixed: 2n-1), generalised to
+any ``n``; every sequence is checked over GF(2) before use, so a
 family that does not realise the block from the current placement is never emitted. For
 8 qubits three blocks take 14 + 15 + 15 = 44 CNOTs, where routing the ring gives 75-114
 two-qubit gates on ``fake_guadalupe`` / ``fake_brisbane``. Blocks are chosen by a
