@@ -8,16 +8,18 @@ of running the same job:
 - ``aer level0``: plain Qiskit + Aer, no qmlsec: ``transpile`` at level 0, a noise model
   ``NoiseModel.from_backend`` for the whole device, the density-matrix simulator on the
   bound, measured circuits (the reference the ratio column divides by);
-- ``qmlsec preset L``: ``DeviceBackend(layout="preset")``, Qiskit's preset pass manager
-  at level L (level 0 was this benchmark's setting before the noise-aware search;
+- ``qmlsec preset L``: ``DeviceBackend(layout="preset", classical_tail=False)``,
+  Qiskit's preset pass manager at level L on the whole circuit (level 0 was this
+  benchmark's setting before the noise-aware search and the classical tail;
   deployments default to level 1);
-- ``qmlsec noise_aware``: ``DeviceBackend(layout="noise_aware")`` (see
-  :mod:`qmlsec.cloud.layout_search`; for the ring, its candidates include the ring
+- ``qmlsec noise_aware``: ``DeviceBackend(layout="noise_aware", classical_tail=False)``
+  (see :mod:`qmlsec.cloud.layout_search`; for the ring, its candidates include the ring
   re-synthesised on a path, :mod:`qmlsec.cloud.ring_synthesis`), level 0 requested;
-- ``qmlsec default``: ``DeviceBackend`` with its default layout strategy at a
-  deployment's default level 1 (what a deployment on this device runs);
-- ``qmlsec default+tail``: the same with ``classical_tail=True`` (a deployment's
-  ``quantum.classical_tail``): the last CNOT block is applied to the measured bits
+- ``qmlsec default, no tail``: ``DeviceBackend`` with its default layout strategy at a
+  deployment's default level 1, the whole circuit executed (``classical_tail=False``, a
+  deployment's ``quantum.classical_tail: false``);
+- ``qmlsec default``: what a deployment on this device runs: the same with the
+  classical tail on (the default): the last CNOT block is applied to the measured bits
   (:mod:`qmlsec.cloud.backends.tail`), the rest executes.
 
 Columns: two-qubit gates, depth and active qubits of the transpiled circuit, the
@@ -28,7 +30,8 @@ accuracy on the device: the mean absolute error of the noisy <Z_i> against the i
 (noiseless, exact) values, averaged over the 8 qubits per sample, with a 95% bootstrap
 interval over the ``--samples`` inputs (``qmlsec.stats.bootstrap_mean``), and the paired
 difference to the ``qmlsec preset L0`` row on the same inputs and shots seed
-(negative: more accurate). ``x fewer``: the ``qmlsec preset L0`` row's two-qubit gates
+(negative: more accurate); below the table the same paired difference between the two
+``default`` rows (the tail's own effect). ``x fewer``: the ``qmlsec preset L0`` row's two-qubit gates
 divided by the row's. Rows with ancilla qubits (``--levels 1``: 12 active qubits
 for the ring) simulate a larger density matrix and take far longer.
 
@@ -163,15 +166,15 @@ def main() -> None:
     rows = {"aer level0": plain_aer(qc, values, args)}
     for level in args.levels:
         rows[f"qmlsec preset L{level}"] = qmlsec_run(
-            qc, values, obs, args, optimization_level=level, layout="preset"
+            qc, values, obs, args, optimization_level=level, layout="preset", classical_tail=False
         )
     rows["qmlsec noise_aware"] = qmlsec_run(
-        qc, values, obs, args, optimization_level=0, layout="noise_aware"
+        qc, values, obs, args, optimization_level=0, layout="noise_aware", classical_tail=False
+    )
+    rows["qmlsec default, no tail"] = qmlsec_run(
+        qc, values, obs, args, optimization_level=1, classical_tail=False
     )
     rows["qmlsec default"] = qmlsec_run(qc, values, obs, args, optimization_level=1)
-    rows["qmlsec default+tail"] = qmlsec_run(
-        qc, values, obs, args, optimization_level=1, classical_tail=True
-    )
     for _ in range(args.rounds - 1):  # interleaved: every row once per round
         for r in rows.values():
             start = time.perf_counter()
@@ -184,7 +187,7 @@ def main() -> None:
         f"  (default layout: {rows['qmlsec default']['layout']})"
     )
     head = (
-        f"{'run':<22}{'2q gates':>9}{'x fewer':>8}{'depth':>7}{'active':>7}{'ESP':>8}"
+        f"{'run':<24}{'2q gates':>9}{'x fewer':>8}{'depth':>7}{'active':>7}{'ESP':>8}"
         f"{'setup s':>9}{'run s':>8}{'x aer':>7}{'mean |err| [95% CI]':>26}"
         f"{'vs preset L0 [95% CI]':>28}"
     )
@@ -200,11 +203,13 @@ def main() -> None:
         paired = "" if reference is None else _interval(errors[name] - reference, args.seed)
         wall = float(np.median(r["walls"]))
         print(
-            f"{name:<22}{r['two_q']:>9}{base_2q / max(r['two_q'], 1):>8.2f}{r['depth']:>7}"
+            f"{name:<24}{r['two_q']:>9}{base_2q / max(r['two_q'], 1):>8.2f}{r['depth']:>7}"
             f"{r['active']:>7}{r['esp']:>8.3f}{r['setup']:>9.2f}{wall:>8.2f}{wall / base:>7.2f}"
             f"{f'{err.value:.4f} [{lo:.4f}, {hi:.4f}]':>26}{paired:>28}"
         )
     print(f"n = {args.samples} samples per error column (mean over the {n} qubits per sample)")
+    tail_effect = _interval(errors["qmlsec default"] - errors["qmlsec default, no tail"], args.seed)
+    print(f"classical tail, paired (default - default, no tail): {tail_effect}")
 
 
 def _interval(diff: np.ndarray, seed: int) -> str:

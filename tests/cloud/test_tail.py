@@ -10,8 +10,9 @@ from qiskit.quantum_info import SparsePauliOp, Statevector
 
 from qmlsec.circuits import QNNSpec
 from qmlsec.cloud.backends import AerBackend, DeviceBackend
-from qmlsec.cloud.backends.tail import diagonal, split_tail
+from qmlsec.cloud.backends.tail import ClassicalTail, diagonal, readout_qubits, split_tail
 from qmlsec.cloud.devices import get_device
+from qmlsec.cloud.fidelity import readout_contraction
 
 
 def _with_tail(seed: int, n: int = 5) -> QuantumCircuit:
@@ -82,7 +83,7 @@ def test_device_backend_runs_the_ring_victim_with_29_two_qubit_gates_exactly():
         result = backend.run(qc, values, obs)
         np.testing.assert_allclose(result.expectations, want, atol=1e-9)
         assert result.transpile.two_qubit_gates == 29  # two blocks on a path, the third classical
-        assert result.classical_tail_gates == 8
+        assert result.classical_tail is not None and result.classical_tail.gates == 8
         probs = backend.probabilities(qc, values[:1])[0]
         np.testing.assert_allclose(probs, Statevector(qc.assign_parameters(values[0])).probabilities(),
                                    atol=1e-12)  # fmt: skip
@@ -97,7 +98,8 @@ def test_counts_are_the_whole_circuits_and_match_the_untouched_run():
     a = on.run(qc, values, obs, shots=4000, seed=3)
     b = off.run(qc, values, obs, shots=4000, seed=3)
     assert a.transpile.two_qubit_gates < b.transpile.two_qubit_gates
-    assert b.classical_tail_gates == 0 and a.classical_tail_gates == 3
+    assert b.classical_tail is None and a.classical_tail is not None
+    assert a.classical_tail.gates == 3
     for row in range(2):  # same distribution: empirical probabilities agree within noise
         exact = Statevector(qc.assign_parameters(values[row])).probabilities()
         for result in (a, b):
@@ -108,15 +110,16 @@ def test_counts_are_the_whole_circuits_and_match_the_untouched_run():
         np.testing.assert_allclose(a.expectations[row], b.expectations[row], atol=0.1)
 
 
-def test_non_diagonal_observables_and_plain_aer_keep_the_whole_circuit():
+def test_non_diagonal_observables_and_a_backend_without_the_tail_keep_the_whole_circuit():
     qc = QNNSpec(n_qubits=4, layers=1, entanglement="ring").build()
     values = _values(qc, 1)
-    dev = DeviceBackend("fake_manila", noise_scale=0.0, method="statevector", classical_tail=True)
+    dev = DeviceBackend("fake_manila", noise_scale=0.0, method="statevector")
     mixed = dev.run(qc, values, [SparsePauliOp("XIIZ")])
-    assert mixed.classical_tail_gates == 0
+    assert mixed.classical_tail is None
     want = Statevector(qc.assign_parameters(values[0])).expectation_value(SparsePauliOp("XIIZ"))
     assert np.isclose(mixed.expectations[0, 0], want.real, atol=1e-9)
-    assert AerBackend().run(qc, values, []).classical_tail_gates == 0  # off by default
+    assert AerBackend().run(qc, values, []).classical_tail is not None  # on by default
+    assert AerBackend(classical_tail=False).run(qc, values, []).classical_tail is None
 
 
 def test_the_tail_lowers_the_error_on_a_noisy_device():
@@ -140,17 +143,21 @@ def test_a_deployment_turns_the_tail_on_for_its_quantum_cloud():
     from qmlsec.cloud.deployment import parse_spec
     from qmlsec.cloud.providers import QuantumCloud
 
-    spec = parse_spec({"quantum": {"device": "fake_manila", "classical_tail": True}}, "test")
-    assert spec.quantum.classical_tail
-    cloud = QuantumCloud(["fake_manila"], classical_tail=spec.quantum.classical_tail)
+    assert parse_spec({"quantum": {"device": "fake_manila"}}, "test").quantum.classical_tail
+    spec = parse_spec({"quantum": {"device": "fake_manila", "classical_tail": False}}, "test")
+    assert not spec.quantum.classical_tail
+    off = QuantumCloud(["fake_manila"], classical_tail=spec.quantum.classical_tail)
+    assert not off.backend(get_device("fake_manila")).classical_tail
+    cloud = QuantumCloud(["fake_manila"])
     assert cloud.backend(get_device("fake_manila")).classical_tail
-    assert not QuantumCloud(["fake_manila"]).backend(get_device("fake_manila")).classical_tail
     qc = QNNSpec(n_qubits=4, layers=2, entanglement="ring").build()
     values = _values(qc, 2)
     got = cloud.backend(get_device("fake_manila")).run(
         qc, values, QNNSpec(n_qubits=4).observables()
     )
-    assert got.classical_tail_gates == 4
+    assert got.classical_tail is not None and got.classical_tail.gates == 4
+    none = off.backend(get_device("fake_manila")).run(qc, values, QNNSpec(n_qubits=4).observables())
+    assert none.classical_tail is None
 
 
 def test_readout_errors_propagate_into_every_parity_that_reads_the_qubit():
@@ -170,7 +177,44 @@ def test_readout_errors_propagate_into_every_parity_that_reads_the_qubit():
         np.prod([1 - 2 * measure[(layout[q],)].error for q in range(5) if mask >> q & 1])
         for mask in split[1].rows
     ])  # fmt: skip
+    # the model the physical-level attacks and defenses use gives the same factors
+    modelled = readout_contraction(get_device("fake_guadalupe"), readout_qubits(layout, split[1]))
+    np.testing.assert_allclose(modelled, attenuation, rtol=1e-12)
     exact = backend.expectations(qc, values, obs)
     shots = backend.expectations(qc, values, obs, shots=100_000, seed=5)
     assert np.abs(shots - exact * attenuation).max() < 0.015
     assert np.abs(shots - exact).max() > 0.05
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_inverse_maps_logical_outcomes_back_to_the_measured_bits(seed):
+    _, tail = split_tail(_with_tail(seed))
+    back = tail.inverse()
+    for x in range(2**5):
+        assert back.value(tail.value(x)) == x and tail.value(back.value(x)) == x
+    assert readout_qubits((4, 2, 0), ClassicalTail((1, 3, 6), 2)) == [(4,), (4, 2), (2, 0)]
+
+
+def test_a_job_result_reports_what_the_device_read():
+    """``JobResult.measured_counts`` undoes the tail: the bits the device read, whose
+    per-qubit frequencies are the executed (body) circuit's marginals."""
+    from qmlsec.cloud.providers import QuantumCloud, QuantumJob
+
+    qc = QNNSpec(n_qubits=4, layers=2, entanglement="ring").build()
+    values = _values(qc, 1)
+    cloud = QuantumCloud(["fake_manila"], seed=0, noise_scale=0.0)
+    job = QuantumJob("alice", qc, values, tuple(QNNSpec(n_qubits=4).observables()), shots=20_000)
+    result = cloud.submit(job)
+    assert result.classical_tail is not None and result.to_dict()["classical_tail"]["gates"] == 4
+    body, tail = split_tail(qc)
+    assert tail.rows == result.classical_tail.rows
+    measured = result.measured_counts()[0][0]
+    p1 = np.zeros(4)
+    for key, c in measured.items():
+        p1 += np.array([int(key[::-1][q]) for q in range(4)]) * c / 20_000
+    want = Statevector(body.assign_parameters(values[0])).probabilities_dict()
+    exact = np.array([sum(p for k, p in want.items() if k[::-1][q] == "1") for q in range(4)])
+    np.testing.assert_allclose(p1, exact, atol=0.02)  # sigma <= 0.0036
+    logical = result.counts[0][0]
+    assert tail.counts(measured) == logical
+    assert result.readout_qubits() == readout_qubits(result.transpile.final_layout, tail)

@@ -61,10 +61,13 @@ def provider_cloud(
         seed: seed of a fresh cloud.
         noise_scale: calibration-noise scale of a fresh cloud (0: noiseless device).
         **kwargs: further ``QuantumCloud`` arguments (contributors, load, pricing...).
+            A fresh cloud beside the target's keeps its ``classical_tail`` setting.
     """
     cloud = getattr(target, "cloud", None)
     if cloud is not None and not kwargs:
         return cloud
+    if cloud is not None:
+        kwargs.setdefault("classical_tail", cloud.classical_tail)
     return QuantumCloud(
         [device or DEFAULT_DEVICE],
         trust=trust,

@@ -42,7 +42,7 @@ def _print(data: dict[str, Any]) -> None:
         ("primitive", q.get("primitive", "builtin") + (f" ({q['execution']})" if q.get(
             "primitive", "builtin") != "builtin" else "")),
         ("transpiler host", data["transpiler_host"]), ("tenant", data["tenant"]),
-        ("classical tail", "on" if q.get("classical_tail") else "off"),
+        ("classical tail", "on" if q.get("classical_tail", True) else "off"),
         ("model", f"{data['model']['spec']['n_qubits']} qubits, "
                   f"{data['model']['spec']['layers']} layers, {data['model']['gradient']}"),
         ("ledger entries", str(data["ledger_entries"])),
@@ -70,7 +70,7 @@ def configure_command(
     classical_tail: bool = typer.Option(
         None,
         "--classical-tail/--no-classical-tail",
-        help="Apply a circuit's final CNOT/SWAP network to the measured bits (Z readouts).",
+        help="Apply a circuit's final CNOT/SWAP network to the measured bits (Z readouts; on by default).",
     ),
     tenant: str = typer.Option(None, help="The user's tenant name."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),

@@ -83,7 +83,7 @@ class QuantumSettings(FrozenModel):
     noise_scale: float = Field(default=1.0, ge=0)
     policy: Policy = "requested"
     optimization_level: int = Field(default=1, ge=0, le=3)
-    classical_tail: bool = False
+    classical_tail: bool = True
     """Run a circuit's final CNOT/SWAP network on the measured bits where every
     observable is diagonal (:mod:`qmlsec.cloud.backends.tail`; builtin backends)."""
     primitive: PrimitiveName = "builtin"

@@ -11,6 +11,12 @@ reasoning of noise-aware mapping (Tannu and Qureshi, ASPLOS 2019, arXiv:1805.102
 applied per observable; it ignores that relaxation pulls towards ``|0>`` rather than
 to the maximally mixed state, coherent errors and crosstalk.
 
+A logical outcome may be the parity of several measured bits (a classical tail,
+:mod:`qmlsec.cloud.backends.tail`): its light cone is the union of theirs, and it keeps
+the product of their readouts' ``1 - 2p``, so each entry of ``measured`` is a physical
+qubit or the tuple of physical qubits whose parity is read
+(:meth:`~qmlsec.cloud.providers.jobs.JobResult.readout_qubits`).
+
 ``scale`` multiplies every error as :func:`qmlsec.cloud.noise.device_noise` does.
 
 Example:
@@ -41,14 +47,33 @@ def _error(device: DeviceProfile, name: str, qubits: tuple[int, ...]) -> float:
     return float(props.error) if props is not None and props.error is not None else 0.0
 
 
+def _qubits(entry: int | Sequence[int]) -> tuple[int, ...]:
+    return (int(entry),) if isinstance(entry, int | np.integer) else tuple(int(q) for q in entry)
+
+
+def readout_contraction(
+    device: DeviceProfile, measured: Sequence[int | Sequence[int]], *, scale: float = 1.0
+) -> np.ndarray:
+    """Predicted factor the readout alone leaves of each entry of ``measured`` (a physical
+    qubit, or the physical qubits whose measured parity is read): ``prod (1 - 2p)``."""
+    out = []
+    for entry in measured:
+        kept = 1.0
+        for q in _qubits(entry):
+            kept *= 1.0 - 2.0 * min(scale * _error(device, "measure", (q,)), 0.5)
+        out.append(1.0 if device.is_ideal else kept)
+    return np.asarray(out)
+
+
 def z_contraction(
     circuit: QuantumCircuit,
     device: DeviceProfile,
-    measured: Sequence[int],
+    measured: Sequence[int | Sequence[int]],
     *,
     scale: float = 1.0,
 ) -> np.ndarray:
-    """Predicted factor ``<Z_q>_noisy / <Z_q>_ideal`` for each physical qubit in ``measured``."""
+    """Predicted factor ``<Z>_noisy / <Z>_ideal`` for each entry of ``measured``: a
+    physical qubit, or the physical qubits whose measured parity is read."""
     if device.is_ideal:
         return np.ones(len(measured))
     ops = [
@@ -57,17 +82,16 @@ def z_contraction(
         if inst.operation.name not in VIRTUAL_GATES and inst.operation.name != "measure"
     ]
     out = []
-    for q in measured:
-        cone, kept = {q}, 1.0
+    for entry in measured:
+        cone, kept = set(_qubits(entry)), 1.0
         for name, qubits in reversed(ops):
             if not cone.intersection(qubits):
                 continue
             cone.update(qubits)
             e = min(scale * _error(device, name, qubits), 0.75 if len(qubits) == 1 else 0.9375)
             kept *= 1.0 - (4.0 / 3.0 if len(qubits) == 1 else 16.0 / 15.0) * e
-        readout = min(scale * _error(device, "measure", (q,)), 0.5)
-        out.append(kept * (1.0 - 2.0 * readout))
-    return np.asarray(out)
+        out.append(kept)
+    return np.asarray(out) * readout_contraction(device, measured, scale=scale)
 
 
-__all__ = ["z_contraction"]
+__all__ = ["readout_contraction", "z_contraction"]

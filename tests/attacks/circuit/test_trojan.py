@@ -78,11 +78,20 @@ def test_compiler_trojan_attack_degrades_without_changing_depth():
 def test_dormant_trojan_attack_leaves_untriggered_inputs_alone():
     victim = small_victim(n_qubits=2, layers=2, epochs=15, classes="0-1")
     params = {"max_samples": 15, "shots": 512, "trigger_fraction": 0.4}
-    m = DormantTrojan(tgt(victim.model), params, seed=0).run(victim.context()).metrics
+    result = DormantTrojan(tgt(victim.model), params, seed=0).run(victim.context())
+    m = result.metrics
     assert m["untriggered_unchanged"] == 1.0
     assert m["untriggered_accuracy_after"] == m["untriggered_accuracy_before"]
     assert 0 < m["triggered_fraction"] < 1
     assert m["max_depth_change"] == 0.0
+    # each rate's interval is over its own subset (6 of 15 triggered), even at 0 or 1
+    triggered = sum(result.per_sample["triggered"])
+    intervals = result.estimates()
+    assert intervals["untriggered_unchanged"].n == 15 - triggered
+    assert intervals["triggered_accuracy_after"].n == triggered
+    correct = sum(t and c == y for t, c, y in zip(result.per_sample["triggered"],
+                  result.per_sample["clean_prediction"], result.per_sample["label"], strict=True))  # fmt: skip
+    assert intervals["attack_success_rate"].n == correct
 
 
 def _on_wire(circuit: QuantumCircuit, q: int) -> list[str]:

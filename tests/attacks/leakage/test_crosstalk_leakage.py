@@ -129,7 +129,7 @@ def test_the_colocation_fact_decides_where_to_sense(iris3, leaks):
 
 
 def test_label_clustering_clusters_exactly_what_leaked(iris3, leaks):
-    recovered = {}
+    recovered, intervals = {}, {}
     for name, leak in leaks.items():
         handed = leak.facts["know.training_inputs"]
         result = LabelClustering(co_tenant(iris3.model), {"max_samples": 60}, seed=0).run(
@@ -138,9 +138,13 @@ def test_label_clustering_clusters_exactly_what_leaked(iris3, leaks):
         assert result.outputs["stolen_inputs"] is handed.inputs
         assert result.metrics["inputs_from_fact"] == 1.0
         recovered[name] = result.metrics["recovered_fraction"]
-        assert result.estimates()["recovered_fraction"].n == 60
-    # measured (seed 0, 3-class iris, 60 training inputs): 0.92 colocated, 0.75 guessed
-    assert recovered["colocated"] >= 0.85 and recovered["colocated"] > recovered["guessed"] + 0.1
+        intervals[name] = result.estimates()["recovered_fraction"]
+        assert intervals[name].n == 60
+    # measured (seed 0, 3-class iris, 60 training inputs): 0.78 [0.66, 0.87] colocated,
+    # 0.42 [0.30, 0.54] guessed. The victim's last CNOTs run on the measured bits, so the
+    # probes sense the qubits before them (0.92 and 0.75 when the device ran them).
+    assert recovered["colocated"] >= 0.7 and recovered["colocated"] > recovered["guessed"] + 0.2
+    assert intervals["colocated"].ci[0] > intervals["guessed"].ci[1]
 
 
 def test_a_co_tenant_without_leaked_inputs_cannot_cluster(iris3):

@@ -46,6 +46,7 @@ from qmlsec.cloud.providers import QuantumCloud
 from qmlsec.cloud.providers.hooks import ProviderHook
 from qmlsec.cloud.providers.jobs import QuantumJob
 from qmlsec.config import derive_seed
+from qmlsec.stats import proportion
 
 
 def watched_angles(
@@ -172,6 +173,14 @@ class DormantTrojan(CircuitAttack):
             "attack_success_rate": mean(ok, pred != y),
             "max_depth_change": float(np.max(np.abs(depth))),
         }
+        # each rate over its own subset, stated: a rate of 0 or 1 is a whole number of
+        # successes out of any length, so the per-sample lengths cannot tell its n
+        subsets = {"triggered_accuracy_before": fired, "triggered_accuracy_after": fired,
+                   "untriggered_accuracy_before": ~fired, "untriggered_accuracy_after": ~fired,
+                   "untriggered_unchanged": ~fired, "attack_success_rate": ok}  # fmt: skip
+        for name, mask in subsets.items():
+            if mask.any():
+                result.intervals[name] = proportion(result.metrics[name], int(mask.sum()))
         result.provides = ["state.backdoor", "goal.integrity_lost"] if ok.any() else []
         if ok.any():
             result.facts[BackdoorPlanted.id] = BackdoorPlanted(

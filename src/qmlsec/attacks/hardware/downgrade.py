@@ -104,10 +104,13 @@ class HardwareDowngrade(FaultInjectionAttack):
 
     def cloud(self, scale: float = 1.0) -> QuantumCloud:
         """The provider: the paid device at ``scale`` (the target's cloud at 1)."""
-        target = self.target if scale == 1.0 else None
+        if scale == 1.0:
+            return provider_cloud(self.target, device=self.params.paid_device, seed=self.seed)
+        own = getattr(self.target, "cloud", None)  # a degraded copy keeps its tail setting
         return provider_cloud(
-            target, device=self.params.paid_device, seed=self.seed, noise_scale=scale
-        )
+            None, device=self.params.paid_device, seed=self.seed, noise_scale=scale,
+            classical_tail=True if own is None else own.classical_tail,
+        )  # fmt: skip
 
     def _serve(
         self, cloud: QuantumCloud, X: np.ndarray
@@ -129,7 +132,7 @@ class HardwareDowngrade(FaultInjectionAttack):
         ran = observer.jobs[-1]
         exact = np.abs(np.asarray(self.target.model.expectations(X))).mean(axis=0)
         predicted = z_contraction(
-            ran.transpiled.circuit, get_device(ran.result.device), ran.layout,
+            ran.transpiled.circuit, get_device(ran.result.device), ran.result.readout_qubits(),
             scale=cloud.noise_scale,
         )  # fmt: skip
         measured = np.abs(exp).mean(axis=0) / np.maximum(exact, 1e-12)

@@ -228,7 +228,8 @@ class ReadoutProbe(ProviderHook):
             return
         gen = rng(self.seed, "probe", result.job_id)
         n_logical = self.couplings.shape[1]
-        for sample in result.counts[0]:
+        # the victim's bits as the device read them (before any classical tail)
+        for sample in (result.measured_counts() or [[]])[0]:
             keys = list(sample)
             bits = np.array([[int(k.replace(" ", "")[::-1][i]) for i in range(n_logical)]
                              for k in keys])  # fmt: skip

@@ -12,11 +12,12 @@ Method ``"automatic"``: noiseless -> statevector; noisy exact -> density matrix;
 with shots -> density matrix when ``2**active <= shots``, else statevector trajectories
 with shot branching.
 
-``classical_tail``: with only diagonal observables (and for counts and probabilities),
-the circuit's final CNOT/SWAP network is not executed but applied to the measured bits
-(:mod:`qmlsec.cloud.backends.tail`): the same distribution, fewer two-qubit gates on
-the device. Results then describe the executed body (``transpile``) and name the
-network's size (``classical_tail_gates``); counts are the whole circuit's.
+``classical_tail`` (on by default): with only diagonal observables (and for counts and
+probabilities), the circuit's final CNOT/SWAP network is not executed but applied to
+the measured bits (:mod:`qmlsec.cloud.backends.tail`): the same distribution, fewer
+two-qubit gates on the device. Results then describe the executed body (``transpile``)
+and carry the network's map (``ExecutionResult.classical_tail``); counts are the whole
+circuit's.
 
 Example:
     >>> import numpy as np
@@ -102,7 +103,7 @@ class AerBackend:
         contributors: Sequence[NoiseContributor] = (),
         cache: TranspileCache | None = None,
         layout: str = "preset",
-        classical_tail: bool = False,
+        classical_tail: bool = True,
     ) -> None:
         if method not in ("statevector", "density_matrix", "automatic"):
             raise ConfigError(
@@ -226,7 +227,7 @@ class AerBackend:
                 counts=None if inner.counts is None else [
                     [tail.counts(c) for c in group] for group in inner.counts
                 ],
-                classical_tail_gates=tail.gates,
+                classical_tail=tail,
                 wall_s=time.perf_counter() - start,
             )  # fmt: skip
         n_obs = len(observables)

@@ -24,6 +24,7 @@ import numpy as np
 from qiskit import QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp
 
+from qmlsec.cloud.backends.tail import ClassicalTail
 from qmlsec.cloud.tenancy import CoJob
 from qmlsec.cloud.transpile import TranspileReport
 from qmlsec.exceptions import ConfigError
@@ -83,9 +84,9 @@ class ExecutionResult:
     co_jobs: tuple[CoJob, ...] = field(default=())
     metadata: dict[str, Any] = field(default_factory=dict)
     """What a primitive reported about its job (primitive, session, job id, backend)."""
-    classical_tail_gates: int = 0
-    """Gates of the circuit's final CNOT/SWAP network applied to the measured bits
-    instead of executed (:mod:`qmlsec.cloud.backends.tail`)."""
+    classical_tail: ClassicalTail | None = None
+    """The circuit's final CNOT/SWAP network, applied to the measured bits instead of
+    executed (:mod:`qmlsec.cloud.backends.tail`); None when all of it ran."""
 
 
 @runtime_checkable

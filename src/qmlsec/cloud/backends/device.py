@@ -27,10 +27,12 @@ class DeviceBackend(AerBackend):
     success probability, the preset's otherwise (``bench/cloud_eval.py`` compares them);
     a circuit that requests an ``initial_layout`` or idle scheduling gets the preset.
     ``classical_tail``: a final CNOT/SWAP network under diagonal observables runs on the
-    measured bits, not on the device (:mod:`qmlsec.cloud.backends.tail`). Off by default:
-    a readout error then flips every logical bit whose parity includes that qubit, and
-    the physical-level models of the attack and defense libraries (downgrade signal
-    predictions, canary thresholds, crosstalk probes) read one logical bit per qubit.
+    measured bits, not on the device (:mod:`qmlsec.cloud.backends.tail`); on by default.
+    A readout error then flips every logical bit whose parity includes that qubit:
+    results carry the map (``ExecutionResult.classical_tail``), and the physical-level
+    models of the attack and defense libraries read it
+    (:meth:`~qmlsec.cloud.providers.jobs.JobResult.readout_qubits`,
+    :meth:`~qmlsec.cloud.providers.jobs.JobResult.measured_counts`).
     """
 
     def __init__(
@@ -44,7 +46,7 @@ class DeviceBackend(AerBackend):
         contributors: Sequence[NoiseContributor] = (),
         cache: TranspileCache | None = None,
         layout: str = "auto",
-        classical_tail: bool = False,
+        classical_tail: bool = True,
     ) -> None:
         profile = get_device(device) if isinstance(device, str) else device
         if profile.is_ideal:

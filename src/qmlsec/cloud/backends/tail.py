@@ -77,6 +77,19 @@ class ClassicalTail:
         out[..., index] = p
         return out
 
+    def inverse(self) -> ClassicalTail:
+        """The map back: measured bits from logical ones (the network is invertible)."""
+        n = len(self.rows)
+        # Gauss-Jordan over GF(2): [R | I] -> [I | R^-1], R the matrix whose row q is rows[q]
+        work = [(self.rows[q], 1 << q) for q in range(n)]
+        for col in range(n):
+            pivot = next(r for r in range(col, n) if work[r][0] >> col & 1)
+            work[col], work[pivot] = work[pivot], work[col]
+            for r in range(n):
+                if r != col and work[r][0] >> col & 1:
+                    work[r] = (work[r][0] ^ work[col][0], work[r][1] ^ work[col][1])
+        return ClassicalTail(tuple(w[1] for w in work), self.gates)
+
     def observable(self, op: SparsePauliOp) -> SparsePauliOp:
         """The diagonal ``op`` measured after the tail, as an observable before it."""
         z = op.paulis.z
@@ -85,6 +98,20 @@ class ClassicalTail:
         moved = (z.astype(np.uint8) @ rows.astype(np.uint8)) % 2 == 1
         paulis = PauliList.from_symplectic(moved, np.zeros_like(moved), op.paulis.phase)
         return SparsePauliOp(paulis, op.coeffs.copy())
+
+
+def readout_qubits(layout: Sequence[int], tail: ClassicalTail | None) -> list[tuple[int, ...]]:
+    """Per logical bit ``q``, the physical qubits whose measured parity is that bit:
+    ``(layout[q],)`` without a tail, ``layout[j]`` for each ``j`` in ``rows[q]`` with one.
+
+    >>> readout_qubits((5, 7, 9), ClassicalTail((1, 3, 7), 2))
+    [(5,), (5, 7), (5, 7, 9)]
+    """
+    if tail is None:
+        return [(int(v),) for v in layout]
+    return [
+        tuple(int(layout[j]) for j in range(len(layout)) if mask >> j & 1) for mask in tail.rows
+    ]
 
 
 def diagonal(observables: Sequence[SparsePauliOp]) -> bool:

@@ -17,9 +17,11 @@ import numpy as np
 from qiskit import QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp
 
+from qmlsec.cloud.backends.tail import ClassicalTail, readout_qubits
 from qmlsec.cloud.devices import DeviceProfile
 from qmlsec.cloud.tenancy import CoJob
 from qmlsec.cloud.transpile import TranspileReport
+from qmlsec.exceptions import BackendError
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,25 @@ class JobResult:
     tampered: tuple[str, ...] = field(default=())
     primitive: dict[str, Any] | None = None
     """The primitive job's metadata when a Qiskit primitive executed it."""
+    classical_tail: ClassicalTail | None = None
+    """The circuit's final CNOT/SWAP network when it ran on the measured bits, not the
+    device (:mod:`qmlsec.cloud.backends.tail`): ``counts`` are then its logical outcomes."""
+
+    def readout_qubits(self) -> list[tuple[int, ...]]:
+        """Per logical qubit, the physical qubits whose measured bits' parity is its
+        outcome (:func:`~qmlsec.cloud.backends.tail.readout_qubits`); needs ``transpile``."""
+        if self.transpile is None:
+            raise BackendError(f"job {self.job_id} carries no transpile report")
+        return readout_qubits(self.transpile.final_layout, self.classical_tail)
+
+    def measured_counts(self) -> list[list[dict[str, int]]] | None:
+        """``counts`` as the device read them: with a classical tail, each logical outcome
+        mapped back to the measured bits (bit ``q`` read where the executed circuit left
+        logical qubit ``q``, ``transpile.final_layout[q]``)."""
+        if self.counts is None or self.classical_tail is None:
+            return self.counts
+        back = self.classical_tail.inverse()
+        return [[back.counts(c) for c in group] for group in self.counts]
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable summary (expectations as nested lists, no counts)."""
@@ -108,4 +129,6 @@ class JobResult:
             "co_jobs": [c.to_dict() for c in self.co_jobs],
             "tampered": list(self.tampered),
             "primitive": self.primitive,
-        }
+            "classical_tail": None if self.classical_tail is None else {
+                "rows": list(self.classical_tail.rows), "gates": self.classical_tail.gates},
+        }  # fmt: skip

@@ -84,7 +84,7 @@ class QuantumCloud:
         load: LoadModel | None = None,
         noise_scale: float = 1.0,
         optimization_level: int = 1,
-        classical_tail: bool = False,
+        classical_tail: bool = True,
         seed: int = 0,
         ledger: ExposureLedger | None = None,
         cost: CostAccount | None = None,
@@ -226,7 +226,7 @@ class QuantumCloud:
             price_usd=pricing.price(qpu_seconds=qpu_seconds, tasks=circuits, shots=circuits * billed),
             circuits=circuits, shots=job.shots, wall_s=0.0, method=execution.method,
             counts=execution.counts, co_jobs=tuple(co_jobs), tampered=tuple(tampered),
-            primitive=dict(execution.metadata) or None,
+            primitive=dict(execution.metadata) or None, classical_tail=execution.classical_tail,
         )  # fmt: skip
         for hook in self._with("transform_result"):
             changed = hook.transform_result(job, result)

@@ -11,9 +11,12 @@ difference between their returned and known ``<Z_i>`` exceeds the threshold the 
 is rejected. By default the threshold is what shot noise alone can explain,
 ``sigmas`` standard deviations out (:func:`shot_noise_threshold`: 0.038 for 4 canaries
 x 8 qubits at 1024 shots); a fixed ``threshold`` overrides it. Measured (iris 4-qubit
-victim, noisy ``fake_manila``, 256 shots, 12 samples): threshold 0.079, honest gap
-0.062, bias tampering at rates 0.05 / 0.1 / 0.3 gives 0.093 / 0.122 / 0.354 (all
-caught; the former fixed 0.25 missed 0.1). Against
+victim, noisy ``fake_manila``, 12 samples): at 256 shots threshold 0.082, honest gap
+0.037, bias tampering at rates 0.05 / 0.1 / 0.3 gives 0.061 / 0.101 / 0.330 (0.05
+missed, 0.1 and 0.3 caught; the former fixed 0.25 missed 0.1); at 2048 shots threshold
+0.029, honest gap 0.013, 0.036 / 0.105 / 0.301 (all caught). Before the known outputs
+carried the readout errors, the honest gap at 2048 shots was 0.026 against a threshold
+of 0.027: readout alone nearly raised a false alarm. Against
 ``tampering.measurement`` a rejected batch is re-run elsewhere, so the tampering at
 that rate has no effect on accuracy.
 
@@ -39,6 +42,8 @@ from pydantic import Field
 
 from qmlsec.attacks.access import device_of, installed, provider_cloud, serve
 from qmlsec.attacks.setup import AttackSetup
+from qmlsec.cloud.devices import get_device
+from qmlsec.cloud.fidelity import readout_contraction
 from qmlsec.cloud.providers import QuantumCloud
 from qmlsec.config import FrozenModel, derive_seed, rng
 from qmlsec.defenses.base import DefenseCost
@@ -93,12 +98,21 @@ class CanaryCheck(ProviderDefense):
         return float(np.abs(returned - expected).mean())
 
     def known_outputs(self, model: Any, x_secret: np.ndarray, device: str, noisy: bool) -> Any:
-        """The canaries' ``<Z_i>`` on the claimed device, simulated locally (exactly)."""
+        """The canaries' ``<Z_i>`` on the claimed device, simulated locally (exactly).
+
+        On a noisy device: the exact noisy expectations (gate noise) times what the
+        calibrated readout errors leave of each logical bit, ``prod (1 - 2p)`` over the
+        qubits whose measured parity it is
+        (:func:`~qmlsec.cloud.fidelity.readout_contraction`): exact expectations carry no
+        readout error, shots do.
+        """
         if not noisy:
             return np.asarray(model.expectations(x_secret))
         local = QuantumCloud([device], seed=derive_seed(self.seed, "canary-reference"))
         endpoint = serve(model, local, device=device, shots=None, seed=self.seed)
-        return np.asarray(endpoint.query(x_secret, output="expectations").values)
+        exact = np.asarray(endpoint.query(x_secret, output="expectations").values)
+        job = local.history[-1]
+        return exact * readout_contraction(get_device(job.device), job.readout_qubits())
 
     def defended_run(self, setup: AttackSetup, seed: int) -> tuple[Any, DefenseCost]:
         """Run the tampering; a rate whose canaries alarm has its batch rejected (drop 0)."""
