@@ -140,3 +140,17 @@ def test_a_path_is_achieved_only_when_every_stage_is():
     p = doc["paths"][0]
     assert [s["outcome"] for s in p["stages"]] == ["granted", "achieved", "inconclusive"]
     assert p["achieved"] is False and p["outcome"] == "executed, not achieved"
+
+
+def test_an_exact_reduction_below_the_minimum_effect_needs_no_more_samples():
+    """An exact (zero-width) reduction too small to count as ``helped`` stays
+    inconclusive, and no sample size would change that: ``samples_needed`` is None
+    (a sample size of 0 would break the report's schema)."""
+    from qmlsec.report.posture import _samples_needed
+
+    exact = {"value": 0.003, "n": 1, "ci": [0.003, 0.003], "method": "mover", "level": 0.95}
+    assert _samples_needed({"reduction": 0.003, "reduction_estimate": exact}) is None
+    wide = {**exact, "n": 20, "ci": [-0.1, 0.106]}
+    assert _samples_needed({"reduction": 0.003, "reduction_estimate": wide}) == int(
+        np.ceil(20 * (0.103 / 0.003) ** 2)
+    )

@@ -204,6 +204,8 @@ def _samples_needed(d: Doc) -> int | None:
     if not ci or gap < 1e-12 or not est.get("n"):
         return None
     half = (ci[1] - ci[0]) / 2.0
+    if half <= 0:  # an exact reduction below the minimum effect: no sample size settles it
+        return None
     return int(np.ceil(est["n"] * (half / gap) ** 2))
 
 
