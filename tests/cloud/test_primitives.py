@@ -165,3 +165,19 @@ def test_braket_local_simulator_samples_the_circuit() -> None:
     assert result.primitive["primitive"] == "braket-local"
     # noiseless simulator against the noisy exact values: within noise plus device error
     assert np.abs(result.expectations - exact.expectations).max() < 0.15
+
+
+def test_a_primitive_runs_the_whole_circuit_under_z_readouts() -> None:
+    """The classical tail is the builtin backends' own: a primitive executes the final
+    CNOT too, and its plan is of that whole circuit."""
+    from qiskit.quantum_info import Statevector
+
+    cloud = QuantumCloud(["fake_manila"], seed=0, noise_scale=0.0,
+                         primitive=PrimitiveSettings(name="aer"))  # fmt: skip
+    z_only = (SparsePauliOp("IZ"), SparsePauliOp("ZI"), SparsePauliOp("ZZ"))
+    result = cloud.submit(QuantumJob("victim", circuit(), VALUES, z_only, shots=None,
+                                     requested_device="fake_manila", seed=1))  # fmt: skip
+    want = [[Statevector(circuit().assign_parameters(v)).expectation_value(o).real
+             for o in z_only] for v in VALUES]  # fmt: skip
+    np.testing.assert_allclose(result.expectations, want, atol=1e-9)
+    assert result.classical_tail is None and result.transpile.two_qubit_gates == 1

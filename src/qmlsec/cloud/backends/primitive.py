@@ -85,7 +85,7 @@ class PrimitiveBackend(AerBackend):
         super().__init__(
             noise=device_noise(device, float(noise_scale)) if noisy else None,
             device=device, optimization_level=optimization_level, seed=seed, cache=cache,
-            layout=layout,
+            layout=layout, classical_tail=False,  # a primitive executes the whole circuit
         )  # fmt: skip
         self.runner = runner
         self._last_method = f"primitive:{runner.name}"
