@@ -56,13 +56,12 @@ def readout_contraction(
 ) -> np.ndarray:
     """Predicted factor the readout alone leaves of each entry of ``measured`` (a physical
     qubit, or the physical qubits whose measured parity is read): ``prod (1 - 2p)``."""
-    out = []
-    for entry in measured:
-        kept = 1.0
-        for q in _qubits(entry):
-            kept *= 1.0 - 2.0 * min(scale * _error(device, "measure", (q,)), 0.5)
-        out.append(1.0 if device.is_ideal else kept)
-    return np.asarray(out)
+    if device.is_ideal:
+        return np.ones(len(measured))
+    flip = [
+        [min(scale * _error(device, "measure", (q,)), 0.5) for q in _qubits(e)] for e in measured
+    ]
+    return np.array([np.prod([1.0 - 2.0 * p for p in ps]) for ps in flip])
 
 
 def z_contraction(

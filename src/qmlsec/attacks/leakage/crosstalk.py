@@ -224,12 +224,12 @@ class ReadoutProbe(ProviderHook):
 
     def on_result(self, job: QuantumJob, result: JobResult) -> None:
         """The probes' counts, one per circuit of the victim's job."""
-        if not self.qubits or not result.counts:
+        measured = result.measured_counts()  # the bits the device read (before any tail)
+        if not self.qubits or not measured:
             return
         gen = rng(self.seed, "probe", result.job_id)
         n_logical = self.couplings.shape[1]
-        # the victim's bits as the device read them (before any classical tail)
-        for sample in (result.measured_counts() or [[]])[0]:
+        for sample in measured[0]:
             keys = list(sample)
             bits = np.array([[int(k.replace(" ", "")[::-1][i]) for i in range(n_logical)]
                              for k in keys])  # fmt: skip

@@ -191,16 +191,15 @@ class AerBackend:
         values = check_parameter_values(circuit, parameter_values)
         base = circuit.remove_final_measurements(inplace=False) if circuit.num_clbits else circuit
         split = self.split(base, [])
-        if split is not None:
-            return split[1].probabilities(self.probabilities(split[0], values, seed=seed))
-        tc = self.transpile(base)
+        tc = self.transpile(base if split is None else split[0])
         run_circ, active = self._compacted([tc])
         run_circ = run_circ[0].copy()
         run_circ.save_probabilities(
             [active.index(p) for p in tc.report.final_layout], label="probs"
         )
         result = self._execute([run_circ], circuit, values, None, seed, tc, active, ())
-        return np.array([result.data(i)["probs"] for i in range(len(values))])
+        probs = np.array([result.data(i)["probs"] for i in range(len(values))])
+        return probs if split is None else split[1].probabilities(probs)
 
     # -- the full form ----------------------------------------------------------------
     def run(
@@ -218,23 +217,36 @@ class AerBackend:
         values = check_parameter_values(circuit, parameter_values)
         check_shots(shots)
         split = self.split(circuit, observables)
-        if split is not None:
-            body, tail = split
-            inner = self.run(body, values, [tail.observable(o) for o in observables],
-                             shots=shots, seed=seed, co_jobs=co_jobs)  # fmt: skip
-            return dataclasses.replace(
-                inner,
-                counts=None if inner.counts is None else [
-                    [tail.counts(c) for c in group] for group in inner.counts
-                ],
-                classical_tail=tail,
-                wall_s=time.perf_counter() - start,
-            )  # fmt: skip
+        if split is None:
+            return self._run(circuit, values, observables, shots, seed, co_jobs, start)
+        body, tail = split
+        inner = self._run(body, values, [tail.observable(o) for o in observables],
+                          shots, seed, co_jobs, start)  # fmt: skip
+        return dataclasses.replace(
+            inner,
+            counts=None if inner.counts is None else [
+                [tail.counts(c) for c in group] for group in inner.counts
+            ],
+            classical_tail=tail,
+            wall_s=time.perf_counter() - start,
+        )  # fmt: skip
+
+    def _run(
+        self,
+        circuit: QuantumCircuit,
+        values: np.ndarray,
+        observables: Sequence[SparsePauliOp],
+        shots: int | None,
+        seed: int,
+        co_jobs: Sequence[CoJob],
+        start: float,
+    ) -> ExecutionResult:
+        """:meth:`run` on the circuit the device executes (the tail already split off)."""
         n_obs = len(observables)
         groups = measurement_bases(observables, circuit.num_qubits)  # validates widths
         counts: list[list[dict[str, int]]] | None = None
         bases: tuple[str, ...] = ()
-        tcs = self.plan(circuit, observables, shots)
+        tcs = self._plan(circuit, observables, shots)
         if shots is None:
             circuits, active = self._compacted(tcs)
             run_circ = circuits[0].copy()
@@ -292,10 +304,19 @@ class AerBackend:
         The first one's layout is where the job runs; the quantum cloud places and
         co-schedules by it (see ``QuantumCloud._place``), so placement and execution agree.
         """
-        base = circuit.remove_final_measurements(inplace=False) if circuit.num_clbits else circuit
-        split = self.split(base, observables)
+        split = self.split(circuit, observables)
         if split is not None:
-            return self.plan(split[0], [split[1].observable(o) for o in observables], shots)
+            circuit, observables = split[0], [split[1].observable(o) for o in observables]
+        return self._plan(circuit, observables, shots)
+
+    def _plan(
+        self,
+        circuit: QuantumCircuit,
+        observables: Sequence[SparsePauliOp],
+        shots: int | None,
+    ) -> list[TranspiledCircuit]:
+        """:meth:`plan` of the circuit the device executes (the tail already split off)."""
+        base = circuit.remove_final_measurements(inplace=False) if circuit.num_clbits else circuit
         if shots is None:
             return [self.transpile(base)]
         groups = measurement_bases(observables, circuit.num_qubits)
